@@ -1,0 +1,137 @@
+// The one place that names sysmon's columns, their types, units and meaning.
+// Names of the original tool's columns are kept exactly (original-tracer-schema.md);
+// sysmon's own columns carry their unit in the name.
+
+export type ColumnKind = "timestamp" | "int64" | "double" | "string";
+
+export interface ColumnDef {
+  name: string;
+  kind: ColumnKind;
+  unit: string;
+  help: string;
+}
+
+export type Value = number | string | null;
+/** One sample: column name → value. */
+export type Row = Record<string, Value>;
+
+const col = (name: string, kind: ColumnKind, unit: string, help: string): ColumnDef => ({
+  name,
+  kind,
+  unit,
+  help,
+});
+
+/** Cumulative counters; each has a `<name>_per_sec` rate column (null on the first row). */
+export const COUNTERS: ColumnDef[] = [
+  col("disk_read_bytes", "int64", "bytes", "bytes read, summed over whole disks"),
+  col("disk_write_bytes", "int64", "bytes", "bytes written, summed over whole disks"),
+  col("disk_read_count", "int64", "count", "read operations, summed over whole disks"),
+  col("disk_write_count", "int64", "count", "write operations, summed over whole disks"),
+  col("disk_busy_time", "int64", "ms", "time spent doing I/O, summed over whole disks"),
+  col("net_bytes_sent", "int64", "bytes", "bytes sent, all interfaces"),
+  col("net_bytes_recv", "int64", "bytes", "bytes received, all interfaces"),
+  col("net_packets_sent", "int64", "count", "packets sent, all interfaces"),
+  col("net_packets_recv", "int64", "count", "packets received, all interfaces"),
+  col("net_errin", "int64", "count", "receive errors, all interfaces"),
+  col("net_errout", "int64", "count", "transmit errors, all interfaces"),
+  col("net_dropin", "int64", "count", "received packets dropped, all interfaces"),
+  col("net_dropout", "int64", "count", "transmitted packets dropped, all interfaces"),
+  col("context_switches", "int64", "count", "context switches since boot"),
+  col("interrupts", "int64", "count", "interrupts serviced since boot"),
+  col("swap_in_bytes", "int64", "bytes", "bytes swapped in since boot"),
+  col("swap_out_bytes", "int64", "bytes", "bytes swapped out since boot"),
+];
+
+export const rateName = (counter: string) => `${counter}_per_sec`;
+
+const CPU_CORE = /^cpu_(\d+)_utilization$/;
+export const cpuColumnName = (i: number) => `cpu_${i}_utilization`;
+
+/** Per-core placeholder: `cpu_<i>_utilization` columns sort here, in numeric order. */
+const CPU_CORES = "cpu_<i>_utilization";
+
+const ORDER: ColumnDef[] = [
+  col(
+    "timestamp",
+    "timestamp",
+    "",
+    "wall time of the sample: local, or UTC with --utc (see metadata)",
+  ),
+  col("sys_total", "int64", "bytes", "MemTotal"),
+  col("sys_used", "int64", "bytes", "total - free - buffers - cached (psutil semantics)"),
+  col("sys_free", "int64", "bytes", "MemFree"),
+  col(CPU_CORES, "double", "percent", "busy percent of logical CPU i since the previous sample"),
+  col("total_open_files", "int64", "count", "open file descriptors summed over all processes"),
+  col("max_files_process", "string", "", "name(pid) of the process with the most open files"),
+  col("max_files_count", "int64", "count", "open file descriptors of that process"),
+  col("fd_used", "int64", "count", "allocated file handles (/proc/sys/fs/file-nr)"),
+  col("fd_max", "int64", "count", "/proc/sys/fs/file-max"),
+  col("fd_usage_percent", "double", "percent", "fd_used / fd_max"),
+  ...COUNTERS.slice(0, 13),
+  col("system_process_count", "int64", "count", "processes"),
+  col("system_thread_count", "int64", "count", "threads summed over processes"),
+  ...COUNTERS.slice(0, 13).map((c) => rateDef(c)),
+  col("cpu_busy_percent", "double", "percent", "all CPUs: busy percent since the previous sample"),
+  col("cpu_user_percent", "double", "percent", "all CPUs: user time (guest excluded)"),
+  col("cpu_nice_percent", "double", "percent", "all CPUs: niced user time"),
+  col("cpu_system_percent", "double", "percent", "all CPUs: kernel time"),
+  col("cpu_iowait_percent", "double", "percent", "all CPUs: idle waiting for I/O"),
+  col("cpu_irq_percent", "double", "percent", "all CPUs: hard and soft interrupts"),
+  col("cpu_steal_percent", "double", "percent", "all CPUs: stolen by the hypervisor"),
+  col("cpu_idle_percent", "double", "percent", "all CPUs: idle"),
+  col("load_1m", "double", "", "load average, 1 minute"),
+  col("load_5m", "double", "", "load average, 5 minutes"),
+  col("load_15m", "double", "", "load average, 15 minutes"),
+  col("procs_running", "int64", "count", "runnable tasks (run queue)"),
+  col("procs_blocked", "int64", "count", "tasks blocked on I/O"),
+  ...COUNTERS.slice(13, 15),
+  ...COUNTERS.slice(13, 15).map((c) => rateDef(c)),
+  col("mem_available_bytes", "int64", "bytes", "MemAvailable"),
+  col("mem_cached_bytes", "int64", "bytes", "Cached + SReclaimable"),
+  col("mem_buffers_bytes", "int64", "bytes", "Buffers"),
+  col("mem_dirty_bytes", "int64", "bytes", "Dirty"),
+  col("swap_total_bytes", "int64", "bytes", "SwapTotal"),
+  col("swap_used_bytes", "int64", "bytes", "SwapTotal - SwapFree"),
+  ...COUNTERS.slice(15),
+  ...COUNTERS.slice(15).map((c) => rateDef(c)),
+  col("psi_cpu_some_avg10_percent", "double", "percent", "PSI: some tasks stalled on CPU, avg10"),
+  col("psi_cpu_full_avg10_percent", "double", "percent", "PSI: all tasks stalled on CPU, avg10"),
+  col("psi_memory_some_avg10_percent", "double", "percent", "PSI memory some, avg10"),
+  col("psi_memory_full_avg10_percent", "double", "percent", "PSI memory full, avg10"),
+  col("psi_io_some_avg10_percent", "double", "percent", "PSI io some, avg10"),
+  col("psi_io_full_avg10_percent", "double", "percent", "PSI io full, avg10"),
+  col("disk_util_percent", "double", "percent", "busiest whole disk: time busy with I/O"),
+];
+
+function rateDef(c: ColumnDef): ColumnDef {
+  const unit = c.unit === "ms" ? "ms/s" : `${c.unit}/s`;
+  return col(rateName(c.name), "double", unit, `${c.help}, per second`);
+}
+
+const RANK = new Map(ORDER.map((c, i) => [c.name, i]));
+const BY_NAME = new Map(ORDER.map((c) => [c.name, c]));
+
+/** The definition of a column sysmon writes, or null for a name it does not know. */
+export function columnDef(name: string): ColumnDef | null {
+  const known = BY_NAME.get(name);
+  if (known && name !== CPU_CORES) return known;
+  if (CPU_CORE.test(name)) return { ...BY_NAME.get(CPU_CORES)!, name };
+  return null;
+}
+
+/** Sort key: the order of ORDER, cores in numeric order, unknown names last. */
+export function columnRank(name: string): number {
+  const r = RANK.get(name);
+  if (r !== undefined) return r;
+  const m = CPU_CORE.exec(name);
+  if (m) return RANK.get(CPU_CORES)! + Number(m[1]) / 1e6;
+  return ORDER.length;
+}
+
+/** Sorts definitions in column order (stable for unknown names). */
+export function sortColumns(defs: ColumnDef[]): ColumnDef[] {
+  return defs.map((d, i) => ({ d, i }))
+    .sort((a, b) => columnRank(a.d.name) - columnRank(b.d.name) || a.i - b.i)
+    .map((x) => x.d);
+}

@@ -1,0 +1,121 @@
+// The sampling loop of `sysmon run`: samples on a fixed schedule, writes every
+// write interval, and ends (after a final write) on abort or after --duration.
+import type { Row } from "./columns.ts";
+import { CsvSink } from "./csv_sink.ts";
+import { type MonitorOptions, validateOptions, type ValidOptions } from "./options.ts";
+import { ParquetSink } from "./parquet_sink.ts";
+import type { ProcFs } from "./proc/fs.ts";
+import type { TraceSink, WriteReport } from "./sink.ts";
+import { SystemSampler } from "./system.ts";
+
+export interface MonitorStatus {
+  output: string;
+  samples: number;
+  rowsWritten: number;
+  fileBytes: number | null;
+  /** Wall time of the last successful write. */
+  lastWrite: Date | null;
+  /** Sources that could not be read, with why. */
+  unavailable: string[];
+  /** The last write's failure, if it failed. */
+  error: string | null;
+}
+
+export interface MonitorHooks {
+  /** After every sample. */
+  onSample?: (status: MonitorStatus, row: Row) => void;
+  /** After every write (successful or not). */
+  onWrite?: (status: MonitorStatus) => void;
+  /** Notices about the output (journal recovered, appending). */
+  onNotice?: (message: string) => void;
+  /** /proc and /sys roots (tests). */
+  fs?: ProcFs;
+  /** Journal fold interval in ms (Parquet output). */
+  foldIntervalMs?: number;
+}
+
+export interface MonitorSummary extends MonitorStatus {
+  seconds: number;
+}
+
+/** Opens the sink for validated options; throws OutputError for a file it must not touch. */
+export function openSink(o: ValidOptions, hooks: MonitorHooks = {}): TraceSink {
+  const common = { path: o.outputFile, utc: o.useUtc, sampleInterval: o.sampleInterval };
+  const sink = o.format === "csv"
+    ? CsvSink.open(common)
+    : ParquetSink.open({ ...common, foldIntervalMs: hooks.foldIntervalMs });
+  for (const n of sink.notices) hooks.onNotice?.(n);
+  return sink;
+}
+
+/** Traces this machine into a Parquet (or CSV) file until aborted or --duration ends. */
+export async function monitorToParquet(
+  options: MonitorOptions = {},
+  hooks: MonitorHooks = {},
+): Promise<MonitorSummary> {
+  const o = validateOptions(options);
+  const sink = openSink(o, hooks);
+  const sampler = new SystemSampler({ fs: hooks.fs, useUtc: o.useUtc });
+  const status: MonitorStatus = {
+    output: o.outputFile,
+    samples: 0,
+    rowsWritten: 0,
+    fileBytes: null,
+    lastWrite: null,
+    unavailable: [],
+    error: null,
+  };
+  const applyReport = (r: WriteReport) => {
+    status.rowsWritten = r.rowsWritten;
+    status.fileBytes = r.fileBytes;
+    status.error = r.error;
+    if (r.error === null) status.lastWrite = new Date();
+    hooks.onWrite?.(status);
+  };
+
+  const start = performance.now();
+  const intervalMs = o.sampleInterval * 1000;
+  const endAt = o.duration === null ? Infinity : start + o.duration * 1000;
+  let lastWrite = start;
+  sampler.sample(); // the baseline for the first row's rates and percentages
+  let k = 1;
+  while (!options.signal?.aborted) {
+    let due = start + k * intervalMs;
+    if (due > endAt + 1) break;
+    const now = performance.now();
+    if (now > due + intervalMs) {
+      // Fell behind (suspended machine, stalled disk): skip the missed slots.
+      k += Math.floor((now - due) / intervalMs);
+      due = start + k * intervalMs;
+    }
+    if (!(await sleepUntil(due, options.signal))) break;
+    k++;
+    const row = sampler.sample();
+    sink.add(row);
+    status.samples++;
+    status.unavailable = [...sampler.unavailable].map(([k, why]) => `${k} (${why})`);
+    hooks.onSample?.(status, row);
+    if (performance.now() - lastWrite >= o.writeInterval * 1000 - intervalMs / 2) {
+      applyReport(sink.write());
+      lastWrite = performance.now();
+    }
+  }
+  applyReport(sink.close());
+  return { ...status, seconds: (performance.now() - start) / 1000 };
+}
+
+/** Resolves true at `due` (performance.now() time), false if aborted first. */
+function sleepUntil(due: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, Math.max(0, due - performance.now()));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

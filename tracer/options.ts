@@ -1,0 +1,93 @@
+// Validation of the tracer's options, shared by the CLI and the programmatic API.
+import { dirname, resolve } from "node:path";
+
+/** A bad option value: the CLI prints it and exits 2 before sampling starts. */
+export class UsageError extends Error {}
+
+export interface MonitorOptions {
+  outputFile?: string;
+  /** Seconds between samples (fractions allowed, at least 0.1). */
+  sampleInterval?: number;
+  /** Seconds between writes. */
+  writeInterval?: number;
+  /** Seconds to run; unlimited when absent. */
+  duration?: number;
+  enableGpu?: boolean;
+  enableDocker?: boolean;
+  useUtc?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ValidOptions {
+  outputFile: string;
+  sampleInterval: number;
+  writeInterval: number;
+  duration: number | null;
+  enableGpu: boolean;
+  enableDocker: boolean;
+  useUtc: boolean;
+  format: "parquet" | "csv";
+}
+
+export const DEFAULT_OUTPUT = "system_monitor.parquet";
+
+/** Parses a CLI number; names the flag when the value is not one. */
+export function parseSeconds(flag: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n)) {
+    throw new UsageError(`${flag} must be a number of seconds, got '${text}'`);
+  }
+  return n;
+}
+
+export function validateOptions(o: MonitorOptions): ValidOptions {
+  const sampleInterval = o.sampleInterval ?? 5;
+  const writeInterval = o.writeInterval ?? 10;
+  if (!(sampleInterval >= 0.1)) {
+    throw new UsageError(`--sample-interval must be at least 0.1 seconds, got ${sampleInterval}`);
+  }
+  if (!(writeInterval > 0)) {
+    throw new UsageError(`--write-interval must be more than 0 seconds, got ${writeInterval}`);
+  }
+  if (o.duration !== undefined && !(o.duration > 0)) {
+    throw new UsageError(`--duration must be more than 0 seconds, got ${o.duration}`);
+  }
+  const outputFile = o.outputFile ?? DEFAULT_OUTPUT;
+  if (outputFile.trim() === "") throw new UsageError("--output must name a file");
+  checkWritableDir(outputFile);
+  return {
+    outputFile,
+    sampleInterval,
+    writeInterval,
+    duration: o.duration ?? null,
+    enableGpu: o.enableGpu ?? true,
+    enableDocker: o.enableDocker ?? true,
+    useUtc: o.useUtc ?? false,
+    format: outputFile.toLowerCase().endsWith(".csv") ? "csv" : "parquet",
+  };
+}
+
+function checkWritableDir(output: string) {
+  const dir = dirname(resolve(output));
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.statSync(dir);
+  } catch {
+    throw new UsageError(`--output: directory ${dir} does not exist`);
+  }
+  if (!st.isDirectory) throw new UsageError(`--output: ${dir} is not a directory`);
+  try {
+    const st2 = Deno.statSync(output);
+    if (st2.isDirectory) throw new UsageError(`--output: ${output} is a directory`);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+  }
+  // Creating a file is the only honest test of write permission (root ignores mode bits).
+  const probe = `${dir}/.sysmon-probe-${Deno.pid}`;
+  try {
+    Deno.writeFileSync(probe, new Uint8Array());
+    Deno.removeSync(probe);
+  } catch (err) {
+    throw new UsageError(`--output: cannot write in ${dir} (${(err as Error).message})`);
+  }
+}

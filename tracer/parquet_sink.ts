@@ -1,0 +1,264 @@
+// The Parquet output of `sysmon run`: a journal takes every write interval's rows
+// (cheap, fsynced), and a fold merges them into the Parquet file on a schedule.
+import { type ColumnDef, columnDef, type Row } from "./columns.ts";
+import {
+  Journal,
+  type JournalHeader,
+  journalPath,
+  type JournalRow,
+  readJournal,
+} from "./journal.ts";
+import { newTraceId, traceMetadata } from "./metadata.ts";
+import { ParquetTrace, readFooter } from "./parquet_trace.ts";
+import { describeWriteError, fileSize, type TraceSink, type WriteReport } from "./sink.ts";
+
+export interface ParquetSinkOptions {
+  path: string;
+  utc: boolean;
+  sampleInterval: number;
+  /** How often the journal is folded into the Parquet file (ms); at most 5 minutes. */
+  foldIntervalMs?: number;
+  rowGroupRows?: number;
+  /** Rows kept in memory while writes fail; the oldest go beyond this. */
+  maxBufferedRows?: number;
+  now?: () => number;
+}
+
+/** A problem with the output file that stops `run` before sampling starts. */
+export class OutputError extends Error {}
+
+export class ParquetSink implements TraceSink {
+  readonly path: string;
+  readonly trace: ParquetTrace;
+  readonly header: JournalHeader;
+  /** Messages from opening the output (a journal folded in, a journal set aside). */
+  readonly notices: string[];
+  private readonly journal: Journal;
+  private readonly opts: ParquetSinkOptions;
+  private buffer: Row[] = [];
+  private unjournaled: JournalRow[] = [];
+  private nextSeq: number;
+  private durable: number;
+  private lastFold = -Infinity;
+  private dropped = 0;
+  private renumber = false;
+
+  private constructor(
+    opts: ParquetSinkOptions,
+    trace: ParquetTrace,
+    traceId: string,
+    notices: string[],
+  ) {
+    this.opts = opts;
+    this.path = opts.path;
+    this.trace = trace;
+    this.notices = notices;
+    this.header = {
+      sysmon_journal: 1,
+      trace_id: traceId,
+      utc: opts.utc,
+      sample_interval_s: opts.sampleInterval,
+    };
+    this.journal = new Journal(journalPath(opts.path));
+    this.nextSeq = trace.rows;
+    this.durable = trace.rows;
+  }
+
+  /**
+   * Opens the output: folds in a journal left by a killed run, appends to a trace
+   * sysmon wrote, refuses anything else.
+   */
+  static open(opts: ParquetSinkOptions): ParquetSink {
+    const notices = recoverJournal(opts.path);
+    let trace: ParquetTrace;
+    let traceId = newTraceId();
+    if (fileSize(opts.path) !== null) {
+      const kv = sysmonMetadata(opts.path);
+      const zone = kv.get("sysmon.timezone");
+      if (zone !== (opts.utc ? "UTC" : "local")) {
+        throw new OutputError(
+          `${opts.path} holds ${zone} timestamps; run ${
+            opts.utc ? "without" : "with"
+          } --utc to append to it, or choose another --output`,
+        );
+      }
+      trace = ParquetTrace.open(traceOptions(opts));
+      traceId = kv.get("sysmon.trace_id")!;
+      notices.push(`appending to ${opts.path} (${trace.rows} rows)`);
+    } else {
+      trace = new ParquetTrace(traceOptions(opts));
+    }
+    const sink = new ParquetSink(opts, trace, traceId, notices);
+    sink.journal.reset(sink.header);
+    return sink;
+  }
+
+  add(row: Row) {
+    this.buffer.push(row);
+  }
+
+  write(): WriteReport {
+    return this.flush(false);
+  }
+
+  close(): WriteReport {
+    const report = this.flush(true);
+    if (report.error === null) this.journal.remove();
+    return report;
+  }
+
+  private flush(final: boolean): WriteReport {
+    const now = (this.opts.now ?? Date.now)();
+    for (const row of this.buffer) this.unjournaled.push({ seq: this.nextSeq++, row });
+    this.trace.add(this.buffer, defFor);
+    this.buffer = [];
+    let error: string | null = null;
+    try {
+      this.journal.append(this.unjournaled);
+      this.unjournaled = [];
+      this.durable = this.nextSeq;
+    } catch (err) {
+      error = describeWriteError(this.journal.path, err);
+    }
+    const due = now - this.lastFold >= (this.opts.foldIntervalMs ?? 60_000);
+    if (final || due || error !== null) {
+      try {
+        this.fold();
+        this.lastFold = now;
+        error = null; // the file itself holds every row now
+      } catch (err) {
+        error ??= describeWriteError(this.path, err);
+      }
+    }
+    if (error !== null) this.bound();
+    return {
+      rowsWritten: this.durable,
+      fileBytes: fileSize(this.path),
+      error: this.withDrops(error),
+    };
+  }
+
+  private fold() {
+    const sealedBefore = this.trace.sealedRows;
+    this.trace.fold(traceMetadata(this.info(), this.trace.columns));
+    if (this.trace.lostFile) {
+      this.trace.lostFile = false;
+      this.notices.push(`${this.path} disappeared or was replaced; it now starts again`);
+      this.rejournal();
+    } else if (this.trace.sealedRows !== sealedBefore || this.renumber) {
+      this.rejournal(); // sealed rows live in the file; the journal starts over
+    }
+    this.durable = this.nextSeq;
+  }
+
+  /** A fresh journal holding the open row group's rows not yet journaled. */
+  private rejournal() {
+    this.journal.reset(this.header);
+    const base = this.trace.sealedRows;
+    const rows = this.trace.pending.map((row, i) => ({ seq: base + i, row }));
+    this.journal.append(rows.slice(this.trace.foldedPending));
+    this.unjournaled = [];
+    this.nextSeq = this.trace.rows;
+    this.renumber = false;
+  }
+
+  /** Keeps memory bounded while writes fail. */
+  private bound() {
+    const max = this.opts.maxBufferedRows ?? 20_000;
+    const n = this.trace.dropOldest(max);
+    if (n > 0) {
+      // Sequence numbers shift: the journal is rewritten after the next good fold.
+      this.dropped += n;
+      this.unjournaled = [];
+      this.nextSeq = this.trace.rows;
+      this.renumber = true;
+    }
+  }
+
+  private withDrops(error: string | null): string | null {
+    if (error === null || this.dropped === 0) return error;
+    return `${error}; ${this.dropped} oldest samples dropped to bound memory`;
+  }
+
+  private info() {
+    return {
+      utc: this.opts.utc,
+      sampleInterval: this.opts.sampleInterval,
+      traceId: this.header.trace_id,
+    };
+  }
+}
+
+function traceOptions(opts: ParquetSinkOptions) {
+  return { path: opts.path, utc: opts.utc, rowGroupRows: opts.rowGroupRows };
+}
+
+/** Columns sysmon does not know (a future version's) are kept as doubles. */
+function defFor(name: string): ColumnDef {
+  return columnDef(name) ?? { name, kind: "double", unit: "", help: "" };
+}
+
+/** The sysmon.* metadata of a trace; refuses a file sysmon did not write. */
+export function sysmonMetadata(path: string): Map<string, string> {
+  let kv: Map<string, string>;
+  try {
+    const { meta } = readFooter(path);
+    kv = new Map((meta.key_value_metadata ?? []).map((e) => [e.key, e.value ?? ""]));
+  } catch (err) {
+    throw new OutputError(
+      `${path} exists and is not a readable Parquet file (${(err as Error).message}); ` +
+        `choose another --output or move it away`,
+    );
+  }
+  if (!kv.has("sysmon.trace_id")) {
+    throw new OutputError(
+      `${path} exists and was not written by sysmon; sysmon appends only to its own traces. ` +
+        `Choose another --output or move the file away`,
+    );
+  }
+  return kv;
+}
+
+/**
+ * Folds a journal left beside `path` (by a killed or failed run) into the file,
+ * then removes it. A journal of another trace is set aside, never applied.
+ * Returns what it did, for the user.
+ */
+export function recoverJournal(path: string): string[] {
+  const jpath = journalPath(path);
+  const j = readJournal(jpath);
+  if (j === null) return [];
+  const notices: string[] = [];
+  if (j.header === null) {
+    const aside = `${jpath}.unreadable-${Date.now()}`;
+    Deno.renameSync(jpath, aside);
+    return [`${jpath} has no valid header; moved to ${aside}`];
+  }
+  let trace: ParquetTrace;
+  const opts = { path, utc: j.header.utc };
+  if (fileSize(path) !== null) {
+    const kv = sysmonMetadata(path);
+    if (kv.get("sysmon.trace_id") !== j.header.trace_id) {
+      const aside = `${jpath}.orphaned-${Date.now()}`;
+      Deno.renameSync(jpath, aside);
+      return [`${jpath} belongs to another trace than ${path}; moved to ${aside}`];
+    }
+    trace = ParquetTrace.open(opts);
+  } else {
+    trace = new ParquetTrace(opts);
+  }
+  const missing = j.rows.filter((r) => r.seq >= trace.rows).sort((a, b) => a.seq - b.seq);
+  if (missing.length > 0) {
+    trace.add(missing.map((r) => r.row), defFor);
+    const info = {
+      utc: j.header.utc,
+      sampleInterval: j.header.sample_interval_s,
+      traceId: j.header.trace_id,
+    };
+    trace.fold(traceMetadata(info, trace.columns));
+    notices.push(`recovered ${missing.length} samples from ${jpath} into ${path}`);
+  }
+  if (j.tornBytes > 0) notices.push(`${jpath}: ignored ${j.tornBytes} bytes of a cut-short write`);
+  Deno.removeSync(jpath);
+  return notices;
+}

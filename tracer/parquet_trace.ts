@@ -1,0 +1,251 @@
+// A Parquet trace that grows without re-encoding its past.
+//
+// Layout: PAR1 | sealed row groups | open row group | footer. Each fold copies the
+// sealed bytes (in the kernel), encodes only the open row group (the rows since the
+// last seal), writes a new footer, then fsyncs and renames over the file, so the file
+// on disk is always complete. When the open group reaches `rowGroupRows` it is sealed.
+import type { ColumnChunk, CompressionCodec, KeyValue, RowGroup, SchemaElement } from "hyparquet";
+import { parquetMetadata } from "hyparquet";
+import { ByteWriter, ParquetWriter } from "hyparquet-writer";
+import { gzipSync, zstdCompressSync } from "node:zlib";
+import { type ColumnDef, type Row, sortColumns } from "./columns.ts";
+import { columnValues, defFromSchema, schemaElement } from "./parquet_schema.ts";
+import { replaceAtomically } from "./atomic.ts";
+
+export interface ParquetTraceOptions {
+  path: string;
+  /** Timestamps are UTC instants (true) or local wall time (false). */
+  utc: boolean;
+  /** Rows per sealed row group. */
+  rowGroupRows?: number;
+  codec?: CompressionCodec;
+}
+
+interface Sealed {
+  /** Bytes of the file that stay as they are: magic and sealed row groups. */
+  end: number;
+  groups: RowGroup[];
+  rows: number;
+}
+
+const MAGIC = 0x31524150; // "PAR1"
+
+const compressors = {
+  ZSTD: (b: Uint8Array) => new Uint8Array(zstdCompressSync(b)),
+  GZIP: (b: Uint8Array) => new Uint8Array(gzipSync(b)),
+};
+
+export class ParquetTrace {
+  readonly path: string;
+  readonly utc: boolean;
+  readonly rowGroupRows: number;
+  readonly codec: CompressionCodec;
+  columns: ColumnDef[] = [];
+  /** Rows of the open row group, in memory until sealed. */
+  pending: Row[] = [];
+  private sealed: Sealed = { end: 0, groups: [], rows: 0 };
+  private known = new Set<string>();
+  /** Inode of the file this trace last wrote, to notice a file replaced behind its back. */
+  private inode: number | null = null;
+  private foldedRows = -1;
+  private foldedColumns = -1;
+
+  constructor(opts: ParquetTraceOptions) {
+    this.path = opts.path;
+    this.utc = opts.utc;
+    this.rowGroupRows = opts.rowGroupRows ?? 3600;
+    this.codec = opts.codec ?? "ZSTD";
+  }
+
+  /** Rows in sealed row groups. */
+  get sealedRows(): number {
+    return this.sealed.rows;
+  }
+
+  /** Open rows already in the file (as of the last fold). */
+  get foldedPending(): number {
+    return Math.max(0, this.foldedRows);
+  }
+
+  /** Rows in the trace: sealed and open. */
+  get rows(): number {
+    return this.sealed.rows + this.pending.length;
+  }
+
+  /** Continues a file sysmon wrote earlier: its row groups become sealed. */
+  static open(opts: ParquetTraceOptions): ParquetTrace {
+    const trace = new ParquetTrace(opts);
+    const { meta, footerStart, inode } = readFooter(opts.path);
+    const defs: ColumnDef[] = [];
+    for (const el of meta.schema.slice(1)) {
+      const def = defFromSchema(el);
+      if (!def || el.num_children) {
+        throw new Error(`${opts.path}: column '${el.name}' has a type sysmon does not append to`);
+      }
+      defs.push(def);
+    }
+    trace.columns = defs;
+    for (const d of defs) trace.known.add(d.name);
+    trace.sealed = { end: footerStart, groups: meta.row_groups, rows: Number(meta.num_rows) };
+    trace.inode = inode;
+    return trace;
+  }
+
+  /** Adds rows to the open row group; new column names extend the schema. */
+  add(rows: Row[], defs: (name: string) => ColumnDef) {
+    for (const row of rows) {
+      for (const name in row) {
+        if (!this.known.has(name)) {
+          this.known.add(name);
+          this.columns = sortColumns([...this.columns, defs(name)]);
+        }
+      }
+      this.pending.push(row);
+    }
+  }
+
+  /** Drops the oldest open rows (memory bound while writes fail); returns how many. */
+  dropOldest(keep: number): number {
+    const drop = Math.max(0, this.pending.length - keep);
+    this.pending.splice(0, drop);
+    return drop;
+  }
+
+  /**
+   * Writes the file (atomically) with every row added so far. Returns false when
+   * there was nothing new. Seals the open row group once it is full.
+   */
+  fold(metadata: Record<string, string>): boolean {
+    if (this.pending.length === this.foldedRows && this.columns.length === this.foldedColumns) {
+      return false;
+    }
+    let base = this.sealed.end;
+    if (base > 0 && !this.sameFile()) {
+      // The file was removed or replaced: what it held is not ours to copy.
+      this.sealed = { end: 0, groups: [], rows: 0 };
+      base = 0;
+      this.lostFile = true;
+    }
+    const schema: SchemaElement[] = [
+      { name: "root", num_children: this.columns.length },
+      ...this.columns.map((c) => schemaElement(c, this.utc)),
+    ];
+    const kv: KeyValue[] = Object.entries(metadata).map(([key, value]) => ({ key, value }));
+    const out = new ByteWriter(64 * 1024);
+    const pw = new ParquetWriter({
+      writer: out,
+      schema,
+      codec: this.codec,
+      compressors,
+      kvMetadata: kv,
+      createdBy: `sysmon ${metadata["sysmon.version"] ?? ""}`.trim(),
+    });
+    if (base > 0) {
+      out.index = 0; // the magic is already in the sealed bytes
+      out.offset = base;
+    }
+    const groups = this.sealed.groups.map((g) => ({ ...g, columns: [...g.columns] }));
+    this.fillMissingColumns(pw, groups);
+    const sealedEnd = out.offset;
+    if (this.pending.length > 0) {
+      pw.write({
+        columnData: this.columns.map((c) => ({
+          name: c.name,
+          data: columnValues(c, this.pending),
+          offsetIndex: false,
+        })),
+        rowGroupSize: this.pending.length,
+      });
+    }
+    const open = pw.row_groups.slice(-1);
+    const openEnd = out.offset;
+    pw.row_groups = this.pending.length > 0 ? [...groups, ...open] : groups;
+    pw.num_rows = BigInt(this.rows);
+    pw.finish();
+    this.inode = replaceAtomically(this.path, out.getBytes(), base);
+
+    this.sealed = { ...this.sealed, end: sealedEnd, groups };
+    if (this.pending.length >= this.rowGroupRows) {
+      this.sealed = {
+        end: openEnd,
+        groups: [...groups, ...open],
+        rows: this.sealed.rows + this.pending.length,
+      };
+      this.pending = [];
+    }
+    this.foldedRows = this.pending.length;
+    this.foldedColumns = this.columns.length;
+    return true;
+  }
+
+  /** Set when a fold found its file gone or replaced and started it afresh. */
+  lostFile = false;
+
+  /** Sealed groups written before a column existed get an all-null chunk for it. */
+  private fillMissingColumns(pw: ParquetWriter, groups: RowGroup[]) {
+    const order = new Map(this.columns.map((c, i) => [c.name, i]));
+    const pos = (c: ColumnChunk) => order.get(c.meta_data?.path_in_schema[0] ?? "") ?? -1;
+    for (const g of groups) {
+      const have = new Set(g.columns.map((c) => c.meta_data?.path_in_schema[0]));
+      const missing = this.columns.filter((c) => !have.has(c.name));
+      if (missing.length === 0) continue;
+      const n = Number(g.num_rows);
+      pw.write({
+        columnData: missing.map((c) => ({
+          name: c.name,
+          data: new Array(n).fill(c.kind === "timestamp" ? 0n : null),
+          offsetIndex: false,
+        })),
+        rowGroupSize: n,
+      });
+      const filled = pw.row_groups.pop()!;
+      g.columns = [...g.columns, ...filled.columns].sort((a, b) => pos(a) - pos(b));
+    }
+  }
+
+  private sameFile(): boolean {
+    try {
+      const st = Deno.statSync(this.path);
+      return st.size >= this.sealed.end && (this.inode === null || st.ino === this.inode);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false;
+      throw err;
+    }
+  }
+}
+
+/** Reads only the footer of a Parquet file. */
+export function readFooter(path: string) {
+  const file = Deno.openSync(path);
+  try {
+    const st = file.statSync();
+    if (st.size < 12) throw new Error(`${path} is not a Parquet file (${st.size} bytes)`);
+    const tail = new Uint8Array(8);
+    file.seekSync(st.size - 8, Deno.SeekMode.Start);
+    readFull(file, tail);
+    const view = new DataView(tail.buffer);
+    if (view.getUint32(4, true) !== MAGIC) {
+      throw new Error(
+        `${path} is not a Parquet file (no PAR1 footer; truncated or another format)`,
+      );
+    }
+    const len = view.getUint32(0, true);
+    if (len + 12 > st.size) throw new Error(`${path}: footer length ${len} exceeds the file`);
+    const buf = new Uint8Array(len + 8);
+    file.seekSync(st.size - 8 - len, Deno.SeekMode.Start);
+    readFull(file, buf);
+    const meta = parquetMetadata(buf.buffer);
+    return { meta, footerStart: st.size - 8 - len, inode: st.ino, size: st.size };
+  } finally {
+    file.close();
+  }
+}
+
+function readFull(file: Deno.FsFile, buf: Uint8Array) {
+  let off = 0;
+  while (off < buf.length) {
+    const n = file.readSync(buf.subarray(off));
+    if (n === null) throw new Error("unexpected end of file");
+    off += n;
+  }
+}

@@ -1,0 +1,115 @@
+// Where the tracer reads the kernel's files: /proc and /sys roots are options,
+// so tests run every collector over a recorded fixture tree.
+
+export interface Roots {
+  proc: string;
+  sys: string;
+}
+
+export const hostRoots: Roots = { proc: "/proc", sys: "/sys" };
+
+/** Reads files under a /proc and /sys root; a missing file reads as null. */
+export class ProcFs {
+  readonly roots: Roots;
+  /** True when /proc/PID/fd reports its open-fd count as st_size (Linux 6.2+ procfs). */
+  readonly fdCountFromStat: boolean;
+
+  constructor(roots: Roots = hostRoots) {
+    this.roots = roots;
+    this.fdCountFromStat = detectFdCountFromStat(roots.proc);
+  }
+
+  /** Text of a file under the /proc root, or null when it does not exist. */
+  proc(rel: string): string | null {
+    return readOrNull(`${this.roots.proc}/${rel}`);
+  }
+
+  /** Text of a file under the /sys root, or null when it does not exist. */
+  sys(rel: string): string | null {
+    return readOrNull(`${this.roots.sys}/${rel}`);
+  }
+
+  /** Names of the entries of a directory under the /sys root (empty when missing). */
+  sysDir(rel: string): string[] {
+    return dirNames(`${this.roots.sys}/${rel}`);
+  }
+
+  /** Process ids visible under the /proc root. */
+  pids(): number[] {
+    const pids: number[] = [];
+    for (const name of dirNames(this.roots.proc)) {
+      const c = name.charCodeAt(0);
+      if (c >= 48 && c <= 57) pids.push(Number(name));
+    }
+    return pids;
+  }
+
+  /**
+   * Threads of a process, or null when it is gone. A directory's link count is
+   * 2 + its subdirectories, and procfs counts each thread as one (no read of stat).
+   */
+  threadCount(pid: number): number | null {
+    const dir = `${this.roots.proc}/${pid}/task`;
+    try {
+      const links = Deno.statSync(dir).nlink ?? 0;
+      if (links > 2) return links - 2;
+      let n = 0; // file systems that do not count subdirectories in nlink
+      for (const _ of Deno.readDirSync(dir)) n++;
+      return n;
+    } catch (err) {
+      if (isGone(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Open file descriptors of a process, or null when it cannot be read. */
+  fdCount(pid: number): number | null {
+    const dir = `${this.roots.proc}/${pid}/fd`;
+    try {
+      if (this.fdCountFromStat) return Deno.statSync(dir).size;
+      let n = 0;
+      for (const _ of Deno.readDirSync(dir)) n++;
+      return n;
+    } catch (err) {
+      if (isGone(err)) return null;
+      throw err;
+    }
+  }
+}
+
+/** True for the errors a vanished or unreadable process produces. */
+export function isGone(err: unknown): boolean {
+  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied ||
+    // ESRCH: the process exited between open and read.
+    (err instanceof Error && /ESRCH|No such process/.test(err.message));
+}
+
+function readOrNull(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (err) {
+    if (isGone(err)) return null;
+    throw err;
+  }
+}
+
+function dirNames(path: string): string[] {
+  const names: string[] = [];
+  try {
+    for (const e of Deno.readDirSync(path)) names.push(e.name);
+  } catch (err) {
+    if (!isGone(err)) throw err;
+  }
+  return names;
+}
+
+function detectFdCountFromStat(procRoot: string): boolean {
+  try {
+    // Only procfs reports fd counts as a directory size; a fixture tree is a plain directory.
+    const self = Deno.statSync(`${procRoot}/self/fd`);
+    const root = Deno.statSync(procRoot);
+    return root.size === 0 && self.size > 0;
+  } catch {
+    return false;
+  }
+}

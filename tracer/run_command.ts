@@ -1,0 +1,78 @@
+// What `sysmon run`, `snapshot` and `recover` do on the terminal.
+import { monitorToParquet } from "./monitor.ts";
+import { type MonitorOptions, UsageError } from "./options.ts";
+import { OutputError, recoverJournal } from "./parquet_sink.ts";
+import { collectSystemSnapshot } from "./snapshot.ts";
+import { rowToJson, statusLine, summaryLine, writeLogLine } from "./status.ts";
+
+const encoder = new TextEncoder();
+const out = (s: string) => Deno.stdout.writeSync(encoder.encode(s));
+const err = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
+
+/** Runs the tracer; returns the exit code (2 for bad options or output). */
+export async function runCommand(opts: MonitorOptions, ui: { quiet: boolean }): Promise<number> {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  const tty = Deno.stdout.isTerminal() && !ui.quiet;
+  let lastError: string | null = null;
+  try {
+    const summary = await monitorToParquet({ ...opts, signal: ac.signal }, {
+      onNotice: (m) => !ui.quiet && err(`sysmon: ${m}\n`),
+      onSample: (s) => tty && out(`\r\x1b[2K${statusLine(s)}`),
+      onWrite: (s) => {
+        // Errors are shown once when they start and once when they clear.
+        if (s.error !== lastError) {
+          if (s.error) err(`${tty ? "\n" : ""}sysmon: write failed: ${s.error}; retrying\n`);
+          else if (lastError) err(`${tty ? "\n" : ""}sysmon: writing again\n`);
+          lastError = s.error;
+        }
+        if (!tty && !ui.quiet && !s.error) out(writeLogLine(s) + "\n");
+      },
+    });
+    if (tty) out("\n");
+    if (!ui.quiet) out(summaryLine(summary) + "\n");
+    return summary.error ? 1 : 0;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof OutputError) {
+      err(`sysmon: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  }
+}
+
+export async function snapshotCommand(opts: { json: boolean; useUtc: boolean }) {
+  const row = rowToJson(await collectSystemSnapshot({ useUtc: opts.useUtc }));
+  if (opts.json) {
+    out(JSON.stringify(row, null, 2) + "\n");
+    return;
+  }
+  const width = Math.max(...Object.keys(row).map((k) => k.length));
+  for (const [k, v] of Object.entries(row)) {
+    const shown = typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : String(v);
+    out(`${k.padEnd(width)}  ${shown}\n`);
+  }
+}
+
+export function recoverCommand(file: string): number {
+  try {
+    const notices = recoverJournal(file);
+    out(
+      notices.length
+        ? notices.map((n) => `sysmon: ${n}\n`).join("")
+        : `sysmon: no journal beside ${file}\n`,
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof OutputError) {
+      err(`sysmon: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

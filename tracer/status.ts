@@ -1,0 +1,51 @@
+// How `sysmon run` tells the user what it is doing.
+import { formatMicros } from "./csv_sink.ts";
+import type { Row } from "./columns.ts";
+import type { MonitorStatus, MonitorSummary } from "./monitor.ts";
+
+export function formatBytes(n: number | null): string {
+  if (n === null) return "-";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) (v /= 1024), i++;
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+const clock = (d: Date | null) => d ? d.toTimeString().slice(0, 8) : "never";
+
+/** The one live status line shown on a terminal. */
+export function statusLine(s: MonitorStatus): string {
+  const parts = [
+    `sysmon → ${s.output}`,
+    `${s.samples} samples`,
+    `${s.rowsWritten} rows written`,
+    formatBytes(s.fileBytes),
+    `last write ${clock(s.lastWrite)}`,
+  ];
+  if (s.unavailable.length) parts.push(`unavailable: ${s.unavailable.join(", ")}`);
+  if (s.error) parts.push(`ERROR: ${s.error}`);
+  return parts.join(" │ ");
+}
+
+/** One log line per write, when the output is not a terminal. */
+export function writeLogLine(s: MonitorStatus): string {
+  const when = new Date().toISOString();
+  if (s.error) return `${when} write failed: ${s.error} (${s.samples} samples kept, retrying)`;
+  return `${when} wrote ${s.rowsWritten} rows to ${s.output} (${formatBytes(s.fileBytes)})`;
+}
+
+export function summaryLine(s: MonitorSummary): string {
+  const outcome = s.error ? `; last write FAILED: ${s.error}` : "";
+  return `sysmon: ${s.samples} samples in ${s.seconds.toFixed(1)} s; ${s.rowsWritten} rows in ` +
+    `${s.output} (${formatBytes(s.fileBytes)})${outcome}`;
+}
+
+/** A row as JSON: timestamps as ISO text without a zone (as recorded). */
+export function rowToJson(row: Row): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    out[k] = k === "timestamp" && typeof v === "number" ? formatMicros(v).replace(" ", "T") : v;
+  }
+  return out;
+}
