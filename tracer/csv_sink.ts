@@ -174,6 +174,7 @@ function cell(def: ColumnDef, v: Value): string {
   if (v === null) return "";
   if (def.kind === "timestamp" && typeof v === "number") return formatMicros(v);
   // Control characters (a newline in a process name) are escaped, never written raw.
+  // deno-lint-ignore no-control-regex
   const s = String(v).replace(
     /[\x00-\x1f\x7f]/g,
     (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,

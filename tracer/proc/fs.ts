@@ -53,9 +53,7 @@ export class ProcFs {
     try {
       const links = Deno.statSync(dir).nlink ?? 0;
       if (links > 2) return links - 2;
-      let n = 0; // file systems that do not count subdirectories in nlink
-      for (const _ of Deno.readDirSync(dir)) n++;
-      return n;
+      return countEntries(dir); // file systems that do not count subdirectories in nlink
     } catch (err) {
       if (isGone(err)) return null;
       throw err;
@@ -67,9 +65,7 @@ export class ProcFs {
     const dir = `${this.roots.proc}/${pid}/fd`;
     try {
       if (this.fdCountFromStat) return Deno.statSync(dir).size;
-      let n = 0;
-      for (const _ of Deno.readDirSync(dir)) n++;
-      return n;
+      return countEntries(dir);
     } catch (err) {
       if (isGone(err)) return null;
       throw err;
@@ -84,6 +80,13 @@ export function isGone(err: unknown): boolean {
     (err instanceof Error && /ESRCH|No such process/.test(err.message));
 }
 
+/** Entries of a directory, not counting dot files (a fixture tree's .keep). */
+function countEntries(dir: string): number {
+  let n = 0;
+  for (const e of Deno.readDirSync(dir)) if (!e.name.startsWith(".")) n++;
+  return n;
+}
+
 function readOrNull(path: string): string | null {
   try {
     return Deno.readTextFileSync(path);
@@ -96,7 +99,7 @@ function readOrNull(path: string): string | null {
 function dirNames(path: string): string[] {
   const names: string[] = [];
   try {
-    for (const e of Deno.readDirSync(path)) names.push(e.name);
+    for (const e of Deno.readDirSync(path)) if (!e.name.startsWith(".")) names.push(e.name);
   } catch (err) {
     if (!isGone(err)) throw err;
   }

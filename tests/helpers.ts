@@ -1,0 +1,49 @@
+// Shared by the tests: temporary fixture trees, reading traces back independently.
+import { parquetMetadata, parquetReadObjects } from "hyparquet";
+import { compressors } from "hyparquet-compressors";
+import { copySync } from "./copy.ts";
+
+export const FIXTURE_HOST = new URL("./fixtures/host", import.meta.url).pathname;
+export const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** A writable copy of a recorded /proc and /sys tree. */
+export function fixtureCopy(src = FIXTURE_HOST): { proc: string; sys: string; root: string } {
+  const root = Deno.makeTempDirSync({ prefix: "sysmon-fixture-" });
+  copySync(src, root);
+  return { proc: `${root}/proc`, sys: `${root}/sys`, root };
+}
+
+/** Reads a Parquet file with hyparquet (an independent reader). */
+export async function readParquet(path: string) {
+  const bytes = Deno.readFileSync(path);
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const meta = parquetMetadata(file);
+  const rows = await parquetReadObjects({ file, compressors }) as Record<string, unknown>[];
+  const kv = new Map((meta.key_value_metadata ?? []).map((e) => [e.key, e.value ?? ""]));
+  return { meta, rows, kv };
+}
+
+export function tempDir(): string {
+  return Deno.makeTempDirSync({ prefix: "sysmon-test-" });
+}
+
+/** Runs `sysmon` (deno run main.ts) to completion. */
+export async function sysmon(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    cwd: opts.cwd,
+    env: opts.env,
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Waits until `check` is true, polling; fails after `ms`. */
+export async function waitFor(check: () => boolean, ms = 20_000, what = "condition") {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

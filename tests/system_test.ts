@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import { ProcFs } from "../tracer/proc/fs.ts";
+import { parseMeminfo } from "../tracer/proc/parse.ts";
+import { type Clock, SystemSampler } from "../tracer/system.ts";
+import { fixtureCopy } from "./helpers.ts";
+
+/** A clock the test moves by hand: rates are exact. */
+function manualClock(): Clock & { advance(ms: number): void } {
+  let t = 1_795_000_000_000;
+  let mono = 0;
+  return {
+    wallMs: () => t,
+    monoMs: () => mono,
+    advance(ms) {
+      t += ms;
+      mono += ms;
+    },
+  };
+}
+
+function setup() {
+  const tree = fixtureCopy();
+  const clock = manualClock();
+  const sampler = new SystemSampler({ fs: new ProcFs(tree), clock, useUtc: true });
+  return { tree, clock, sampler };
+}
+
+/** Rewrites one /proc/stat cpu line by adding jiffies (user, system, idle). */
+function addCpuJiffies(proc: string, cpu: string, user: number, system: number, idle: number) {
+  const path = `${proc}/stat`;
+  const lines = Deno.readTextFileSync(path).split("\n").map((l) => {
+    const f = l.split(/\s+/);
+    if (f[0] !== cpu) return l;
+    f[1] = String(Number(f[1]) + user);
+    f[3] = String(Number(f[3]) + system);
+    f[4] = String(Number(f[4]) + idle);
+    return f.join(" ");
+  });
+  Deno.writeTextFileSync(path, lines.join("\n"));
+}
+
+Deno.test("SystemSampler reads memory exactly as /proc/meminfo says", () => {
+  const { tree, sampler } = setup();
+  const row = sampler.sample();
+  const mem = parseMeminfo(Deno.readTextFileSync(`${tree.proc}/meminfo`));
+  assert.equal(row.sys_total, mem.get("MemTotal"));
+  assert.equal(row.sys_free, mem.get("MemFree"));
+  const cached = mem.get("Cached")! + mem.get("SReclaimable")!;
+  assert.equal(row.sys_used, mem.get("MemTotal")! - mem.get("MemFree")! - mem.get("Buffers")! - cached);
+  assert.equal(row.mem_available_bytes, mem.get("MemAvailable"));
+});
+
+Deno.test("SystemSampler computes per-core busy percent from jiffy deltas", () => {
+  const { tree, clock, sampler } = setup();
+  const first = sampler.sample();
+  assert.equal(first.cpu_0_utilization, null, "no percentage without a previous reading");
+  addCpuJiffies(tree.proc, "cpu0", 30, 10, 60); // 40% busy
+  addCpuJiffies(tree.proc, "cpu1", 0, 0, 100); // idle
+  addCpuJiffies(tree.proc, "cpu", 30, 10, 160);
+  clock.advance(1000);
+  const row = sampler.sample();
+  assert.equal(row.cpu_0_utilization, 40);
+  assert.equal(row.cpu_1_utilization, 0);
+  assert.equal(row.cpu_busy_percent, 20);
+  assert.equal(row.cpu_user_percent, 15);
+  assert.equal(row.cpu_system_percent, 5);
+  assert.equal(row.cpu_idle_percent, 80);
+});
+
+Deno.test("SystemSampler keeps an offline CPU's column as null and survives its return", () => {
+  const { tree, clock, sampler } = setup();
+  sampler.sample();
+  const stat = Deno.readTextFileSync(`${tree.proc}/stat`);
+  const cpu1 = stat.split("\n").find((l) => l.startsWith("cpu1 "))!;
+  Deno.writeTextFileSync(`${tree.proc}/stat`, stat.replace(cpu1 + "\n", ""));
+  clock.advance(1000);
+  const offline = sampler.sample();
+  assert.ok("cpu_1_utilization" in offline);
+  assert.equal(offline.cpu_1_utilization, null);
+  assert.equal(typeof offline.cpu_0_utilization, "number");
+  Deno.writeTextFileSync(`${tree.proc}/stat`, stat);
+  clock.advance(1000);
+  const back = sampler.sample();
+  assert.equal(back.cpu_1_utilization, null, "first reading after coming online has no delta");
+  clock.advance(1000);
+  assert.equal(typeof sampler.sample().cpu_1_utilization, "number");
+});
+
+Deno.test("SystemSampler never reports a negative rate when a counter goes backwards", () => {
+  const { tree, clock, sampler } = setup();
+  sampler.sample();
+  const dev = Deno.readTextFileSync(`${tree.proc}/net/dev`);
+  // Every interface's counters drop to small numbers (driver reload, reboot).
+  const reset = dev.replace(/^(\s*[^:|]+:)(.*)$/gm, (_m, name) => `${name} 1 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0`);
+  Deno.writeTextFileSync(`${tree.proc}/net/dev`, reset);
+  clock.advance(1000);
+  const row = sampler.sample();
+  assert.equal(row.net_bytes_recv_per_sec, null);
+  assert.equal(row.net_bytes_sent_per_sec, null);
+  clock.advance(2000);
+  const grow = reset.replace(/^(\s*eth0:) 1 /m, "$1 2049 ");
+  Deno.writeTextFileSync(`${tree.proc}/net/dev`, grow);
+  const next = sampler.sample();
+  assert.equal(next.net_bytes_recv_per_sec, 1024);
+});
+
+Deno.test("SystemSampler rates are per second of real elapsed time", () => {
+  const { tree, clock, sampler } = setup();
+  sampler.sample();
+  const stat = Deno.readTextFileSync(`${tree.proc}/stat`);
+  Deno.writeTextFileSync(
+    `${tree.proc}/stat`,
+    stat.replace(/^ctxt (\d+)$/m, (_m, n) => `ctxt ${Number(n) + 5000}`),
+  );
+  clock.advance(2500);
+  assert.equal(sampler.sample().context_switches_per_sec, 2000);
+});
+
+Deno.test("SystemSampler without /proc/pressure writes nulls and names the source once", () => {
+  const { tree, sampler } = setup();
+  Deno.removeSync(`${tree.proc}/pressure`, { recursive: true });
+  const row = sampler.sample();
+  assert.equal(row.psi_cpu_some_avg10_percent, null);
+  assert.equal(row.psi_io_full_avg10_percent, null);
+  assert.match(sampler.unavailable.get("pressure") ?? "", /no \/proc\/pressure/);
+  assert.equal(typeof row.sys_total, "number", "the rest of the row is intact");
+});
+
+Deno.test("SystemSampler counts processes, threads and open files; names the busiest", () => {
+  const { tree, sampler } = setup();
+  // A hostile process name with parentheses, spaces and a newline.
+  const pid = 99999;
+  Deno.mkdirSync(`${tree.proc}/${pid}/task/${pid}`, { recursive: true });
+  Deno.mkdirSync(`${tree.proc}/${pid}/task/${pid + 1}`, { recursive: true });
+  Deno.mkdirSync(`${tree.proc}/${pid}/fd`, { recursive: true });
+  for (let i = 0; i < 400; i++) Deno.writeTextFileSync(`${tree.proc}/${pid}/fd/${i}`, "");
+  Deno.writeTextFileSync(
+    `${tree.proc}/${pid}/stat`,
+    `${pid} (evil) (x\ny) S 1 1 1 0 -1 0 0 0 0 0 1 1 0 0 20 0 2 0 100 1000 10 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n`,
+  );
+  const before = new SystemSampler({ fs: new ProcFs(tree) });
+  const row = sampler.sample();
+  assert.equal(row.max_files_process, `evil) (x\ny(${pid})`);
+  assert.equal(row.max_files_count, 400);
+  const pids = [...Deno.readDirSync(tree.proc)].filter((e) => /^\d+$/.test(e.name)).length;
+  assert.equal(row.system_process_count, pids);
+  // A process that exits between the directory listing and its reads is skipped.
+  Deno.removeSync(`${tree.proc}/${pid}`, { recursive: true });
+  const after = before.sample();
+  assert.equal(after.system_process_count, pids - 1);
+  assert.equal(after.system_thread_count, (row.system_thread_count as number) - 2);
+  assert.equal(after.total_open_files, (row.total_open_files as number) - 400);
+});
+
+Deno.test("SystemSampler disk counters sum whole disks only, not partitions", () => {
+  const { tree, sampler } = setup();
+  Deno.writeTextFileSync(
+    `${tree.proc}/diskstats`,
+    " 8 0 sda 10 0 100 0 20 0 200 0 0 30 0 0 0 0 0 0 0\n" +
+      " 8 1 sda1 10 0 100 0 20 0 200 0 0 30 0 0 0 0 0 0 0\n",
+  );
+  Deno.mkdirSync(`${tree.sys}/block/sda`, { recursive: true });
+  const row = sampler.sample();
+  assert.equal(row.disk_read_bytes, 100 * 512);
+  assert.equal(row.disk_write_count, 20);
+  assert.equal(row.disk_busy_time, 30);
+});
