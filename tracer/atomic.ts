@@ -56,3 +56,28 @@ export function removeQuietly(path: string) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
 }
+
+/** Removes temporary files that killed runs left beside `path` (their pid is gone). */
+export function removeStaleTemps(path: string) {
+  const prefix = `.${basename(path)}.`;
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dirname(path))];
+  } catch {
+    return; // the directory is checked, with a clear message, by option validation
+  }
+  for (const e of entries) {
+    const m = e.name.startsWith(prefix) ? /\.(\d+)\.tmp$/.exec(e.name) : null;
+    if (m && !processAlive(Number(m[1]))) removeQuietly(join(dirname(path), e.name));
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === Deno.pid) return true;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}

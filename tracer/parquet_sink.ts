@@ -9,6 +9,7 @@ import {
   readJournal,
 } from "./journal.ts";
 import { newTraceId, traceMetadata } from "./metadata.ts";
+import { removeStaleTemps } from "./atomic.ts";
 import { ParquetTrace, readFooter } from "./parquet_trace.ts";
 import { describeWriteError, fileSize, type TraceSink, type WriteReport } from "./sink.ts";
 
@@ -69,6 +70,7 @@ export class ParquetSink implements TraceSink {
    * sysmon wrote, refuses anything else.
    */
   static open(opts: ParquetSinkOptions): ParquetSink {
+    removeStaleTemps(opts.path);
     const notices = recoverJournal(opts.path);
     let trace: ParquetTrace;
     let traceId = newTraceId();

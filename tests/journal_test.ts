@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { Journal, readJournal } from "../tracer/journal.ts";
+import { ParquetSink, recoverJournal } from "../tracer/parquet_sink.ts";
+import { readParquet, tempDir } from "./helpers.ts";
+
+const header = { sysmon_journal: 1 as const, trace_id: "abc", utc: true, sample_interval_s: 1 };
+const T0 = 1_795_000_000_000_000;
+const row = (i: number) => ({ timestamp: T0 + i * 1e6, sys_total: 1000 + i, load_1m: i / 4 });
+
+Deno.test("readJournal() stops at a torn or corrupt entry: it was never written", () => {
+  const path = `${tempDir()}/t.parquet.journal`;
+  const j = new Journal(path);
+  j.reset(header);
+  j.append([{ seq: 0, row: row(0) }, { seq: 1, row: row(1) }]);
+  const good = Deno.readFileSync(path);
+  // A crash mid-write leaves half a line.
+  Deno.writeFileSync(path, new TextEncoder().encode('0badc0de [2,17'), { append: true });
+  let c = readJournal(path)!;
+  assert.equal(c.rows.length, 2);
+  assert.equal(c.tornBytes, 14);
+  assert.deepEqual(c.rows[1]!.row, row(1));
+  // A flipped byte inside an entry fails its checksum.
+  const flipped = good.slice();
+  flipped[flipped.length - 3]! ^= 1;
+  Deno.writeFileSync(path, flipped);
+  c = readJournal(path)!;
+  assert.equal(c.rows.length, 1);
+});
+
+Deno.test("Journal.append after a failed append leaves no garbage behind", () => {
+  const path = `${tempDir()}/t.parquet.journal`;
+  const j = new Journal(path);
+  j.reset(header);
+  j.append([{ seq: 0, row: row(0) }]);
+  Deno.writeFileSync(path, new TextEncoder().encode("partial garbage"), { append: true });
+  j.append([{ seq: 1, row: row(1) }]);
+  const c = readJournal(path)!;
+  assert.deepEqual(c.rows.map((r) => r.seq), [0, 1]);
+  assert.equal(c.tornBytes, 0);
+});
+
+Deno.test("recoverJournal() folds the rows a killed run journaled, once", async () => {
+  const dir = tempDir();
+  const path = `${dir}/t.parquet`;
+  let now = 0;
+  const sink = ParquetSink.open({
+    path,
+    utc: true,
+    sampleInterval: 1,
+    foldIntervalMs: 60_000,
+    now: () => now,
+  });
+  for (let i = 0; i < 5; i++) sink.add(row(i));
+  sink.write(); // first write: journal and fold
+  for (let i = 5; i < 12; i++) {
+    sink.add(row(i));
+    now += 1000;
+    sink.write(); // journal only: the fold is not due
+  }
+  assert.equal((await readParquet(path)).rows.length, 5, "the Parquet file lags the journal");
+  // The process dies here (no close): the journal holds rows 5..11.
+  const notices = recoverJournal(path);
+  assert.match(notices.join("\n"), /recovered 7 samples/);
+  const { rows } = await readParquet(path);
+  assert.deepEqual(rows.map((r) => r.sys_total), Array.from({ length: 12 }, (_, i) => BigInt(1000 + i)));
+  assert.deepEqual(recoverJournal(path), [], "nothing left to recover");
+});
+
+Deno.test("recoverJournal() sets aside a journal of another trace instead of applying it", () => {
+  const dir = tempDir();
+  const path = `${dir}/t.parquet`;
+  const sink = ParquetSink.open({ path, utc: true, sampleInterval: 1 });
+  sink.add(row(0));
+  sink.close();
+  const j = new Journal(`${path}.journal`);
+  j.reset({ ...header, trace_id: "someone-else" });
+  j.append([{ seq: 1, row: row(1) }]);
+  const notices = recoverJournal(path);
+  assert.match(notices[0]!, /belongs to another trace/);
+  const aside = [...Deno.readDirSync(dir)].filter((e) => e.name.includes(".orphaned-"));
+  assert.equal(aside.length, 1);
+});
+
+Deno.test("ParquetSink.close leaves one file and no journal or temporary file", async () => {
+  const dir = tempDir();
+  const path = `${dir}/t.parquet`;
+  const sink = ParquetSink.open({ path, utc: false, sampleInterval: 1 });
+  for (let i = 0; i < 3; i++) sink.add(row(i));
+  sink.write();
+  sink.add(row(3));
+  assert.equal(sink.close().error, null);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["t.parquet"]);
+  assert.equal((await readParquet(path)).rows.length, 4);
+});

@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { parseMeminfo } from "../tracer/proc/parse.ts";
+import { MAIN, readParquet, sysmon, tempDir, waitFor } from "./helpers.ts";
+
+Deno.test("sysmon run writes a Parquet file with every column and sane values", async () => {
+  const dir = tempDir();
+  const out = `${dir}/trace.parquet`;
+  const r = await sysmon(["run", "--output", out, "--sample-interval", "0.2", "--write-interval", "0.5", "--duration", "2", "--no-gpu", "--no-docker"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /wrote \d+ rows to/);
+  assert.match(r.stdout, /sysmon: 10 samples/);
+  const { rows, kv, meta } = await readParquet(out);
+  assert.equal(rows.length, 10);
+  const memTotal = parseMeminfo(Deno.readTextFileSync("/proc/meminfo")).get("MemTotal")!;
+  const names = meta.schema.slice(1).map((e) => e.name);
+  for (const c of ["timestamp", "sys_total", "sys_used", "sys_free", "cpu_0_utilization", "total_open_files", "max_files_process", "max_files_count", "fd_used", "fd_max", "fd_usage_percent", "disk_read_bytes", "disk_busy_time_per_sec", "net_dropout_per_sec", "system_process_count", "system_thread_count", "load_1m", "psi_io_full_avg10_percent", "swap_in_bytes_per_sec", "disk_util_percent"]) {
+    assert.ok(names.includes(c), `missing column ${c}`);
+  }
+  const cores = names.filter((n) => /^cpu_\d+_utilization$/.test(n));
+  assert.equal(cores.length, navigator.hardwareConcurrency);
+  for (const row of rows) {
+    assert.equal(row.sys_total, BigInt(memTotal));
+    for (const c of cores) {
+      const v = row[c] as number;
+      assert.ok(v >= 0 && v <= 100, `${c}=${v}`);
+    }
+    assert.ok((row.system_process_count as bigint) > 0n);
+    assert.equal(typeof row.net_bytes_recv_per_sec, "number", "rates from the first row on");
+  }
+  const ts = rows.map((r) => (r.timestamp as Date).getTime());
+  for (let i = 1; i < ts.length; i++) {
+    const gap = ts[i]! - ts[i - 1]!;
+    assert.ok(gap > 100 && gap < 350, `gap ${gap} ms`);
+  }
+  // Local wall time, stored naive, with the zone in the metadata.
+  const offsetMs = new Date().getTimezoneOffset() * 60_000;
+  assert.ok(Math.abs(ts.at(-1)! - offsetMs - Date.now()) < 30_000);
+  assert.equal(kv.get("sysmon.timezone"), "local");
+  assert.equal(kv.get("sysmon.tz_name"), Intl.DateTimeFormat().resolvedOptions().timeZone);
+  assert.equal(kv.get("sysmon.host"), Deno.hostname());
+  assert.equal(meta.schema[1]!.logical_type?.type === "TIMESTAMP" && meta.schema[1]!.logical_type.isAdjustedToUTC, false);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["trace.parquet"]);
+});
+
+Deno.test("sysmon run --utc records UTC instants and says so", async () => {
+  const out = `${tempDir()}/utc.parquet`;
+  const r = await sysmon(["run", "-o", out, "--sample-interval", "0.2", "--write-interval", "1", "--duration", "0.6", "--utc", "--quiet"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "", "--quiet prints nothing on success");
+  const { rows, kv, meta } = await readParquet(out);
+  assert.equal(kv.get("sysmon.timezone"), "UTC");
+  const lt = meta.schema[1]!.logical_type;
+  assert.ok(lt?.type === "TIMESTAMP" && lt.isAdjustedToUTC);
+  assert.ok(Math.abs((rows.at(-1)!.timestamp as Date).getTime() - Date.now()) < 30_000);
+});
+
+Deno.test("sysmon run rejects bad values before sampling, naming the flag", async () => {
+  const dir = tempDir();
+  const cases: [string[], RegExp][] = [
+    [["--sample-interval", "0"], /--sample-interval must be at least 0.1/],
+    [["--sample-interval", "-2"], /--sample-interval/],
+    [["--sample-interval", "abc"], /--sample-interval must be a number/],
+    [["--write-interval", "0"], /--write-interval must be more than 0/],
+    [["--duration", "-5"], /--duration must be more than 0/],
+    [["--output", `${dir}/missing/x.parquet`], /--output: directory .*missing does not exist/],
+    [["--output", `${MAIN}/x.parquet`], /--output: .* is not a directory/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = await sysmon(["run", "-o", `${dir}/t.parquet`, ...args]);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+  }
+  assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing was written");
+});
+
+Deno.test("sysmon run stops on SIGTERM with a final write holding every sample", async () => {
+  const dir = tempDir();
+  const out = `${dir}/t.parquet`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "run", "-o", out, "--sample-interval", "0.1", "--write-interval", "60"],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await waitFor(() => {
+    try {
+      return Deno.statSync(`${out}.journal`).size > 0;
+    } catch {
+      return false;
+    }
+  }, 20_000, "the journal");
+  await new Promise((r) => setTimeout(r, 700));
+  child.kill("SIGTERM");
+  const res = await child.output();
+  const stdout = new TextDecoder().decode(res.stdout);
+  assert.equal(res.code, 0, new TextDecoder().decode(res.stderr));
+  const samples = Number(/sysmon: (\d+) samples/.exec(stdout)?.[1]);
+  assert.ok(samples >= 3, stdout);
+  assert.equal((await readParquet(out)).rows.length, samples);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["t.parquet"]);
+});
+
+Deno.test("sysmon run appends to its own trace and refuses a file it did not write", async () => {
+  const dir = tempDir();
+  const out = `${dir}/t.parquet`;
+  const args = ["run", "-o", out, "--sample-interval", "0.2", "--duration", "0.4", "-q"];
+  assert.equal((await sysmon(args)).code, 0);
+  assert.equal((await sysmon(args)).code, 0);
+  const { rows } = await readParquet(out);
+  assert.equal(rows.length, 4);
+  const ts = rows.map((r) => (r.timestamp as Date).getTime());
+  assert.deepEqual(ts, [...ts].sort((a, b) => a - b));
+  const utc = await sysmon([...args, "--utc"]);
+  assert.equal(utc.code, 2);
+  assert.match(utc.stderr, /holds local timestamps; run without --utc/);
+  const foreign = `${dir}/other.parquet`;
+  Deno.writeTextFileSync(foreign, "not parquet at all");
+  const r = await sysmon(["run", "-o", foreign, "--duration", "0.2", "--sample-interval", "0.1"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /not a readable Parquet file/);
+  assert.equal(Deno.readTextFileSync(foreign), "not parquet at all", "left untouched");
+});
+
+Deno.test("sysmon run --output x.csv writes CSV with a metadata sidecar", async () => {
+  const dir = tempDir();
+  const out = `${dir}/t.csv`;
+  const r = await sysmon(["run", "-o", out, "--sample-interval", "0.2", "--write-interval", "0.4", "--duration", "1", "-q"]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = Deno.readTextFileSync(out).trim().split("\n");
+  const header = lines[0]!.split(",");
+  assert.equal(header[0], "timestamp");
+  assert.ok(header.includes("cpu_0_utilization"));
+  assert.equal(lines.length, 6);
+  assert.match(lines[1]!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6},/);
+  const meta = JSON.parse(Deno.readTextFileSync(`${out}.meta.json`));
+  assert.equal(meta["sysmon.timezone"], "local");
+});
+
+Deno.test("sysmon snapshot --json prints one row with the trace's keys", async () => {
+  const r = await sysmon(["snapshot", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const row = JSON.parse(r.stdout);
+  assert.match(row.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
+  assert.equal(typeof row.cpu_0_utilization, "number");
+  assert.equal(typeof row.net_bytes_recv_per_sec, "number");
+  const out = `${tempDir()}/t.parquet`;
+  await sysmon(["run", "-o", out, "--sample-interval", "0.2", "--duration", "0.2", "-q"]);
+  const { meta } = await readParquet(out);
+  assert.deepEqual(Object.keys(row).sort(), meta.schema.slice(1).map((e) => e.name).sort());
+});
