@@ -35,6 +35,10 @@ program.command("run", { isDefault: true })
   .addOption(
     new Option("--duration <s>", "stop after this many seconds").argParser(seconds("--duration")),
   )
+  .addOption(
+    new Option("--fold-interval <s>", "seconds between folds of the journal into the Parquet file")
+      .default(60).argParser(seconds("--fold-interval")),
+  )
   .option("--utc", "record timestamps in UTC instead of local time", false)
   .option("--no-gpu", "do not sample GPUs (never starts nvidia-smi)")
   .option("--no-docker", "do not sample containers (never touches the Docker socket)")
@@ -49,7 +53,7 @@ program.command("run", { isDefault: true })
       useUtc: opts.utc,
       enableGpu: opts.gpu,
       enableDocker: opts.docker,
-    }, { quiet: opts.quiet });
+    }, { quiet: opts.quiet, foldInterval: opts.foldInterval });
   });
 
 program.command("snapshot")

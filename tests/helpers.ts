@@ -28,7 +28,10 @@ export function tempDir(): string {
 }
 
 /** Runs `sysmon` (deno run main.ts) to completion. */
-export async function sysmon(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+export async function sysmon(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
     cwd: opts.cwd,

@@ -14,7 +14,7 @@ Deno.test("readJournal() stops at a torn or corrupt entry: it was never written"
   j.append([{ seq: 0, row: row(0) }, { seq: 1, row: row(1) }]);
   const good = Deno.readFileSync(path);
   // A crash mid-write leaves half a line.
-  Deno.writeFileSync(path, new TextEncoder().encode('0badc0de [2,17'), { append: true });
+  Deno.writeFileSync(path, new TextEncoder().encode("0badc0de [2,17"), { append: true });
   let c = readJournal(path)!;
   assert.equal(c.rows.length, 2);
   assert.equal(c.tornBytes, 14);
@@ -62,7 +62,10 @@ Deno.test("recoverJournal() folds the rows a killed run journaled, once", async 
   const notices = recoverJournal(path);
   assert.match(notices.join("\n"), /recovered 7 samples/);
   const { rows } = await readParquet(path);
-  assert.deepEqual(rows.map((r) => r.sys_total), Array.from({ length: 12 }, (_, i) => BigInt(1000 + i)));
+  assert.deepEqual(
+    rows.map((r) => r.sys_total),
+    Array.from({ length: 12 }, (_, i) => BigInt(1000 + i)),
+  );
   assert.deepEqual(recoverJournal(path), [], "nothing left to recover");
 });
 

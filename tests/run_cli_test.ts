@@ -5,7 +5,19 @@ import { MAIN, readParquet, sysmon, tempDir, waitFor } from "./helpers.ts";
 Deno.test("sysmon run writes a Parquet file with every column and sane values", async () => {
   const dir = tempDir();
   const out = `${dir}/trace.parquet`;
-  const r = await sysmon(["run", "--output", out, "--sample-interval", "0.2", "--write-interval", "0.5", "--duration", "2", "--no-gpu", "--no-docker"]);
+  const r = await sysmon([
+    "run",
+    "--output",
+    out,
+    "--sample-interval",
+    "0.2",
+    "--write-interval",
+    "0.5",
+    "--duration",
+    "2",
+    "--no-gpu",
+    "--no-docker",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /wrote \d+ rows to/);
   assert.match(r.stdout, /sysmon: 10 samples/);
@@ -13,7 +25,30 @@ Deno.test("sysmon run writes a Parquet file with every column and sane values", 
   assert.equal(rows.length, 10);
   const memTotal = parseMeminfo(Deno.readTextFileSync("/proc/meminfo")).get("MemTotal")!;
   const names = meta.schema.slice(1).map((e) => e.name);
-  for (const c of ["timestamp", "sys_total", "sys_used", "sys_free", "cpu_0_utilization", "total_open_files", "max_files_process", "max_files_count", "fd_used", "fd_max", "fd_usage_percent", "disk_read_bytes", "disk_busy_time_per_sec", "net_dropout_per_sec", "system_process_count", "system_thread_count", "load_1m", "psi_io_full_avg10_percent", "swap_in_bytes_per_sec", "disk_util_percent"]) {
+  for (
+    const c of [
+      "timestamp",
+      "sys_total",
+      "sys_used",
+      "sys_free",
+      "cpu_0_utilization",
+      "total_open_files",
+      "max_files_process",
+      "max_files_count",
+      "fd_used",
+      "fd_max",
+      "fd_usage_percent",
+      "disk_read_bytes",
+      "disk_busy_time_per_sec",
+      "net_dropout_per_sec",
+      "system_process_count",
+      "system_thread_count",
+      "load_1m",
+      "psi_io_full_avg10_percent",
+      "swap_in_bytes_per_sec",
+      "disk_util_percent",
+    ]
+  ) {
     assert.ok(names.includes(c), `missing column ${c}`);
   }
   const cores = names.filter((n) => /^cpu_\d+_utilization$/.test(n));
@@ -38,13 +73,29 @@ Deno.test("sysmon run writes a Parquet file with every column and sane values", 
   assert.equal(kv.get("sysmon.timezone"), "local");
   assert.equal(kv.get("sysmon.tz_name"), Intl.DateTimeFormat().resolvedOptions().timeZone);
   assert.equal(kv.get("sysmon.host"), Deno.hostname());
-  assert.equal(meta.schema[1]!.logical_type?.type === "TIMESTAMP" && meta.schema[1]!.logical_type.isAdjustedToUTC, false);
+  assert.equal(
+    meta.schema[1]!.logical_type?.type === "TIMESTAMP" &&
+      meta.schema[1]!.logical_type.isAdjustedToUTC,
+    false,
+  );
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["trace.parquet"]);
 });
 
 Deno.test("sysmon run --utc records UTC instants and says so", async () => {
   const out = `${tempDir()}/utc.parquet`;
-  const r = await sysmon(["run", "-o", out, "--sample-interval", "0.2", "--write-interval", "1", "--duration", "0.6", "--utc", "--quiet"]);
+  const r = await sysmon([
+    "run",
+    "-o",
+    out,
+    "--sample-interval",
+    "0.2",
+    "--write-interval",
+    "1",
+    "--duration",
+    "0.6",
+    "--utc",
+    "--quiet",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "", "--quiet prints nothing on success");
   const { rows, kv, meta } = await readParquet(out);
@@ -77,17 +128,32 @@ Deno.test("sysmon run stops on SIGTERM with a final write holding every sample",
   const dir = tempDir();
   const out = `${dir}/t.parquet`;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "run", "-o", out, "--sample-interval", "0.1", "--write-interval", "60"],
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "run",
+      "-o",
+      out,
+      "--sample-interval",
+      "0.1",
+      "--write-interval",
+      "60",
+    ],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  await waitFor(() => {
-    try {
-      return Deno.statSync(`${out}.journal`).size > 0;
-    } catch {
-      return false;
-    }
-  }, 20_000, "the journal");
+  await waitFor(
+    () => {
+      try {
+        return Deno.statSync(`${out}.journal`).size > 0;
+      } catch {
+        return false;
+      }
+    },
+    20_000,
+    "the journal",
+  );
   await new Promise((r) => setTimeout(r, 700));
   child.kill("SIGTERM");
   const res = await child.output();
@@ -123,7 +189,18 @@ Deno.test("sysmon run appends to its own trace and refuses a file it did not wri
 Deno.test("sysmon run --output x.csv writes CSV with a metadata sidecar", async () => {
   const dir = tempDir();
   const out = `${dir}/t.csv`;
-  const r = await sysmon(["run", "-o", out, "--sample-interval", "0.2", "--write-interval", "0.4", "--duration", "1", "-q"]);
+  const r = await sysmon([
+    "run",
+    "-o",
+    out,
+    "--sample-interval",
+    "0.2",
+    "--write-interval",
+    "0.4",
+    "--duration",
+    "1",
+    "-q",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const lines = Deno.readTextFileSync(out).trim().split("\n");
   const header = lines[0]!.split(",");

@@ -46,7 +46,10 @@ Deno.test("SystemSampler reads memory exactly as /proc/meminfo says", () => {
   assert.equal(row.sys_total, mem.get("MemTotal"));
   assert.equal(row.sys_free, mem.get("MemFree"));
   const cached = mem.get("Cached")! + mem.get("SReclaimable")!;
-  assert.equal(row.sys_used, mem.get("MemTotal")! - mem.get("MemFree")! - mem.get("Buffers")! - cached);
+  assert.equal(
+    row.sys_used,
+    mem.get("MemTotal")! - mem.get("MemFree")! - mem.get("Buffers")! - cached,
+  );
   assert.equal(row.mem_available_bytes, mem.get("MemAvailable"));
 });
 
@@ -91,7 +94,10 @@ Deno.test("SystemSampler never reports a negative rate when a counter goes backw
   sampler.sample();
   const dev = Deno.readTextFileSync(`${tree.proc}/net/dev`);
   // Every interface's counters drop to small numbers (driver reload, reboot).
-  const reset = dev.replace(/^(\s*[^:|]+:)(.*)$/gm, (_m, name) => `${name} 1 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0`);
+  const reset = dev.replace(
+    /^(\s*[^:|]+:)(.*)$/gm,
+    (_m, name) => `${name} 1 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0`,
+  );
   Deno.writeTextFileSync(`${tree.proc}/net/dev`, reset);
   clock.advance(1000);
   const row = sampler.sample();

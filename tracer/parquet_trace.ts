@@ -7,7 +7,7 @@
 import type { ColumnChunk, CompressionCodec, KeyValue, RowGroup, SchemaElement } from "hyparquet";
 import { parquetMetadata } from "hyparquet";
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
-import { gzipSync, zstdCompressSync } from "node:zlib";
+import * as zlib from "node:zlib";
 import { type ColumnDef, type Row, sortColumns } from "./columns.ts";
 import { columnValues, defFromSchema, schemaElement } from "./parquet_schema.ts";
 import { replaceAtomically } from "./atomic.ts";
@@ -30,9 +30,12 @@ interface Sealed {
 
 const MAGIC = 0x31524150; // "PAR1"
 
+// zstd is in Deno's node:zlib; older @types/node (pulled in by DuckDB's deps) lacks it.
+const { zstdCompressSync } = zlib as unknown as { zstdCompressSync(b: Uint8Array): Uint8Array };
+
 const compressors = {
   ZSTD: (b: Uint8Array) => new Uint8Array(zstdCompressSync(b)),
-  GZIP: (b: Uint8Array) => new Uint8Array(gzipSync(b)),
+  GZIP: (b: Uint8Array) => new Uint8Array(zlib.gzipSync(b)),
 };
 
 export class ParquetTrace {

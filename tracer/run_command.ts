@@ -10,7 +10,10 @@ const out = (s: string) => Deno.stdout.writeSync(encoder.encode(s));
 const err = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
 
 /** Runs the tracer; returns the exit code (2 for bad options or output). */
-export async function runCommand(opts: MonitorOptions, ui: { quiet: boolean }): Promise<number> {
+export async function runCommand(
+  opts: MonitorOptions,
+  ui: { quiet: boolean; foldInterval: number },
+): Promise<number> {
   const ac = new AbortController();
   const stop = () => ac.abort();
   Deno.addSignalListener("SIGINT", stop);
@@ -18,7 +21,11 @@ export async function runCommand(opts: MonitorOptions, ui: { quiet: boolean }): 
   const tty = Deno.stdout.isTerminal() && !ui.quiet;
   let lastError: string | null = null;
   try {
+    if (!(ui.foldInterval > 0 && ui.foldInterval <= 300)) {
+      throw new UsageError(`--fold-interval must be more than 0 and at most 300 seconds`);
+    }
     const summary = await monitorToParquet({ ...opts, signal: ac.signal }, {
+      foldIntervalMs: ui.foldInterval * 1000,
       onNotice: (m) => !ui.quiet && err(`sysmon: ${m}\n`),
       onSample: (s) => tty && out(`\r\x1b[2K${statusLine(s)}`),
       onWrite: (s) => {
