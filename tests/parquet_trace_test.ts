@@ -61,7 +61,7 @@ Deno.test("ParquetTrace seals full row groups and never rewrites their bytes", (
   assert.ok(sealedEnd > 1000);
   assert.deepEqual(later.subarray(0, sealedEnd), first.subarray(0, sealedEnd));
   assert.equal(t.rows, 160);
-  assert.equal(t.pending.length, 60);
+  assert.equal(t.pendingCount, 60);
 });
 
 Deno.test("ParquetTrace adds a column mid-trace; earlier rows read as null", async () => {

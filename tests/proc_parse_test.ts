@@ -8,6 +8,7 @@ import {
   parsePressure,
   parseProcStat,
   parseStat,
+  vmstatField,
 } from "../tracer/proc/parse.ts";
 
 Deno.test("parseProcStat() takes the name between the first '(' and the last ')'", () => {
@@ -108,4 +109,13 @@ Deno.test("parseNetDev() skips the two header lines", () => {
 Deno.test("parseFileNr() takes the first field", () => {
   assert.equal(parseFileNr("304\t0\t2466186\n"), 304);
   assert.equal(parseFileNr(""), null);
+});
+
+Deno.test("vmstatField() finds a field anywhere in /proc/vmstat, or says it is absent", () => {
+  const text = "nr_free_pages 100\npswpin 7\npswpout 9\n";
+  assert.equal(vmstatField(text, "pswpin"), 7);
+  assert.equal(vmstatField(text, "pswpout"), 9);
+  assert.equal(vmstatField(text, "nr_free_pages"), 100);
+  assert.equal(vmstatField(text, "pgfault"), null);
+  assert.equal(vmstatField("", "pswpin"), null);
 });

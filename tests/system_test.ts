@@ -171,3 +171,18 @@ Deno.test("SystemSampler disk counters sum whole disks only, not partitions", ()
   assert.equal(row.disk_write_count, 20);
   assert.equal(row.disk_busy_time, 30);
 });
+
+Deno.test("SystemSampler in the root PID namespace takes the thread total from /proc/loadavg", () => {
+  const tree = fixtureCopy();
+  Deno.mkdirSync(`${tree.proc}/self`, { recursive: true });
+  Deno.writeTextFileSync(`${tree.proc}/self/status`, "Name:\tsysmon\nNSpid:\t4242\n");
+  Deno.writeTextFileSync(`${tree.proc}/loadavg`, "0.50 0.40 0.30 3/777 4242\n");
+  const row = new SystemSampler({ fs: new ProcFs(tree) }).sample();
+  assert.equal(row.system_thread_count, 777);
+  assert.equal(row.load_1m, 0.5);
+  assert.equal(row.procs_running, Number(/procs_running (\d+)/.exec(Deno.readTextFileSync(`${tree.proc}/stat`))![1]));
+  // In a container (nested namespace) the global total would be wrong: threads are counted.
+  Deno.writeTextFileSync(`${tree.proc}/self/status`, "Name:\tsysmon\nNSpid:\t4242\t7\n");
+  const nested = new SystemSampler({ fs: new ProcFs(tree) }).sample();
+  assert.notEqual(nested.system_thread_count, 777);
+});

@@ -170,13 +170,15 @@ export function formatMicros(us: number): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}${frac}`;
 }
 
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/g;
+
 function cell(def: ColumnDef, v: Value): string {
   if (v === null) return "";
   if (def.kind === "timestamp" && typeof v === "number") return formatMicros(v);
   // Control characters (a newline in a process name) are escaped, never written raw.
-  // deno-lint-ignore no-control-regex
   const s = String(v).replace(
-    /[\x00-\x1f\x7f]/g,
+    CONTROL,
     (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
   );
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;

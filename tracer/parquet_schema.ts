@@ -1,6 +1,6 @@
 // Mapping between sysmon's column kinds and Parquet schema elements and values.
 import type { SchemaElement } from "hyparquet";
-import type { ColumnDef, ColumnKind, Row, Value } from "./columns.ts";
+import type { ColumnDef, ColumnKind } from "./columns.ts";
 import { columnDef } from "./columns.ts";
 
 /** Parquet schema element for a column; `utc` marks timestamps as instants. */
@@ -47,26 +47,4 @@ export function defFromSchema(el: SchemaElement): ColumnDef | null {
   if (!kind) return null;
   const known = columnDef(el.name);
   return known && known.kind === kind ? known : { name: el.name, kind, unit: "", help: "" };
-}
-
-/** One column of pending rows, converted to what the Parquet writer takes. */
-export function columnValues(def: ColumnDef, rows: Row[]): (bigint | number | string | null)[] {
-  const out = new Array<bigint | number | string | null>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    out[i] = convert(def.kind, rows[i]![def.name] ?? null);
-  }
-  return out;
-}
-
-function convert(kind: ColumnKind, v: Value): bigint | number | string | null {
-  if (v === null) return kind === "timestamp" ? 0n : null;
-  switch (kind) {
-    case "timestamp":
-    case "int64":
-      return typeof v === "number" && Number.isFinite(v) ? BigInt(Math.round(v)) : null;
-    case "double":
-      return typeof v === "number" && !Number.isNaN(v) ? v : null;
-    case "string":
-      return String(v);
-  }
 }

@@ -157,8 +157,11 @@ export class ParquetSink implements TraceSink {
   private rejournal() {
     this.journal.reset(this.header);
     const base = this.trace.sealedRows;
-    const rows = this.trace.pending.map((row, i) => ({ seq: base + i, row }));
-    this.journal.append(rows.slice(this.trace.foldedPending));
+    const rows: JournalRow[] = [];
+    for (let i = this.trace.foldedPending; i < this.trace.pendingCount; i++) {
+      rows.push({ seq: base + i, row: this.trace.pendingRow(i) });
+    }
+    this.journal.append(rows);
     this.unjournaled = [];
     this.nextSeq = this.trace.rows;
     this.renumber = false;

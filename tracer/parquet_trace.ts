@@ -9,7 +9,8 @@ import { parquetMetadata } from "hyparquet";
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import * as zlib from "node:zlib";
 import { type ColumnDef, type Row, sortColumns } from "./columns.ts";
-import { columnValues, defFromSchema, schemaElement } from "./parquet_schema.ts";
+import { defFromSchema, schemaElement } from "./parquet_schema.ts";
+import { RowBuffer } from "./row_buffer.ts";
 import { replaceAtomically } from "./atomic.ts";
 
 export interface ParquetTraceOptions {
@@ -45,7 +46,7 @@ export class ParquetTrace {
   readonly codec: CompressionCodec;
   columns: ColumnDef[] = [];
   /** Rows of the open row group, in memory until sealed. */
-  pending: Row[] = [];
+  private pending = new RowBuffer();
   private sealed: Sealed = { end: 0, groups: [], rows: 0 };
   private known = new Set<string>();
   /** Inode of the file this trace last wrote, to notice a file replaced behind its back. */
@@ -63,6 +64,16 @@ export class ParquetTrace {
   /** Rows in sealed row groups. */
   get sealedRows(): number {
     return this.sealed.rows;
+  }
+
+  /** Rows of the open row group. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Open row i as a record. */
+  pendingRow(i: number): Row {
+    return this.pending.row(i);
   }
 
   /** Open rows already in the file (as of the last fold). */
@@ -103,14 +114,15 @@ export class ParquetTrace {
           this.columns = sortColumns([...this.columns, defs(name)]);
         }
       }
-      this.pending.push(row);
+      this.pending.push(row, defs);
     }
   }
 
   /** Drops the oldest open rows (memory bound while writes fail); returns how many. */
   dropOldest(keep: number): number {
     const drop = Math.max(0, this.pending.length - keep);
-    this.pending.splice(0, drop);
+    this.pending.dropFirst(drop);
+    if (drop > 0) this.foldedRows = -1; // the file's open group no longer matches
     return drop;
   }
 
@@ -150,17 +162,7 @@ export class ParquetTrace {
     const groups = this.sealed.groups.map((g) => ({ ...g, columns: [...g.columns] }));
     this.fillMissingColumns(pw, groups);
     const sealedEnd = out.offset;
-    if (this.pending.length > 0) {
-      pw.write({
-        columnData: this.columns.map((c) => ({
-          name: c.name,
-          data: columnValues(c, this.pending),
-          offsetIndex: false,
-        })),
-        rowGroupSize: this.pending.length,
-      });
-    }
-    const open = pw.row_groups.slice(-1);
+    const open = this.pending.length > 0 ? [this.encodeOpenGroup(pw)] : [];
     const openEnd = out.offset;
     pw.row_groups = this.pending.length > 0 ? [...groups, ...open] : groups;
     pw.num_rows = BigInt(this.rows);
@@ -174,7 +176,7 @@ export class ParquetTrace {
         groups: [...groups, ...open],
         rows: this.sealed.rows + this.pending.length,
       };
-      this.pending = [];
+      this.pending.clear();
     }
     this.foldedRows = this.pending.length;
     this.foldedColumns = this.columns.length;
@@ -183,6 +185,32 @@ export class ParquetTrace {
 
   /** Set when a fold found its file gone or replaced and started it afresh. */
   lostFile = false;
+
+  /**
+   * Encodes the open rows one column at a time (each column's temporary arrays are
+   * garbage before the next is built) and joins the chunks into one row group.
+   */
+  private encodeOpenGroup(pw: ParquetWriter): RowGroup {
+    const n = this.pending.length;
+    const start = pw.writer.offset;
+    const columns: ColumnChunk[] = [];
+    let bytes = 0n;
+    for (const c of this.columns) {
+      pw.write({
+        columnData: [{ name: c.name, data: this.pending.column(c), offsetIndex: false }],
+        rowGroupSize: n,
+      });
+      const part = pw.row_groups.pop()!;
+      columns.push(...part.columns);
+      bytes += part.total_byte_size;
+    }
+    return {
+      columns,
+      num_rows: BigInt(n),
+      total_byte_size: bytes,
+      total_compressed_size: BigInt(pw.writer.offset - start),
+    };
+  }
 
   /** Sealed groups written before a column existed get an all-null chunk for it. */
   private fillMissingColumns(pw: ParquetWriter, groups: RowGroup[]) {

@@ -4,6 +4,7 @@ import { ProcFs } from "./proc/fs.ts";
 import {
   type CpuTimes,
   type KernelStat,
+  type LoadAvg,
   parseDiskstats,
   parseFileNr,
   parseLoadavg,
@@ -12,7 +13,7 @@ import {
   parsePressure,
   parseProcStat,
   parseStat,
-  parseVmstat,
+  vmstatField,
 } from "./proc/parse.ts";
 
 export interface Clock {
@@ -69,8 +70,9 @@ export class SystemSampler {
     this.openFiles(row);
     this.disks(counters, diskBusy);
     this.network(counters);
-    this.processes(row);
-    this.load(row, stat);
+    const load = parseLoadavg(this.fs.proc("loadavg") ?? "");
+    this.processes(row, load?.threads ?? null);
+    this.load(row, stat, load);
     if (stat.contextSwitches !== null) counters.set("context_switches", stat.contextSwitches);
     if (stat.interrupts !== null) counters.set("interrupts", stat.interrupts);
     this.swap(counters);
@@ -163,7 +165,7 @@ export class SystemSampler {
       return;
     }
     // Whole devices are the entries of /sys/block; partitions would count twice.
-    const whole = new Set(this.fs.sysDir("block"));
+    const whole = this.wholeDisks();
     let rb = 0, wb = 0, rc = 0, wc = 0, ms = 0;
     for (const d of parseDiskstats(text)) {
       if (whole.size > 0 && !whole.has(d.name.replaceAll("/", "!"))) continue;
@@ -180,6 +182,16 @@ export class SystemSampler {
     counters.set("disk_write_count", wc);
     counters.set("disk_busy_time", ms);
   }
+
+  /** Names in /sys/block, listed again at most once a minute (devices come and go). */
+  private wholeDisks(): Set<string> {
+    const now = this.clock.monoMs();
+    if (!this.disksListed || now - this.disksListed.at > 60_000) {
+      this.disksListed = { at: now, names: new Set(this.fs.sysDir("block")) };
+    }
+    return this.disksListed.names;
+  }
+  private disksListed: { at: number; names: Set<string> } | null = null;
 
   private network(counters: Map<string, number>) {
     const text = this.fs.proc("net/dev");
@@ -208,21 +220,27 @@ export class SystemSampler {
     counters.set("net_dropout", sum.do);
   }
 
-  /** Process and thread counts, and open files per process (no lsof, no fd walk on 6.2+). */
-  private processes(row: Row) {
+  /**
+   * Process and thread counts, and open files per process: one stat per process on
+   * Linux 6.2+ (no lsof, no walk of every fd).
+   */
+  private processes(row: Row, allThreads: number | null) {
+    const countThreads = !(this.fs.rootPidNamespace && allThreads !== null);
     let procs = 0, threads = 0, files = 0, maxCount = -1, maxPid = 0;
     for (const pid of this.fs.pids()) {
-      const n = this.fs.threadCount(pid);
-      if (n === null) continue; // exited mid-scan
-      procs++;
-      threads += n;
       const fds = this.fs.fdCount(pid);
+      if (countThreads) {
+        const n = this.fs.threadCount(pid);
+        if (n === null) continue; // exited mid-scan
+        threads += n;
+      } else if (fds === null && !this.fs.exists(pid)) continue;
+      procs++;
       if (fds === null) continue;
       files += fds;
       if (fds > maxCount) [maxCount, maxPid] = [fds, pid];
     }
     row.system_process_count = procs;
-    row.system_thread_count = threads;
+    row.system_thread_count = countThreads ? threads : allThreads;
     row.total_open_files = files;
     row.max_files_process = maxCount < 0 ? null : `${this.processName(maxPid)}(${maxPid})`;
     row.max_files_count = maxCount < 0 ? null : maxCount;
@@ -233,9 +251,7 @@ export class SystemSampler {
     return st?.name ?? "?";
   }
 
-  private load(row: Row, stat: KernelStat) {
-    const text = this.fs.proc("loadavg");
-    const l = text === null ? null : parseLoadavg(text);
+  private load(row: Row, stat: KernelStat, l: LoadAvg | null) {
     row.load_1m = l?.load1 ?? null;
     row.load_5m = l?.load5 ?? null;
     row.load_15m = l?.load15 ?? null;
@@ -246,11 +262,10 @@ export class SystemSampler {
   private swap(counters: Map<string, number>) {
     const text = this.fs.proc("vmstat");
     if (text === null) return;
-    const vm = parseVmstat(text);
-    const pin = vm.get("pswpin");
-    const pout = vm.get("pswpout");
-    if (pin !== undefined) counters.set("swap_in_bytes", pin * PAGE_SIZE);
-    if (pout !== undefined) counters.set("swap_out_bytes", pout * PAGE_SIZE);
+    const pin = vmstatField(text, "pswpin");
+    const pout = vmstatField(text, "pswpout");
+    if (pin !== null) counters.set("swap_in_bytes", pin * PAGE_SIZE);
+    if (pout !== null) counters.set("swap_out_bytes", pout * PAGE_SIZE);
   }
 
   private pressure(row: Row) {

@@ -14,9 +14,17 @@ export class ProcFs {
   /** True when /proc/PID/fd reports its open-fd count as st_size (Linux 6.2+ procfs). */
   readonly fdCountFromStat: boolean;
 
+  /**
+   * True when this process sees the root PID namespace: then /proc/loadavg's thread
+   * total is the sum over visible processes, and no per-process read is needed.
+   */
+  readonly rootPidNamespace: boolean;
+
   constructor(roots: Roots = hostRoots) {
     this.roots = roots;
     this.fdCountFromStat = detectFdCountFromStat(roots.proc);
+    const nspid = /^NSpid:\s*(.*)$/m.exec(readOrNull(`${roots.proc}/self/status`) ?? "");
+    this.rootPidNamespace = nspid !== null && nspid[1]!.trim().split(/\s+/).length === 1;
   }
 
   /** Text of a file under the /proc root, or null when it does not exist. */
@@ -57,6 +65,16 @@ export class ProcFs {
     } catch (err) {
       if (isGone(err)) return null;
       throw err;
+    }
+  }
+
+  /** Whether a process directory still exists. */
+  exists(pid: number): boolean {
+    try {
+      Deno.statSync(`${this.roots.proc}/${pid}`);
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -99,14 +99,12 @@ export function parseLoadavg(text: string): LoadAvg | null {
   return { load1: v[0]!, load5: v[1]!, load15: v[2]!, running: v[3]!, threads: v[4]! };
 }
 
-/** /proc/vmstat as name → value. */
-export function parseVmstat(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    const sp = line.indexOf(" ");
-    if (sp > 0) out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
-  }
-  return out;
+/** One field of /proc/vmstat, found without splitting the whole file. */
+export function vmstatField(text: string, name: string): number | null {
+  const at = text.startsWith(name + " ") ? 0 : text.indexOf("\n" + name + " ") + 1;
+  if (at === 0 && !text.startsWith(name + " ")) return null;
+  const end = text.indexOf("\n", at);
+  return num(text.slice(at + name.length + 1, end < 0 ? undefined : end).trim());
 }
 
 export interface Pressure {

@@ -1,0 +1,2 @@
+import { overheadBench } from "./tests/bench/overhead.ts";
+await overheadBench(30);

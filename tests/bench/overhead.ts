@@ -1,0 +1,77 @@
+// CPU and memory of `sysmon run` at 1 sample/s, against an idle Deno process measured
+// the same way in the same run (Deno's own floor).
+import { MAIN } from "../helpers.ts";
+
+const TICKS = 100; // USER_HZ
+/** The flags the deno.json tasks run the tracer with. */
+const V8_FLAGS = "--v8-flags=--max-semi-space-size=1";
+
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / TICKS; // utime + stime
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+  return Number(m?.[1] ?? 0) / 1024;
+}
+
+async function measure(args: string[], seconds: number, warmup: number) {
+  const child = new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "null" })
+    .spawn();
+  await new Promise((r) => setTimeout(r, warmup * 1000)); // start-up and JIT settle
+  const c0 = cpuSeconds(child.pid);
+  let maxRss = 0;
+  for (let i = 0; i < seconds; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    maxRss = Math.max(maxRss, rssMiB(child.pid));
+  }
+  const perMin = ((cpuSeconds(child.pid) - c0) / seconds) * 60;
+  child.kill("SIGTERM");
+  await child.status;
+  return { perMin, maxRss };
+}
+
+export async function overheadBench(seconds: number, warmup: number) {
+  const dir = Deno.makeTempDirSync();
+  const tracer = await measure(
+    [
+      "run",
+      "-A",
+      V8_FLAGS,
+      MAIN,
+      "run",
+      "-o",
+      `${dir}/bench.parquet`,
+      "--sample-interval",
+      "1",
+      "--write-interval",
+      "10",
+      "--no-gpu",
+      "--no-docker",
+      "-q",
+    ],
+    seconds,
+    warmup,
+  );
+  const idle = await measure(["eval", "setInterval(() => {}, 1000)"], seconds, warmup);
+  const procs = [...Deno.readDirSync("/proc")].filter((e) => /^\d+$/.test(e.name)).length;
+  console.log(
+    `overhead (${seconds} s at 1 Hz after ${warmup} s of warm-up, GPU and Docker off, ${procs} processes):`,
+  );
+  console.log(
+    `  sysmon run: ${tracer.perMin.toFixed(3)} CPU-s/min (target 0.3), max RSS ${
+      tracer.maxRss.toFixed(1)
+    } MiB (target 64)`,
+  );
+  console.log(
+    `  baseline idle deno: ${idle.perMin.toFixed(3)} CPU-s/min, max RSS ${
+      idle.maxRss.toFixed(1)
+    } MiB; ratio ${(tracer.perMin / Math.max(idle.perMin, 0.001)).toFixed(1)}x CPU, ${
+      (tracer.maxRss / idle.maxRss).toFixed(2)
+    }x RSS`,
+  );
+  Deno.removeSync(dir, { recursive: true });
+  return tracer;
+}

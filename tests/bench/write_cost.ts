@@ -1,0 +1,85 @@
+// Per-write cost after 1 hour and after 24 hours of 1 s samples (history simulated),
+// and the file size of a day. A write = journal append every 10 s; a fold every 60 s.
+import { ParquetSink } from "../../tracer/parquet_sink.ts";
+import type { Row } from "../../tracer/columns.ts";
+import { SystemSampler } from "../../tracer/system.ts";
+import process from "node:process";
+
+/** Rows shaped like this machine's real ones, with realistic noise, one per second. */
+function rowMaker() {
+  const base = new SystemSampler().sample();
+  const counters = Object.keys(base).filter((k) =>
+    typeof base[k] === "number" && !k.includes("percent") && !k.includes("utilization") &&
+    !k.endsWith("_per_sec") && Number.isInteger(base[k])
+  );
+  const state: Record<string, number> = {};
+  for (const k of counters) state[k] = base[k] as number;
+  let t = base.timestamp as number;
+  let seed = 1;
+  const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  return (): Row => {
+    t += 1_000_000;
+    const row: Row = { ...base, timestamp: t };
+    for (const k of counters) {
+      state[k]! += Math.floor(rand() * rand() * 5000);
+      row[k] = state[k]!;
+    }
+    for (const k of Object.keys(base)) {
+      if (k.endsWith("_utilization") || k.endsWith("_percent")) {
+        const total = 100 + Math.floor(rand() * 3);
+        row[k] = (Math.floor(rand() * rand() * total) / total) * 100;
+      } else if (k.endsWith("_per_sec")) row[k] = Math.floor(rand() * rand() * 50000) / 1.0003;
+    }
+    return row;
+  };
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+export function writeCostBench() {
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/day.parquet`;
+  const next = rowMaker();
+  let now = 0;
+  const sink = ParquetSink.open({
+    path,
+    utc: false,
+    sampleInterval: 1,
+    foldIntervalMs: 60_000,
+    now: () => now,
+  });
+  const advance = (seconds: number) => {
+    for (let s = 0; s < seconds; s += 10) {
+      for (let i = 0; i < 10; i++) sink.add(next());
+      now += 10_000;
+      const r = sink.write();
+      if (r.error) throw new Error(r.error);
+    }
+  };
+  /** Average CPU ms per write over 30 minutes of writes (30 folds). */
+  const measure = () => {
+    const c0 = cpuMs();
+    advance(1800);
+    return { ms: (cpuMs() - c0) / 180, rss: Deno.memoryUsage().rss / 2 ** 20 };
+  };
+  advance(3600 - 1800);
+  const hour = measure();
+  advance(86400 - 3600 - 1800 - 1800);
+  const day = measure();
+  sink.close();
+  const size = Deno.statSync(path).size;
+  console.log("per-write cost (1 s samples, write every 10 s, fold every 60 s):");
+  console.log(
+    `  after 1 h: ${hour.ms.toFixed(2)} CPU-ms per write, RSS ${hour.rss.toFixed(0)} MiB`,
+  );
+  console.log(
+    `  after 24 h: ${day.ms.toFixed(2)} CPU-ms per write, RSS ${day.rss.toFixed(0)} MiB; ratio ${
+      (day.ms / hour.ms).toFixed(2)
+    }x (target <= 2x)`,
+  );
+  console.log(`file size of one day at 1 s: ${(size / 2 ** 20).toFixed(1)} MiB (target < 20 MB)`);
+  Deno.removeSync(dir, { recursive: true });
+}

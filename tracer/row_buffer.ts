@@ -1,0 +1,102 @@
+// Rows kept column by column in typed arrays: about 9 bytes a value instead of a
+// JS object per row (the open row group can hold an hour of samples).
+import type { ColumnDef, Row, Value } from "./columns.ts";
+
+interface Column {
+  def: ColumnDef;
+  /** Numbers (int64 and timestamps are exact below 2^53); unused for strings. */
+  nums: Float64Array;
+  strs: (string | null)[] | null;
+  /** 1 where the value is null. */
+  nulls: Uint8Array;
+}
+
+export class RowBuffer {
+  private cols = new Map<string, Column>();
+  private cap = 64;
+  length = 0;
+
+  /** Appends a row; a column it has not seen is added, null for earlier rows. */
+  push(row: Row, defOf: (name: string) => ColumnDef) {
+    if (this.length === this.cap) this.grow(this.cap * 2);
+    const i = this.length++;
+    for (const name in row) {
+      if (!this.cols.has(name)) this.cols.set(name, this.newColumn(defOf(name)));
+    }
+    for (const c of this.cols.values()) {
+      const v = row[c.def.name];
+      if (v === undefined || v === null || (typeof v === "number" && Number.isNaN(v))) {
+        c.nulls[i] = 1;
+      } else if (c.strs) (c.strs[i] = String(v)), (c.nulls[i] = 0);
+      else if (typeof v === "number") (c.nums[i] = v), (c.nulls[i] = 0);
+      else c.nulls[i] = 1; // a string where a number belongs: not a value
+    }
+  }
+
+  /** Values of one column, converted for the Parquet writer. */
+  column(def: ColumnDef): (bigint | number | string | null)[] {
+    const c = this.cols.get(def.name);
+    const out = new Array<bigint | number | string | null>(this.length);
+    const int = def.kind === "int64" || def.kind === "timestamp";
+    for (let i = 0; i < this.length; i++) {
+      if (!c || c.nulls[i]) out[i] = def.kind === "timestamp" ? 0n : null;
+      else if (c.strs) out[i] = c.strs[i] ?? null;
+      else out[i] = int ? BigInt(Math.round(c.nums[i]!)) : c.nums[i]!;
+    }
+    return out;
+  }
+
+  /** Row i as a record (for the journal). */
+  row(i: number): Row {
+    const out: Row = {};
+    for (const c of this.cols.values()) {
+      let v: Value = null;
+      if (!c.nulls[i]) v = c.strs ? c.strs[i] ?? null : c.nums[i]!;
+      out[c.def.name] = v;
+    }
+    return out;
+  }
+
+  /** Drops the first n rows. */
+  dropFirst(n: number) {
+    n = Math.min(n, this.length);
+    for (const c of this.cols.values()) {
+      c.nums.copyWithin(0, n, this.length);
+      c.nulls.copyWithin(0, n, this.length);
+      c.nulls.fill(0, this.length - n, this.length);
+      c.strs?.splice(0, n);
+    }
+    this.length -= n;
+  }
+
+  clear() {
+    this.cols.clear();
+    this.length = 0;
+    this.cap = 64;
+  }
+
+  private newColumn(def: ColumnDef): Column {
+    const nulls = new Uint8Array(this.cap);
+    nulls.fill(1, 0, this.length);
+    return {
+      def,
+      nums: new Float64Array(def.kind === "string" ? 0 : this.cap),
+      strs: def.kind === "string" ? [] : null,
+      nulls,
+    };
+  }
+
+  private grow(cap: number) {
+    for (const c of this.cols.values()) {
+      if (!c.strs) {
+        const nums = new Float64Array(cap);
+        nums.set(c.nums);
+        c.nums = nums;
+      }
+      const nulls = new Uint8Array(cap);
+      nulls.set(c.nulls);
+      c.nulls = nulls;
+    }
+    this.cap = cap;
+  }
+}
