@@ -180,7 +180,10 @@ Deno.test("SystemSampler in the root PID namespace takes the thread total from /
   const row = new SystemSampler({ fs: new ProcFs(tree) }).sample();
   assert.equal(row.system_thread_count, 777);
   assert.equal(row.load_1m, 0.5);
-  assert.equal(row.procs_running, Number(/procs_running (\d+)/.exec(Deno.readTextFileSync(`${tree.proc}/stat`))![1]));
+  assert.equal(
+    row.procs_running,
+    Number(/procs_running (\d+)/.exec(Deno.readTextFileSync(`${tree.proc}/stat`))![1]),
+  );
   // In a container (nested namespace) the global total would be wrong: threads are counted.
   Deno.writeTextFileSync(`${tree.proc}/self/status`, "Name:\tsysmon\nNSpid:\t4242\t7\n");
   const nested = new SystemSampler({ fs: new ProcFs(tree) }).sample();

@@ -6,8 +6,22 @@ import { collectSystemSnapshot } from "./snapshot.ts";
 import { rowToJson, statusLine, summaryLine, writeLogLine } from "./status.ts";
 
 const encoder = new TextEncoder();
-const out = (s: string) => Deno.stdout.writeSync(encoder.encode(s));
-const err = (s: string) => Deno.stderr.writeSync(encoder.encode(s));
+const gone = new Set<unknown>();
+
+/** Writes to stdout or stderr; a reader that went away (`| head`) stops output, not the tracer. */
+function put(stream: typeof Deno.stdout | typeof Deno.stderr, s: string) {
+  if (gone.has(stream)) return;
+  try {
+    const bytes = encoder.encode(s);
+    let off = 0;
+    while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+    gone.add(stream);
+  }
+}
+const out = (s: string) => put(Deno.stdout, s);
+const err = (s: string) => put(Deno.stderr, s);
 
 /** Runs the tracer; returns the exit code (2 for bad options or output). */
 export async function runCommand(

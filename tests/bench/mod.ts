@@ -3,5 +3,5 @@ import { overheadBench } from "./overhead.ts";
 import { writeCostBench } from "./write_cost.ts";
 
 const quick = Deno.args.includes("--quick");
-writeCostBench();
+await writeCostBench();
 await overheadBench(quick ? 30 : 60, quick ? 30 : 60);
