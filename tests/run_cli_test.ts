@@ -224,3 +224,31 @@ Deno.test("sysmon snapshot --json prints one row with the trace's keys", async (
   const { meta } = await readParquet(out);
   assert.deepEqual(Object.keys(row).sort(), meta.schema.slice(1).map((e) => e.name).sort());
 });
+
+Deno.test("sysmon run on a terminal keeps one live status line", async (t) => {
+  const script = await new Deno.Command("sh", { args: ["-c", "command -v script"] }).output();
+  if (!script.success) {
+    await t.step({
+      name: "skipped: util-linux `script` (a pseudo-terminal) is missing",
+      ignore: true,
+      fn: () => {},
+    });
+    return;
+  }
+  const out = `${tempDir()}/tty.parquet`;
+  const cmd =
+    `"${Deno.execPath()}" run -A "${MAIN}" run -o "${out}" --sample-interval 0.2 --write-interval 0.4 --duration 1`;
+  const res = await new Deno.Command("script", { args: ["-qec", cmd, "/dev/null"], stdin: "null" })
+    .output();
+  const text = new TextDecoder().decode(res.stdout);
+  assert.equal(res.code, 0, text);
+  // Each update rewrites the same line: carriage return, erase line, status.
+  const updates = text.split("\r\x1b[2K").slice(1);
+  assert.ok(updates.length >= 5, text);
+  assert.match(
+    updates.at(-1)!,
+    /5 samples │ 5 rows written │ [\d.]+ KiB │ last write \d\d:\d\d:\d\d/,
+  );
+  assert.doesNotMatch(text, /wrote \d+ rows to/, "no per-write log lines on a terminal");
+  assert.match(text, /sysmon: 5 samples in/);
+});

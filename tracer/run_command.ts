@@ -49,7 +49,8 @@ export async function runCommand(
           else if (lastError) err(`${tty ? "\n" : ""}sysmon: writing again\n`);
           lastError = s.error;
         }
-        if (!tty && !ui.quiet && !s.error) out(writeLogLine(s) + "\n");
+        if (tty) out(`\r\x1b[2K${statusLine(s)}`);
+        else if (!ui.quiet && !s.error) out(writeLogLine(s) + "\n");
       },
     });
     if (tty) out("\n");

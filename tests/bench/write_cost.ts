@@ -90,7 +90,12 @@ interface Result {
 
 export async function writeCostBench() {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--v8-flags=--expose-gc,--max-semi-space-size=1", import.meta.filename!],
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc,--lite-mode,--max-semi-space-size=1",
+      import.meta.filename!,
+    ],
     stderr: "inherit",
   }).output();
   if (!out.success) throw new Error("write-cost simulation failed");
