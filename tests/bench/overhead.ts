@@ -4,7 +4,7 @@ import { MAIN } from "../helpers.ts";
 
 const TICKS = 100; // USER_HZ
 /** The flags the deno.json tasks run the tracer with. */
-const V8_FLAGS = "--v8-flags=--lite-mode,--max-semi-space-size=1";
+const V8_FLAGS = "--v8-flags=--lite-mode,--max-semi-space-size=1,--expose-gc";
 
 function cpuSeconds(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);

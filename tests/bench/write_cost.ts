@@ -93,7 +93,7 @@ export async function writeCostBench() {
     args: [
       "run",
       "-A",
-      "--v8-flags=--expose-gc,--lite-mode,--max-semi-space-size=1",
+      "--v8-flags=--lite-mode,--max-semi-space-size=1,--expose-gc",
       import.meta.filename!,
     ],
     stderr: "inherit",
