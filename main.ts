@@ -64,7 +64,12 @@ program.command("snapshot")
   .option("--no-docker", "do not sample containers")
   .action(async (opts) => {
     const { snapshotCommand } = await import("./tracer/run_command.ts");
-    await snapshotCommand({ json: opts.json, useUtc: opts.utc });
+    await snapshotCommand({
+      json: opts.json,
+      useUtc: opts.utc,
+      enableGpu: opts.gpu,
+      enableDocker: opts.docker,
+    });
   });
 
 program.command("recover")

@@ -50,3 +50,14 @@ export async function waitFor(check: () => boolean, ms = 20_000, what = "conditi
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+const FAKE_SMI = new URL("./fixtures/fake_nvidia_smi.ts", import.meta.url).pathname;
+
+/** A temp dir holding `nvidia-smi`: a shell wrapper that runs the fake with deno. */
+export function installFakeNvidiaSmi(): string {
+  const dir = Deno.makeTempDirSync({ prefix: "sysmon-fake-smi-" });
+  const path = `${dir}/nvidia-smi`;
+  Deno.writeTextFileSync(path, `#!/bin/sh\nexec "${Deno.execPath()}" run -A "${FAKE_SMI}" "$@"\n`);
+  Deno.chmodSync(path, 0o755);
+  return dir;
+}

@@ -1,6 +1,8 @@
 // The one place that names sysmon's columns, their types, units and meaning.
 // Names of the original tool's columns are kept exactly (original-tracer-schema.md);
-// sysmon's own columns carry their unit in the name.
+// sysmon's own columns carry their unit in the name. GPU columns are defined beside their
+// parser (gpu/nvidia_smi_parse.ts) and looked up from here.
+import { gpuColumnDef, gpuColumnRank } from "./gpu/nvidia_smi_parse.ts";
 
 export type ColumnKind = "timestamp" | "int64" | "double" | "string";
 
@@ -117,16 +119,18 @@ export function columnDef(name: string): ColumnDef | null {
   const known = BY_NAME.get(name);
   if (known && name !== CPU_CORES) return known;
   if (CPU_CORE.test(name)) return { ...BY_NAME.get(CPU_CORES)!, name };
-  return null;
+  return gpuColumnDef(name);
 }
 
-/** Sort key: the order of ORDER, cores in numeric order, unknown names last. */
+/** Sort key: the order of ORDER, cores in numeric order, then GPUs, unknown names last. */
 export function columnRank(name: string): number {
   const r = RANK.get(name);
   if (r !== undefined) return r;
   const m = CPU_CORE.exec(name);
   if (m) return RANK.get(CPU_CORES)! + Number(m[1]) / 1e6;
-  return ORDER.length;
+  const gpu = gpuColumnRank(name);
+  if (gpu !== null) return ORDER.length + gpu;
+  return ORDER.length + 1;
 }
 
 /** Sorts definitions in column order (stable for unknown names). */

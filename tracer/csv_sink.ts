@@ -23,6 +23,7 @@ export class CsvSink implements TraceSink {
   private rows = 0;
   private size = 0;
   private needsRewrite = false;
+  private extra: Record<string, string> = {};
   private readonly traceId = newTraceId();
   private dropped = 0;
 
@@ -62,6 +63,10 @@ export class CsvSink implements TraceSink {
 
   add(row: Row) {
     this.buffer.push(row);
+  }
+
+  annotate(extra: Record<string, string>) {
+    this.extra = { ...this.extra, ...extra };
   }
 
   write(): WriteReport {
@@ -146,6 +151,7 @@ export class CsvSink implements TraceSink {
     const meta = traceMetadata(
       { utc: this.opts.utc, sampleInterval: this.opts.sampleInterval, traceId: this.traceId },
       this.columns,
+      this.extra,
     );
     const text = JSON.stringify(meta, null, 2) + "\n";
     const path = `${this.path}.meta.json`;

@@ -11,7 +11,11 @@ export interface TraceInfo {
 }
 
 /** Key-value metadata of a trace (Parquet footer; the CSV sidecar). */
-export function traceMetadata(info: TraceInfo, columns: ColumnDef[]): Record<string, string> {
+export function traceMetadata(
+  info: TraceInfo,
+  columns: ColumnDef[],
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const units: Record<string, string> = {};
   for (const c of columns) if (c.unit) units[c.name] = c.unit;
   return {
@@ -22,6 +26,7 @@ export function traceMetadata(info: TraceInfo, columns: ColumnDef[]): Record<str
     "sysmon.sample_interval_s": String(info.sampleInterval),
     "sysmon.trace_id": info.traceId,
     "sysmon.units": JSON.stringify(units),
+    ...extra,
   };
 }
 

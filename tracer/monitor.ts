@@ -6,6 +6,7 @@ import { type MonitorOptions, validateOptions, type ValidOptions } from "./optio
 import { ParquetSink } from "./parquet_sink.ts";
 import type { ProcFs } from "./proc/fs.ts";
 import type { TraceSink, WriteReport } from "./sink.ts";
+import { closeSources, type Source, startSources } from "./sources.ts";
 import { SystemSampler } from "./system.ts";
 
 export interface MonitorStatus {
@@ -56,6 +57,22 @@ export async function monitorToParquet(
   const o = validateOptions(options);
   const sink = openSink(o, hooks);
   const sampler = new SystemSampler({ fs: hooks.fs, useUtc: o.useUtc });
+  const sources = startSources({ ...o, onNotice: hooks.onNotice });
+  try {
+    return await sampleLoop(o, options.signal, sink, sampler, sources, hooks);
+  } finally {
+    await closeSources(sources);
+  }
+}
+
+async function sampleLoop(
+  o: ValidOptions,
+  signal: AbortSignal | undefined,
+  sink: TraceSink,
+  sampler: SystemSampler,
+  sources: Source[],
+  hooks: MonitorHooks,
+): Promise<MonitorSummary> {
   const status: MonitorStatus = {
     output: o.outputFile,
     samples: 0,
@@ -64,6 +81,13 @@ export async function monitorToParquet(
     lastWrite: null,
     unavailable: [],
     error: null,
+  };
+  let annotated = "";
+  const annotate = () => {
+    const extra = Object.assign({}, ...sources.map((s) => s.metadata()));
+    const text = JSON.stringify(extra);
+    if (text !== annotated) sink.annotate(extra);
+    annotated = text;
   };
   const applyReport = (r: WriteReport) => {
     status.rowsWritten = r.rowsWritten;
@@ -79,7 +103,7 @@ export async function monitorToParquet(
   let lastWrite = start;
   sampler.sample(); // the baseline for the first row's rates and percentages
   let k = 1;
-  while (!options.signal?.aborted) {
+  while (!signal?.aborted) {
     let due = start + k * intervalMs;
     if (due > endAt + 1) break;
     const now = performance.now();
@@ -88,18 +112,25 @@ export async function monitorToParquet(
       k += Math.floor((now - due) / intervalMs);
       due = start + k * intervalMs;
     }
-    if (!(await sleepUntil(due, options.signal))) break;
+    if (!(await sleepUntil(due, signal))) break;
     k++;
     const row = sampler.sample();
+    for (const s of sources) s.collect(row);
     sink.add(row);
     status.samples++;
     status.unavailable = [...sampler.unavailable].map(([k, why]) => `${k} (${why})`);
+    for (const s of sources) {
+      const problem = s.problem();
+      if (problem !== null) status.unavailable.push(`${s.name} (${problem})`);
+    }
     hooks.onSample?.(status, row);
     if (performance.now() - lastWrite >= o.writeInterval * 1000 - intervalMs / 2) {
+      annotate();
       applyReport(sink.write());
       lastWrite = performance.now();
     }
   }
+  annotate();
   applyReport(sink.close());
   return { ...status, seconds: (performance.now() - start) / 1000 };
 }

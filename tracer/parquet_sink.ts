@@ -43,6 +43,7 @@ export class ParquetSink implements TraceSink {
   private lastFold = -Infinity;
   private dropped = 0;
   private renumber = false;
+  private extra: Record<string, string> = {};
 
   private constructor(
     opts: ParquetSinkOptions,
@@ -99,6 +100,10 @@ export class ParquetSink implements TraceSink {
     this.buffer.push(row);
   }
 
+  annotate(extra: Record<string, string>) {
+    this.extra = { ...this.extra, ...extra };
+  }
+
   write(): WriteReport {
     return this.flush(false);
   }
@@ -142,7 +147,7 @@ export class ParquetSink implements TraceSink {
 
   private fold() {
     const sealedBefore = this.trace.sealedRows;
-    this.trace.fold(traceMetadata(this.info(), this.trace.columns));
+    this.trace.fold(traceMetadata(this.info(), this.trace.columns, this.extra));
     releaseMemory();
     if (this.trace.lostFile) {
       this.trace.lostFile = false;

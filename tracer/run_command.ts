@@ -68,8 +68,12 @@ export async function runCommand(
   }
 }
 
-export async function snapshotCommand(opts: { json: boolean; useUtc: boolean }) {
-  const row = rowToJson(await collectSystemSnapshot({ useUtc: opts.useUtc }));
+export async function snapshotCommand(
+  opts: { json: boolean; useUtc: boolean; enableGpu: boolean; enableDocker: boolean },
+) {
+  const row = rowToJson(
+    await collectSystemSnapshot({ ...opts, onNotice: (m) => err(`sysmon: ${m}\n`) }),
+  );
   if (opts.json) {
     out(JSON.stringify(row, null, 2) + "\n");
     return;

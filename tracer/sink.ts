@@ -17,6 +17,8 @@ export interface TraceSink {
   write(): WriteReport;
   /** Final write: leaves one complete file and nothing beside it. */
   close(): WriteReport;
+  /** Adds `sysmon.*` metadata (GPU names, …), written with the next write. */
+  annotate(extra: Record<string, string>): void;
 }
 
 export function fileSize(path: string): number | null {

@@ -1,6 +1,7 @@
 // One sample of this machine, with real rates (two readings a short moment apart).
 import type { Row } from "./columns.ts";
 import type { ProcFs } from "./proc/fs.ts";
+import { closeSources, startSources } from "./sources.ts";
 import { SystemSampler } from "./system.ts";
 
 export interface SnapshotOptions {
@@ -10,11 +11,30 @@ export interface SnapshotOptions {
   /** Milliseconds between the baseline reading and the sample. */
   windowMs?: number;
   fs?: ProcFs;
+  /** Unavailable sources (no nvidia-smi, no Docker daemon). */
+  onNotice?: (message: string) => void;
 }
 
 export async function collectSystemSnapshot(opts: SnapshotOptions = {}): Promise<Row> {
   const sampler = new SystemSampler({ fs: opts.fs, useUtc: opts.useUtc });
-  sampler.sample();
-  await new Promise((r) => setTimeout(r, opts.windowMs ?? 250));
-  return sampler.sample();
+  const sources = startSources({
+    enableGpu: opts.enableGpu ?? true,
+    enableDocker: opts.enableDocker ?? true,
+    sampleInterval: 0.25,
+    onNotice: opts.onNotice,
+  });
+  try {
+    sampler.sample();
+    await sleep(opts.windowMs ?? 250);
+    // GPUs and containers answer on their own time: wait for them, at most 3 s.
+    const end = performance.now() + 3000;
+    while (!sources.every((s) => s.settled()) && performance.now() < end) await sleep(25);
+    const row = sampler.sample();
+    for (const s of sources) s.collect(row);
+    return row;
+  } finally {
+    await closeSources(sources);
+  }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
