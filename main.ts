@@ -10,6 +10,16 @@ const seconds = (flag: string) => (text: string) => {
   return n;
 };
 
+const wholeNumber = (what: string, min: number) => (text: string) => {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < min) {
+    throw new InvalidArgumentError(
+      `${what} must be a whole number${min > 0 ? ` from ${min}` : ""}.`,
+    );
+  }
+  return n;
+};
+
 const program = new Command()
   .name("sysmon")
   .description("System tracer and dashboard: /proc, GPUs and containers to Parquet.")
@@ -43,7 +53,32 @@ program.command("run", { isDefault: true })
   .option("--no-gpu", "do not sample GPUs (never starts nvidia-smi)")
   .option("--no-docker", "do not sample containers (never touches the Docker socket)")
   .option("-q, --quiet", "print only errors", false)
+  .addOption(
+    new Option(
+      "--top-processes <n>",
+      "processes kept per sample, top N by CPU and by memory (0: off)",
+    )
+      .default(10).argParser(wholeNumber("--top-processes", 0)),
+  )
+  .addOption(
+    new Option("--control [mode]", "driven over stdin/stdout JSON lines ('rows': every row)")
+      .hideHelp(),
+  )
   .action(async (opts) => {
+    if (opts.control) {
+      const { controlCommand } = await import("./tracer/control.ts");
+      Deno.exitCode = await controlCommand({
+        outputFile: opts.output,
+        sampleInterval: opts.sampleInterval,
+        writeInterval: opts.writeInterval,
+        duration: opts.duration,
+        useUtc: opts.utc,
+        enableGpu: opts.gpu,
+        enableDocker: opts.docker,
+        topProcesses: opts.topProcesses,
+      }, { foldInterval: opts.foldInterval, rows: opts.control === "rows" });
+      return;
+    }
     const { runCommand } = await import("./tracer/run_command.ts");
     Deno.exitCode = await runCommand({
       outputFile: opts.output,
@@ -53,6 +88,7 @@ program.command("run", { isDefault: true })
       useUtc: opts.utc,
       enableGpu: opts.gpu,
       enableDocker: opts.docker,
+      topProcesses: opts.topProcesses,
     }, { quiet: opts.quiet, foldInterval: opts.foldInterval });
   });
 
@@ -72,12 +108,56 @@ program.command("snapshot")
     });
   });
 
+program.command("proctree")
+  .description("Print the processes under PID as a tree, with threads and a summary by command.")
+  .argument("<pid>", "process id", wholeNumber("PID", 1))
+  .option("--json", "print JSON (the original tool's shape, with command lines)", false)
+  .option("-v, --verbose", "show command lines", false)
+  .action(async (pid, opts) => {
+    const { proctreeCommand } = await import("./tracer/run_command.ts");
+    Deno.exitCode = proctreeCommand(pid, opts);
+  });
+
 program.command("recover")
   .description("Fold the journal a killed `sysmon run` left beside FILE into FILE.")
   .argument("<file>", "the trace (.parquet) whose FILE.journal to fold in")
   .action(async (file) => {
     const { recoverCommand } = await import("./tracer/run_command.ts");
     Deno.exitCode = recoverCommand(file);
+  });
+
+program.command("serve")
+  .description("Serve the dashboard for FILE (waits for it to appear) until Ctrl-C.")
+  .argument("[file]", "trace to show (.parquet or .csv)", "system_monitor.parquet")
+  .addOption(
+    new Option("--port <n>", "port to listen on (0: any free port)").default(8050)
+      .argParser((text) => {
+        const n = wholeNumber("--port", 0)(text);
+        if (n > 65535) throw new InvalidArgumentError("--port must be at most 65535.");
+        return n;
+      }),
+  )
+  .option("--host <address>", "address to listen on", "127.0.0.1")
+  .option("--open", "open the page in a browser", false)
+  .action(async (file, opts) => {
+    const { serveCommand } = await import("./web/serve_command.ts");
+    Deno.exitCode = await serveCommand({ file, port: opts.port, host: opts.host, open: opts.open });
+  });
+
+program.command("event")
+  .description("Mark an event (NAME) on a running `sysmon serve` (POST /api/events).")
+  .argument("<name>", 'what happened, e.g. "deploy started"')
+  .option("--at <time>", "when (ISO 8601; without a zone: local time); default now")
+  .option("--url <url>", "the server", "http://127.0.0.1:8050")
+  .option("--token <token>", "the server's token (default: $SYSMON_TOKEN)")
+  .action(async (name, opts) => {
+    const { eventCommand } = await import("./tracer/event_command.ts");
+    Deno.exitCode = await eventCommand({
+      name,
+      at: opts.at,
+      url: opts.url,
+      token: opts.token ?? Deno.env.get("SYSMON_TOKEN") ?? null,
+    });
   });
 
 try {

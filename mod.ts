@@ -11,5 +11,11 @@ export {
 } from "./tracer/monitor.ts";
 export { type MonitorOptions, UsageError } from "./tracer/options.ts";
 export { OutputError, recoverJournal } from "./tracer/parquet_sink.ts";
-export { type ColumnDef, columnDef, type Row } from "./tracer/columns.ts";
+export {
+  type ColumnDef,
+  columnDef,
+  PROCESS_FIELDS,
+  type ProcessRecord,
+  type Row,
+} from "./tracer/columns.ts";
 export { hostRoots, ProcFs, type Roots } from "./tracer/proc/fs.ts";

@@ -2,9 +2,11 @@
 // Names of the original tool's columns are kept exactly (original-tracer-schema.md);
 // sysmon's own columns carry their unit in the name. GPU columns are defined beside their
 // parser (gpu/nvidia_smi_parse.ts) and looked up from here.
+import { dockerColumnDef } from "./docker/docker_stats.ts";
 import { gpuColumnDef, gpuColumnRank } from "./gpu/nvidia_smi_parse.ts";
 
-export type ColumnKind = "timestamp" | "int64" | "double" | "string";
+/** "processes" is the one nested column: a list of ProcessRecord structs per sample. */
+export type ColumnKind = "timestamp" | "int64" | "double" | "string" | "processes";
 
 export interface ColumnDef {
   name: string;
@@ -13,7 +15,26 @@ export interface ColumnDef {
   help: string;
 }
 
-export type Value = number | string | null;
+/**
+ * One process at one sample, as stored in the `processes` column (a list of these structs).
+ * The field names are the dashboard's (`ProcessEntry` in web/types.ts); see PROCESS_FIELDS.
+ */
+export interface ProcessRecord {
+  pid: number;
+  ppid: number | null;
+  name: string;
+  cmdline: string | null;
+  user: string | null;
+  cpu_percent: number | null;
+  rss_bytes: number | null;
+  threads: number | null;
+  read_bytes_per_sec: number | null;
+  write_bytes_per_sec: number | null;
+  container: string | null;
+  gpu_memory_bytes: number | null;
+}
+
+export type Value = number | string | null | ProcessRecord[];
 /** One sample: column name → value. */
 export type Row = Record<string, Value>;
 
@@ -23,6 +44,30 @@ const col = (name: string, kind: ColumnKind, unit: string, help: string): Column
   unit,
   help,
 });
+
+/** A field of the `processes` structs: scalar kinds only. */
+export interface ProcessFieldDef {
+  name: keyof ProcessRecord;
+  kind: "int64" | "double" | "string";
+  unit: string;
+  help: string;
+}
+
+/** The fields of each `processes` struct, in the order they are stored. */
+export const PROCESS_FIELDS: readonly ProcessFieldDef[] = [
+  { name: "pid", kind: "int64", unit: "", help: "process id (as this PID namespace sees it)" },
+  { name: "ppid", kind: "int64", unit: "", help: "parent process id" },
+  { name: "name", kind: "string", unit: "", help: "process name (comm, completed from argv[0])" },
+  { name: "cmdline", kind: "string", unit: "", help: "command line, at most 256 characters" },
+  { name: "user", kind: "string", unit: "", help: "real user (numeric when not in /etc/passwd)" },
+  { name: "cpu_percent", kind: "double", unit: "percent", help: "CPU since the previous sample" },
+  { name: "rss_bytes", kind: "int64", unit: "bytes", help: "resident memory" },
+  { name: "threads", kind: "int64", unit: "count", help: "threads" },
+  { name: "read_bytes_per_sec", kind: "double", unit: "bytes/s", help: "storage reads" },
+  { name: "write_bytes_per_sec", kind: "double", unit: "bytes/s", help: "storage writes" },
+  { name: "container", kind: "string", unit: "", help: "container name, when in one" },
+  { name: "gpu_memory_bytes", kind: "int64", unit: "bytes", help: "GPU memory held" },
+];
 
 /** Cumulative counters; each has a `<name>_per_sec` rate column (null on the first row). */
 export const COUNTERS: ColumnDef[] = [
@@ -106,6 +151,16 @@ const ORDER: ColumnDef[] = [
   col("disk_util_percent", "double", "percent", "busiest whole disk: time busy with I/O"),
 ];
 
+/** Per-process history: the last column, after GPUs and containers. */
+export const PROCESSES_COLUMN: ColumnDef = col(
+  "processes",
+  "processes",
+  "",
+  "top processes by CPU and by memory at this sample (the union of the top N of each, " +
+    "--top-processes): a list of structs with the fields of PROCESS_FIELDS",
+);
+const PROCESSES_RANK = 1e9;
+
 function rateDef(c: ColumnDef): ColumnDef {
   const unit = c.unit === "ms" ? "ms/s" : `${c.unit}/s`;
   return col(rateName(c.name), "double", unit, `${c.help}, per second`);
@@ -118,19 +173,26 @@ const BY_NAME = new Map(ORDER.map((c) => [c.name, c]));
 export function columnDef(name: string): ColumnDef | null {
   const known = BY_NAME.get(name);
   if (known && name !== CPU_CORES) return known;
+  if (name === PROCESSES_COLUMN.name) return PROCESSES_COLUMN;
   if (CPU_CORE.test(name)) return { ...BY_NAME.get(CPU_CORES)!, name };
-  return gpuColumnDef(name);
+  return gpuColumnDef(name) ?? dockerColumnDef(name);
 }
 
-/** Sort key: the order of ORDER, cores in numeric order, then GPUs, unknown names last. */
+/**
+ * Sort key: the order of ORDER, cores in numeric order, then GPUs, then unknown names, and
+ * `processes` last.
+ */
 export function columnRank(name: string): number {
   const r = RANK.get(name);
   if (r !== undefined) return r;
+  if (name === PROCESSES_COLUMN.name) return PROCESSES_RANK;
   const m = CPU_CORE.exec(name);
   if (m) return RANK.get(CPU_CORES)! + Number(m[1]) / 1e6;
   const gpu = gpuColumnRank(name);
   if (gpu !== null) return ORDER.length + gpu;
-  return ORDER.length + 1;
+  // Containers: one rank for all; the stable sort keeps the order they are collected in.
+  if (dockerColumnDef(name) !== null) return ORDER.length + 1;
+  return ORDER.length + 2;
 }
 
 /** Sorts definitions in column order (stable for unknown names). */

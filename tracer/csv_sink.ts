@@ -5,6 +5,7 @@ import { type ColumnDef, columnDef, type Row, sortColumns, type Value } from "./
 import { replaceAtomically, writeAll } from "./atomic.ts";
 import { newTraceId, traceMetadata } from "./metadata.ts";
 import { OutputError } from "./parquet_sink.ts";
+import { jsonLine } from "./safe_text.ts";
 import { describeWriteError, fileSize, type TraceSink, type WriteReport } from "./sink.ts";
 
 export interface CsvSinkOptions {
@@ -130,7 +131,7 @@ export class CsvSink implements TraceSink {
       if (line === "") continue;
       const cells = splitCsvLine(line);
       const byName = new Map(names.map((n, i) => [n, cells[i] ?? ""]));
-      text += this.columns.map((c) => byName.get(c.name) ?? "").join(",") + "\n";
+      text += this.columns.map((c) => quote(byName.get(c.name) ?? "")).join(",") + "\n";
     }
     for (const row of this.buffer) text += this.line(row);
     const bytes = new TextEncoder().encode(text);
@@ -179,14 +180,25 @@ export function formatMicros(us: number): string {
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/g;
 
+/**
+ * One CSV cell. The `processes` list is one cell of JSON text (an array of objects with the
+ * fields of PROCESS_FIELDS), its strings escaped so that the cell stays on one line.
+ */
 function cell(def: ColumnDef, v: Value): string {
   if (v === null) return "";
+  if (def.kind === "processes") return Array.isArray(v) ? quote(jsonLine(v)) : "";
   if (def.kind === "timestamp" && typeof v === "number") return formatMicros(v);
   // Control characters (a newline in a process name) are escaped, never written raw.
-  const s = String(v).replace(
-    CONTROL,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  return quote(
+    String(v).replace(
+      CONTROL,
+      (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+    ),
   );
+}
+
+/** RFC 4180 quoting, where a cell needs it. */
+function quote(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 

@@ -6,7 +6,7 @@ import { type MonitorOptions, validateOptions, type ValidOptions } from "./optio
 import { ParquetSink } from "./parquet_sink.ts";
 import type { ProcFs } from "./proc/fs.ts";
 import type { TraceSink, WriteReport } from "./sink.ts";
-import { closeSources, type Source, startSources } from "./sources.ts";
+import { closeSources, processLookups, type Source, startSources } from "./sources.ts";
 import { SystemSampler } from "./system.ts";
 
 export interface MonitorStatus {
@@ -23,8 +23,10 @@ export interface MonitorStatus {
 }
 
 export interface MonitorHooks {
-  /** After every sample. */
-  onSample?: (status: MonitorStatus, row: Row) => void;
+  /** After every sample; `timing` says when it was due and how late it ran. */
+  onSample?: (status: MonitorStatus, row: Row, timing: SampleTiming) => void;
+  /** Once the output is open, before the first sample (`sysmon run --control` snapshots it). */
+  onOpen?: (sink: TraceSink) => void;
   /** After every write (successful or not). */
   onWrite?: (status: MonitorStatus) => void;
   /** Notices about the output (journal recovered, appending). */
@@ -33,6 +35,12 @@ export interface MonitorHooks {
   fs?: ProcFs;
   /** Journal fold interval in ms (Parquet output). */
   foldIntervalMs?: number;
+}
+
+/** When a sample was scheduled (epoch ms) and how many ms after that it was taken. */
+export interface SampleTiming {
+  dueMs: number;
+  lateMs: number;
 }
 
 export interface MonitorSummary extends MonitorStatus {
@@ -56,11 +64,17 @@ export async function monitorToParquet(
 ): Promise<MonitorSummary> {
   const o = validateOptions(options);
   const sink = openSink(o, hooks);
-  const sampler = new SystemSampler({ fs: hooks.fs, useUtc: o.useUtc });
+  hooks.onOpen?.(sink);
   const sources = startSources({ ...o, onNotice: hooks.onNotice });
+  const sampler = new SystemSampler({
+    fs: hooks.fs,
+    useUtc: o.useUtc,
+    processes: { top: o.topProcesses, ...processLookups(sources) },
+  });
   try {
     return await sampleLoop(o, options.signal, sink, sampler, sources, hooks);
   } finally {
+    sampler.close();
     await closeSources(sources);
   }
 }
@@ -114,6 +128,7 @@ async function sampleLoop(
     }
     if (!(await sleepUntil(due, signal))) break;
     k++;
+    const timing = { dueMs: performance.timeOrigin + due, lateMs: performance.now() - due };
     const row = sampler.sample();
     for (const s of sources) s.collect(row);
     sink.add(row);
@@ -123,7 +138,7 @@ async function sampleLoop(
       const problem = s.problem();
       if (problem !== null) status.unavailable.push(`${s.name} (${problem})`);
     }
-    hooks.onSample?.(status, row);
+    hooks.onSample?.(status, row, timing);
     if (performance.now() - lastWrite >= o.writeInterval * 1000 - intervalMs / 2) {
       annotate();
       applyReport(sink.write());

@@ -1,5 +1,6 @@
 // Validation of the tracer's options, shared by the CLI and the programmatic API.
 import { dirname, resolve } from "node:path";
+import { DEFAULT_TOP_PROCESSES } from "./processes.ts";
 
 /** A bad option value: the CLI prints it and exits 2 before sampling starts. */
 export class UsageError extends Error {}
@@ -15,6 +16,11 @@ export interface MonitorOptions {
   enableGpu?: boolean;
   enableDocker?: boolean;
   useUtc?: boolean;
+  /**
+   * Per-process history: each sample keeps the top N processes by CPU and the top N by
+   * memory (their union) in the `processes` column. Default 10; 0 turns it off.
+   */
+  topProcesses?: number;
   signal?: AbortSignal;
 }
 
@@ -26,6 +32,7 @@ export interface ValidOptions {
   enableGpu: boolean;
   enableDocker: boolean;
   useUtc: boolean;
+  topProcesses: number;
   format: "parquet" | "csv";
 }
 
@@ -52,6 +59,12 @@ export function validateOptions(o: MonitorOptions): ValidOptions {
   if (o.duration !== undefined && !(o.duration > 0)) {
     throw new UsageError(`--duration must be more than 0 seconds, got ${o.duration}`);
   }
+  const topProcesses = o.topProcesses ?? DEFAULT_TOP_PROCESSES;
+  if (!(Number.isInteger(topProcesses) && topProcesses >= 0 && topProcesses <= 10_000)) {
+    throw new UsageError(
+      `--top-processes must be a whole number from 0 (off) to 10000, got ${topProcesses}`,
+    );
+  }
   const outputFile = o.outputFile ?? DEFAULT_OUTPUT;
   if (outputFile.trim() === "") throw new UsageError("--output must name a file");
   checkWritableDir(outputFile);
@@ -63,6 +76,7 @@ export function validateOptions(o: MonitorOptions): ValidOptions {
     enableGpu: o.enableGpu ?? true,
     enableDocker: o.enableDocker ?? true,
     useUtc: o.useUtc ?? false,
+    topProcesses,
     format: outputFile.toLowerCase().endsWith(".csv") ? "csv" : "parquet",
   };
 }

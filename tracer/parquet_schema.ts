@@ -1,14 +1,16 @@
 // Mapping between sysmon's column kinds and Parquet schema elements and values.
 import type { SchemaElement } from "hyparquet";
 import type { ColumnDef, ColumnKind } from "./columns.ts";
-import { columnDef } from "./columns.ts";
+import { columnDef, PROCESS_FIELDS, PROCESSES_COLUMN } from "./columns.ts";
 
-/** Parquet schema element for a column; `utc` marks timestamps as instants. */
-export function schemaElement(def: ColumnDef, utc: boolean): SchemaElement {
-  switch (def.kind) {
+type ScalarKind = Exclude<ColumnKind, "processes">;
+
+/** Parquet schema element of a scalar column; `utc` marks timestamps as instants. */
+function scalarElement(name: string, kind: ScalarKind, utc: boolean): SchemaElement {
+  switch (kind) {
     case "timestamp":
       return {
-        name: def.name,
+        name,
         type: "INT64",
         repetition_type: "REQUIRED",
         // Legacy converted types exist only for UTC-adjusted timestamps.
@@ -16,12 +18,12 @@ export function schemaElement(def: ColumnDef, utc: boolean): SchemaElement {
         logical_type: { type: "TIMESTAMP", isAdjustedToUTC: utc, unit: "MICROS" },
       };
     case "int64":
-      return { name: def.name, type: "INT64", repetition_type: "OPTIONAL" };
+      return { name, type: "INT64", repetition_type: "OPTIONAL" };
     case "double":
-      return { name: def.name, type: "DOUBLE", repetition_type: "OPTIONAL" };
+      return { name, type: "DOUBLE", repetition_type: "OPTIONAL" };
     case "string":
       return {
-        name: def.name,
+        name,
         type: "BYTE_ARRAY",
         repetition_type: "OPTIONAL",
         converted_type: "UTF8",
@@ -30,8 +32,33 @@ export function schemaElement(def: ColumnDef, utc: boolean): SchemaElement {
   }
 }
 
+/**
+ * The Parquet schema elements of a column, depth first: one for a scalar column; for
+ * `processes` the standard three-level LIST of an optional struct of optional fields
+ * (what pyarrow writes for a list<struct<…>>):
+ *
+ *   optional group processes (LIST) { repeated group list { optional group element {
+ *     optional int64 pid; optional int64 ppid; optional binary name (STRING); … } } }
+ */
+export function schemaElements(def: ColumnDef, utc: boolean): SchemaElement[] {
+  if (def.kind !== "processes") return [scalarElement(def.name, def.kind, utc)];
+  return [
+    {
+      name: def.name,
+      repetition_type: "OPTIONAL",
+      num_children: 1,
+      converted_type: "LIST",
+      logical_type: { type: "LIST" },
+    },
+    { name: "list", repetition_type: "REPEATED", num_children: 1 },
+    { name: "element", repetition_type: "OPTIONAL", num_children: PROCESS_FIELDS.length },
+    ...PROCESS_FIELDS.map((f) => scalarElement(f.name, f.kind, utc)),
+  ];
+}
+
 /** The column kind of a flat schema element written by sysmon (or a compatible writer). */
 export function kindOf(el: SchemaElement): ColumnKind | null {
+  if (el.num_children) return null;
   if (el.logical_type?.type === "TIMESTAMP" || el.converted_type?.startsWith("TIMESTAMP")) {
     return "timestamp";
   }
@@ -47,4 +74,51 @@ export function defFromSchema(el: SchemaElement): ColumnDef | null {
   if (!kind) return null;
   const known = columnDef(el.name);
   return known && known.kind === kind ? known : { name: el.name, kind, unit: "", help: "" };
+}
+
+/**
+ * The columns of a file's flat schema (the root first). A nested column is known only when
+ * its elements are exactly the ones sysmon writes; `unsupported` names the first column
+ * sysmon cannot append to.
+ */
+export function columnsFromSchema(
+  schema: SchemaElement[],
+): { defs: ColumnDef[] } | { unsupported: string } {
+  const defs: ColumnDef[] = [];
+  let i = 1;
+  while (i < schema.length) {
+    const el = schema[i]!;
+    const end = i + subtreeSize(schema, i);
+    if (!el.num_children) {
+      const def = defFromSchema(el);
+      if (!def) return { unsupported: el.name };
+      defs.push(def);
+    } else {
+      const expected = schemaElements(PROCESSES_COLUMN, false);
+      const found = schema.slice(i, end);
+      if (el.name !== PROCESSES_COLUMN.name || !sameShape(found, expected)) {
+        return { unsupported: el.name };
+      }
+      defs.push(PROCESSES_COLUMN);
+    }
+    i = end;
+  }
+  return { defs };
+}
+
+/** Elements in the subtree starting at schema[i], itself included. */
+function subtreeSize(schema: SchemaElement[], i: number): number {
+  let size = 1;
+  for (let k = 0; k < (schema[i]!.num_children ?? 0); k++) {
+    size += subtreeSize(schema, i + size);
+  }
+  return size;
+}
+
+function sameShape(a: SchemaElement[], b: SchemaElement[]): boolean {
+  return a.length === b.length && a.every((x, i) => {
+    const y = b[i]!;
+    return x.name === y.name && x.type === y.type && x.repetition_type === y.repetition_type &&
+      (x.num_children ?? 0) === (y.num_children ?? 0);
+  });
 }

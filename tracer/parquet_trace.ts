@@ -9,8 +9,9 @@ import { parquetMetadata } from "hyparquet";
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import * as zlib from "node:zlib";
 import { type ColumnDef, type Row, sortColumns } from "./columns.ts";
-import { defFromSchema, schemaElement } from "./parquet_schema.ts";
+import { columnsFromSchema, schemaElements } from "./parquet_schema.ts";
 import { RowBuffer } from "./row_buffer.ts";
+import { nullProcessColumn } from "./parquet_processes.ts";
 import { replaceAtomically } from "./atomic.ts";
 
 export interface ParquetTraceOptions {
@@ -90,14 +91,13 @@ export class ParquetTrace {
   static open(opts: ParquetTraceOptions): ParquetTrace {
     const trace = new ParquetTrace(opts);
     const { meta, footerStart, inode } = readFooter(opts.path);
-    const defs: ColumnDef[] = [];
-    for (const el of meta.schema.slice(1)) {
-      const def = defFromSchema(el);
-      if (!def || el.num_children) {
-        throw new Error(`${opts.path}: column '${el.name}' has a type sysmon does not append to`);
-      }
-      defs.push(def);
+    const found = columnsFromSchema(meta.schema);
+    if ("unsupported" in found) {
+      throw new Error(
+        `${opts.path}: column '${found.unsupported}' has a type sysmon does not append to`,
+      );
     }
+    const defs = found.defs;
     trace.columns = defs;
     for (const d of defs) trace.known.add(d.name);
     trace.sealed = { end: footerStart, groups: meta.row_groups, rows: Number(meta.num_rows) };
@@ -143,7 +143,7 @@ export class ParquetTrace {
     }
     const schema: SchemaElement[] = [
       { name: "root", num_children: this.columns.length },
-      ...this.columns.map((c) => schemaElement(c, this.utc)),
+      ...this.columns.flatMap((c) => schemaElements(c, this.utc)),
     ];
     const kv: KeyValue[] = Object.entries(metadata).map(([key, value]) => ({ key, value }));
     const out = new ByteWriter(64 * 1024);
@@ -196,6 +196,18 @@ export class ParquetTrace {
     const columns: ColumnChunk[] = [];
     let bytes = 0n;
     for (const c of this.columns) {
+      if (c.kind === "processes") {
+        const chunks = this.pending.processes(c).writeChunks(
+          pw.writer,
+          pw.schema,
+          c.name,
+          this.codec,
+          pw.compressors,
+        );
+        columns.push(...chunks);
+        for (const ch of chunks) bytes += ch.meta_data?.total_uncompressed_size ?? 0n;
+        continue;
+      }
       pw.write({
         columnData: [{ name: c.name, data: this.pending.column(c), offsetIndex: false }],
         rowGroupSize: n,
@@ -212,7 +224,10 @@ export class ParquetTrace {
     };
   }
 
-  /** Sealed groups written before a column existed get an all-null chunk for it. */
+  /**
+   * Sealed groups written before a column existed get an all-null chunk for it (one per
+   * leaf for `processes`: each leaf's chunk is matched by the first name of its path).
+   */
   private fillMissingColumns(pw: ParquetWriter, groups: RowGroup[]) {
     const order = new Map(this.columns.map((c, i) => [c.name, i]));
     const pos = (c: ColumnChunk) => order.get(c.meta_data?.path_in_schema[0] ?? "") ?? -1;
@@ -221,16 +236,24 @@ export class ParquetTrace {
       const missing = this.columns.filter((c) => !have.has(c.name));
       if (missing.length === 0) continue;
       const n = Number(g.num_rows);
-      pw.write({
-        columnData: missing.map((c) => ({
-          name: c.name,
-          data: new Array(n).fill(c.kind === "timestamp" ? 0n : null),
-          offsetIndex: false,
-        })),
-        rowGroupSize: n,
-      });
-      const filled = pw.row_groups.pop()!;
-      g.columns = [...g.columns, ...filled.columns].sort((a, b) => pos(a) - pos(b));
+      const filled: ColumnChunk[] = [];
+      const scalars = missing.filter((c) => c.kind !== "processes");
+      if (scalars.length > 0) {
+        pw.write({
+          columnData: scalars.map((c) => ({
+            name: c.name,
+            data: new Array(n).fill(c.kind === "timestamp" ? 0n : null),
+            offsetIndex: false,
+          })),
+          rowGroupSize: n,
+        });
+        filled.push(...pw.row_groups.pop()!.columns);
+      }
+      for (const c of missing.filter((c) => c.kind === "processes")) {
+        const nulls = nullProcessColumn(n);
+        filled.push(...nulls.writeChunks(pw.writer, pw.schema, c.name, this.codec, pw.compressors));
+      }
+      g.columns = [...g.columns, ...filled].sort((a, b) => pos(a) - pos(b));
     }
   }
 

@@ -3,7 +3,11 @@ import { monitorToParquet } from "./monitor.ts";
 import { type MonitorOptions, UsageError } from "./options.ts";
 import { OutputError, recoverJournal } from "./parquet_sink.ts";
 import { collectSystemSnapshot } from "./snapshot.ts";
-import { rowToJson, statusLine, summaryLine, writeLogLine } from "./status.ts";
+import { processTable, rowToJson, statusLine, summaryLine, writeLogLine } from "./status.ts";
+import type { ProcessRecord } from "./columns.ts";
+import { ProcFs } from "./proc/fs.ts";
+import { buildProcTree, procTreeJson, renderProcTree } from "./proctree.ts";
+import { jsonLine, terminalSafe } from "./safe_text.ts";
 
 const encoder = new TextEncoder();
 const gone = new Set<unknown>();
@@ -75,14 +79,33 @@ export async function snapshotCommand(
     await collectSystemSnapshot({ ...opts, onNotice: (m) => err(`sysmon: ${m}\n`) }),
   );
   if (opts.json) {
-    out(JSON.stringify(row, null, 2) + "\n");
+    out(jsonLine(row, 2) + "\n");
     return;
   }
   const width = Math.max(...Object.keys(row).map((k) => k.length));
   for (const [k, v] of Object.entries(row)) {
-    const shown = typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : String(v);
+    if (Array.isArray(v)) continue; // the process list comes last, as a table
+    const shown = typeof v === "number" && !Number.isInteger(v)
+      ? v.toFixed(2)
+      : terminalSafe(String(v));
     out(`${k.padEnd(width)}  ${shown}\n`);
   }
+  if (Array.isArray(row.processes)) out(processTable(row.processes as ProcessRecord[]));
+}
+
+/** `sysmon proctree PID`: exit 1 when no such process is visible. */
+export function proctreeCommand(pid: number, opts: { json: boolean; verbose: boolean }): number {
+  const result = buildProcTree(new ProcFs(), pid);
+  if ("notFound" in result) {
+    err(`sysmon: ${result.notFound}\n`);
+    return 1;
+  }
+  out(
+    opts.json
+      ? jsonLine(procTreeJson(result.tree), 2) + "\n"
+      : renderProcTree(result.tree, { verbose: opts.verbose }),
+  );
+  return 0;
 }
 
 export function recoverCommand(file: string): number {

@@ -1,13 +1,16 @@
 // One sample of this machine, with real rates (two readings a short moment apart).
 import type { Row } from "./columns.ts";
 import type { ProcFs } from "./proc/fs.ts";
-import { closeSources, startSources } from "./sources.ts";
+import { DEFAULT_TOP_PROCESSES } from "./processes.ts";
+import { closeSources, processLookups, startSources } from "./sources.ts";
 import { SystemSampler } from "./system.ts";
 
 export interface SnapshotOptions {
   enableGpu?: boolean;
   enableDocker?: boolean;
   useUtc?: boolean;
+  /** Top processes by CPU and by memory in the `processes` field (default 10; 0: none). */
+  topProcesses?: number;
   /** Milliseconds between the baseline reading and the sample. */
   windowMs?: number;
   fs?: ProcFs;
@@ -16,12 +19,16 @@ export interface SnapshotOptions {
 }
 
 export async function collectSystemSnapshot(opts: SnapshotOptions = {}): Promise<Row> {
-  const sampler = new SystemSampler({ fs: opts.fs, useUtc: opts.useUtc });
   const sources = startSources({
     enableGpu: opts.enableGpu ?? true,
     enableDocker: opts.enableDocker ?? true,
     sampleInterval: 0.25,
     onNotice: opts.onNotice,
+  });
+  const sampler = new SystemSampler({
+    fs: opts.fs,
+    useUtc: opts.useUtc,
+    processes: { top: opts.topProcesses ?? DEFAULT_TOP_PROCESSES, ...processLookups(sources) },
   });
   try {
     sampler.sample();
@@ -33,6 +40,7 @@ export async function collectSystemSnapshot(opts: SnapshotOptions = {}): Promise
     for (const s of sources) s.collect(row);
     return row;
   } finally {
+    sampler.close();
     await closeSources(sources);
   }
 }

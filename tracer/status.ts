@@ -1,6 +1,7 @@
 // How `sysmon run` tells the user what it is doing.
 import { formatMicros } from "./csv_sink.ts";
-import type { Row } from "./columns.ts";
+import type { ProcessRecord, Row } from "./columns.ts";
+import { terminalSafe } from "./safe_text.ts";
 import type { MonitorStatus, MonitorSummary } from "./monitor.ts";
 
 export function formatBytes(n: number | null): string {
@@ -48,4 +49,29 @@ export function rowToJson(row: Row): Record<string, unknown> {
     out[k] = k === "timestamp" && typeof v === "number" ? formatMicros(v).replace(" ", "T") : v;
   }
   return out;
+}
+
+/** The `processes` field of a row as a table for the terminal (names escaped). */
+export function processTable(list: ProcessRecord[]): string {
+  const num = (v: number | null, digits = 1) => v === null ? "-" : v.toFixed(digits);
+  const rate = (v: number | null) => v === null ? "-" : `${formatBytes(Math.round(v))}/s`;
+  const rows = list.map((p) => [
+    String(p.pid),
+    num(p.cpu_percent),
+    formatBytes(p.rss_bytes),
+    p.threads === null ? "-" : String(p.threads),
+    rate(p.read_bytes_per_sec),
+    rate(p.write_bytes_per_sec),
+    terminalSafe(p.user ?? "-"),
+    terminalSafe(p.container ?? "-"),
+    terminalSafe(p.name),
+  ]);
+  const head = ["pid", "cpu%", "rss", "threads", "read", "write", "user", "container", "name"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => i < 6 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join("  ")
+      .trimEnd() + "\n";
+  return `processes (top by CPU and by memory, busiest first):\n${line(head)}${
+    rows.map(line).join("")
+  }`;
 }

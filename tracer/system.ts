@@ -1,6 +1,7 @@
 // One sample of the whole machine from /proc and /sys: the columns of columns.ts.
 import { COUNTERS, cpuColumnName, rateName, type Row } from "./columns.ts";
 import { ProcFs } from "./proc/fs.ts";
+import { type ProcessOptions, ProcessTable } from "./processes.ts";
 import {
   type CpuTimes,
   type KernelStat,
@@ -13,6 +14,7 @@ import {
   parsePressure,
   parseProcStat,
   parseStat,
+  type ProcStat,
   vmstatField,
 } from "./proc/parse.ts";
 
@@ -51,11 +53,23 @@ export class SystemSampler {
   /** Sources that could not be read, with why (shown once, not per sample). */
   readonly unavailable = new Map<string, string>();
   private prev: Previous | null = null;
+  /** The `processes` column; null when per-process recording is off. */
+  private readonly table: ProcessTable | null;
 
-  constructor(opts: { fs?: ProcFs; useUtc?: boolean; clock?: Clock } = {}) {
+  constructor(
+    opts: {
+      fs?: ProcFs;
+      useUtc?: boolean;
+      clock?: Clock;
+      /** Per-process recording (the `processes` column); off when absent or top is 0. */
+      processes?: ProcessOptions;
+    } = {},
+  ) {
     this.fs = opts.fs ?? new ProcFs();
     this.useUtc = opts.useUtc ?? false;
     this.clock = opts.clock ?? systemClock;
+    const p = opts.processes;
+    this.table = p && p.top > 0 ? new ProcessTable(this.fs, p, () => this.clock.monoMs()) : null;
   }
 
   sample(): Row {
@@ -71,7 +85,7 @@ export class SystemSampler {
     this.disks(counters, diskBusy);
     this.network(counters);
     const load = parseLoadavg(this.fs.proc("loadavg") ?? "");
-    this.processes(row, load?.threads ?? null);
+    this.processes(row, load?.threads ?? null, mono);
     this.load(row, stat, load);
     if (stat.contextSwitches !== null) counters.set("context_switches", stat.contextSwitches);
     if (stat.interrupts !== null) counters.set("interrupts", stat.interrupts);
@@ -222,14 +236,25 @@ export class SystemSampler {
 
   /**
    * Process and thread counts, and open files per process: one stat per process on
-   * Linux 6.2+ (no lsof, no walk of every fd).
+   * Linux 6.2+ (no lsof, no walk of every fd). With per-process recording on, the same walk
+   * reads each /proc/PID/stat once (its thread count replaces the stat of task/).
    */
-  private processes(row: Row, allThreads: number | null) {
+  private processes(row: Row, allThreads: number | null, mono: number) {
     const countThreads = !(this.fs.rootPidNamespace && allThreads !== null);
+    const table = this.table;
+    table?.begin(mono);
     let procs = 0, threads = 0, files = 0, maxCount = -1, maxPid = 0;
+    let maxStat: ProcStat | null = null;
+    const self = this.fs.selfPid;
     for (const pid of this.fs.pids()) {
-      const fds = this.fs.fdCount(pid);
-      if (countThreads) {
+      let fds = this.fs.fdCount(pid);
+      // The table's kept /proc handles are the observer's, not the machine's load.
+      if (pid === self && fds !== null && table) fds = Math.max(0, fds - table.openFiles);
+      const st = table ? table.readStat(pid) : null;
+      if (st !== null) {
+        table!.observe(st);
+        threads += st.numThreads;
+      } else if (countThreads) {
         const n = this.fs.threadCount(pid);
         if (n === null) continue; // exited mid-scan
         threads += n;
@@ -237,18 +262,25 @@ export class SystemSampler {
       procs++;
       if (fds === null) continue;
       files += fds;
-      if (fds > maxCount) [maxCount, maxPid] = [fds, pid];
+      if (fds > maxCount) [maxCount, maxPid, maxStat] = [fds, pid, st];
     }
     row.system_process_count = procs;
     row.system_thread_count = countThreads ? threads : allThreads;
     row.total_open_files = files;
-    row.max_files_process = maxCount < 0 ? null : `${this.processName(maxPid)}(${maxPid})`;
+    row.max_files_process = maxCount < 0
+      ? null
+      : `${(maxStat ?? this.procStat(maxPid))?.name ?? "?"}(${maxPid})`;
     row.max_files_count = maxCount < 0 ? null : maxCount;
+    if (table) row.processes = table.finish();
   }
 
-  private processName(pid: number): string {
-    const st = parseProcStat(this.fs.proc(`${pid}/stat`) ?? "");
-    return st?.name ?? "?";
+  /** Releases what per-process recording holds open (its /proc handles). */
+  close() {
+    this.table?.close();
+  }
+
+  private procStat(pid: number): ProcStat | null {
+    return parseProcStat(this.fs.proc(`${pid}/stat`) ?? "");
   }
 
   private load(row: Row, stat: KernelStat, l: LoadAvg | null) {

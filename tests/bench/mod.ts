@@ -1,7 +1,16 @@
-// deno task bench [--quick]: the numbers the issues name, each against a baseline.
+// deno task bench [--quick] [name…]: the numbers the issues name, each against a baseline
+// run in the same process. Names: write, overhead, processes, docker, serve, browser, live.
 import { overheadBench } from "./overhead.ts";
 import { writeCostBench } from "./write_cost.ts";
 
 const quick = Deno.args.includes("--quick");
-await writeCostBench();
-await overheadBench(quick ? 30 : 60, quick ? 30 : 60);
+const picked = Deno.args.filter((a) => !a.startsWith("--"));
+const want = (name: string) => picked.length === 0 || picked.includes(name);
+
+if (want("write")) await writeCostBench();
+if (want("overhead")) await overheadBench(quick ? 30 : 60, quick ? 30 : 60);
+if (want("processes")) await (await import("./processes.ts")).processesBench(quick ? 20 : 60);
+if (want("docker")) await (await import("./docker_pool.ts")).dockerPoolBench(quick ? 10 : 30);
+if (want("serve")) await (await import("./serve_query.ts")).serveQueryBench();
+if (want("browser")) await (await import("./browser_render.ts")).browserRenderBench();
+if (want("live")) await (await import("./live_jitter.ts")).liveJitterBench(quick ? 15 : 30);

@@ -1,6 +1,6 @@
 // Pure parsers for nvidia-smi's CSV output (--format=csv,noheader,nounits) and the
 // GPU columns they fill; no I/O here. Field meanings: `nvidia-smi --help-query-gpu`.
-import type { ColumnDef, ColumnKind } from "../columns.ts";
+import type { ColumnDef, ColumnKind, Row } from "../columns.ts";
 
 /**
  * Fields asked of `--query-gpu`, in output order. `name` comes last so that a name
@@ -211,7 +211,7 @@ export function gpuColumnNames(index: number): string[] {
 
 /** Adds GPU `index`'s columns to `row`: its values, or all null for a missing or stale reading. */
 export function gpuColumns(
-  row: Record<string, number | string | null>,
+  row: Row,
   index: number,
   reading: GpuReading | null,
 ): void {
