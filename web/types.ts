@@ -82,9 +82,13 @@ export interface TraceSource {
   meta(sourceZone?: string): Promise<TraceMeta>;
   series(q: SeriesQuery): Promise<SeriesResult>;
   /** Raw rows of a range as CSV text chunks (header first). */
-  exportCsv(q: { columns?: string[]; start?: number; end?: number; sourceZone?: string }):
-    AsyncIterable<string>;
+  exportCsv(
+    q: { columns?: string[]; start?: number; end?: number; sourceZone?: string },
+  ): AsyncIterable<string>;
   /** Per-process history at the sample nearest `at` (empty when the file has none). */
-  processesAt(at: number, sourceZone?: string): Promise<{ at: number | null; processes: ProcessEntry[] }>;
+  processesAt(
+    at: number,
+    sourceZone?: string,
+  ): Promise<{ at: number | null; processes: ProcessEntry[] }>;
   close(): Promise<void>;
 }

@@ -1,0 +1,11 @@
+// Applies the saved theme before the first paint (loaded, blocking, from <head>).
+// "system" follows prefers-color-scheme (static/app.css); static/app.js changes it.
+(function () {
+  let theme = "system";
+  try {
+    theme = localStorage.getItem("sysmon.theme") || "system";
+  } catch (_err) {
+    // storage disabled: follow the system
+  }
+  document.documentElement.dataset.theme = theme;
+})();

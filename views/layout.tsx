@@ -1,0 +1,58 @@
+// The page around a view: head (styles, theme applied before first paint, htmx, our client),
+// header with the theme switch, and the list of time zones the zone field suggests.
+// deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, and hono/jsx
+// would write `key` into the HTML.
+import type { PageModel } from "./model.ts";
+import { View } from "./view.tsx";
+
+/**
+ * htmx settings that keep it within the page's Content-Security-Policy (no eval, no inline
+ * styles). Script tags stay allowed: htmx would otherwise strip the charts' JSON data blocks,
+ * and the CSP (script-src 'self') already refuses any inline script a fragment could hold.
+ */
+const HTMX_CONFIG = JSON.stringify({
+  includeIndicatorStyles: false,
+  allowEval: false,
+  selfRequestsOnly: true,
+  historyCacheSize: 0,
+  refreshOnHistoryMiss: true,
+});
+
+export function Page({ m, zones }: { m: PageModel; zones: string[] }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="htmx-config" content={HTMX_CONFIG} />
+        <title>System Resource Monitor</title>
+        <link rel="icon" href="data:," />
+        <script src="/static/theme.js"></script>
+        <link rel="stylesheet" href="/vendor/uplot.css" />
+        <link rel="stylesheet" href="/static/app.css" />
+        <link rel="modulepreload" href="/vendor/uplot.js" />
+        <script src="/vendor/htmx.js" defer></script>
+        <script type="module" src="/static/app.js"></script>
+      </head>
+      <body>
+        <header class="top">
+          <h1>System Resource Monitor</h1>
+          <label class="theme">
+            Theme{" "}
+            <select id="theme">
+              <option value="system">Follow the system</option>
+              <option value="light">Light</option>
+              <option value="dark">Dark</option>
+            </select>
+          </label>
+        </header>
+        <View m={m} />
+        <datalist id="tz-zones">
+          <option value="Local" />
+          <option value="UTC" />
+          {zones.map((z) => <option value={z} />)}
+        </datalist>
+      </body>
+    </html>
+  );
+}

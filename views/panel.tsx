@@ -1,0 +1,233 @@
+// The panel of a tab: where the data comes from, cards, charts, the process list and the data
+// the charts draw. Its own swap target: auto-refresh replaces it alone (204 when nothing changed).
+// deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, and hono/jsx
+// would write `key` into the HTML.
+import { Chart, JsonData } from "./chart.tsx";
+import { type CardModel, formatValue, type TabModel, topProcesses } from "./charts.ts";
+import type { PageModel, ProcessesModel } from "./model.ts";
+import { panelUrl, processesUrl, TABS, viewUrl } from "./state.ts";
+import { Time } from "./time.tsx";
+
+const withVersion = (url: string, v: string) =>
+  `${url}${url.includes("?") ? "&" : "?"}v=${encodeURIComponent(v)}`;
+
+export function Panel({ m }: { m: PageModel }) {
+  const s = m.state;
+  // A problem re-polls the whole view (controls depend on the file); data re-polls the panel.
+  const poll = m.problem
+    ? {
+      "hx-get": withVersion(viewUrl(s), m.version),
+      "hx-trigger": `every ${m.problem.kind === "waiting" ? 2 : 5}s`,
+      "hx-target": "#view",
+    }
+    : s.pause
+    ? { "hx-target": "this" }
+    : {
+      "hx-get": withVersion(panelUrl(s), m.version),
+      "hx-trigger": `every ${Math.max(1, Math.round(m.refreshMs / 1000))}s`,
+      "hx-target": "this",
+    };
+  const zoomBase = new URLSearchParams(viewUrl({ ...s, zoom: null }).split("?")[1] ?? "");
+  return (
+    <section
+      id="panel"
+      class={`panel tab-${s.tab}`}
+      hx-swap="outerHTML"
+      {...poll}
+      data-tab={s.tab}
+      data-tz={s.tz}
+      data-smooth={String(s.smooth)}
+      data-view={`/tab/${s.tab}?${zoomBase}`}
+      data-procs={s.tab === "cpu" ? processesUrl({ ...s, at: null }) : undefined}
+      data-zoom={s.zoom ? `${s.zoom.start}-${s.zoom.end}` : undefined}
+      data-start={m.window ? String(m.window.start) : undefined}
+      data-end={m.window ? String(m.window.end) : undefined}
+      aria-label={TABS.find((t) => t.name === s.tab)!.label}
+    >
+      <SourceLine m={m} />
+      {m.meta?.notices.map((n) => <p class="notice">{n}</p>)}
+      {m.problem ? <Problem problem={m.problem} file={m.file} /> : <TabBody m={m} />}
+    </section>
+  );
+}
+
+function SourceLine({ m }: { m: PageModel }) {
+  const meta = m.meta;
+  const w = m.window;
+  const src = m.state.src === "auto"
+    ? meta?.dataTimezone
+      ? `${meta.dataTimezone} (from the file)`
+      : `none in the file; read as ${meta?.sourceZone ?? "?"}`
+    : m.state.src === "UTC"
+    ? "UTC (set here)"
+    : `Local: ${m.serverZone} (set here)`;
+  return (
+    <div class="source-line">
+      <span>
+        File <code>{m.file}</code>
+        {meta
+          ? ` (${meta.format}, ${meta.rows.toLocaleString("en-US")} samples${
+            meta.host ? `, host ${meta.host}` : ""
+          })`
+          : ""}
+      </span>
+      {meta ? <span>Data time zone: {src}</span> : null}
+      <span>
+        Display time zone:{" "}
+        <span class="tz-name" data-tz={m.state.tz}>
+          {m.state.tz === "local" ? "Local" : m.state.tz}
+        </span>
+      </span>
+      {meta?.last != null
+        ? (
+          <span>
+            Newest sample: <Time ms={meta.last} />
+          </span>
+        )
+        : null}
+      {w && m.tab
+        ? (
+          <span class="window">
+            Showing <Time ms={w.start} /> to <Time ms={w.end} />:{" "}
+            {m.tab.rows.toLocaleString("en-US")} samples
+            {m.tab.blocks[0]?.reduced ? `, reduced to ${m.tab.blocks[0].dt.length + 1} points` : ""}
+          </span>
+        )
+        : null}
+      {m.fileNote ? <p class="notice">{m.fileNote}</p> : null}
+    </div>
+  );
+}
+
+export function Problem(props: { problem: NonNullable<PageModel["problem"]>; file: string }) {
+  const waiting = props.problem.kind === "waiting";
+  return (
+    <div class={`problem ${props.problem.kind}`} role={waiting ? "status" : "alert"}>
+      <h2>{waiting ? "Waiting for the trace" : "This trace cannot be shown"}</h2>
+      <p class="message">{props.problem.message}</p>
+      <p class="hint">
+        {waiting
+          ? `The page checks every 2 seconds and shows ${props.file} as soon as it appears (start \`sysmon run -o ${props.file}\`).`
+          : "The page checks again every 5 seconds; fix or replace the file and it appears here."}
+      </p>
+    </div>
+  );
+}
+
+function TabBody({ m }: { m: PageModel }) {
+  const tab = m.tab;
+  if (!tab) return <p class="note">No samples in this trace yet.</p>;
+  return (
+    <>
+      {tab.notes.map((n) => <p class="note">{n}</p>)}
+      {tab.cards.length ? <Cards cards={tab.cards} /> : null}
+      <div class="charts">
+        {tab.charts.map((c) => <Chart chart={c} />)}
+      </div>
+      {m.state.tab === "cpu" ? <Processes m={m} /> : null}
+      <JsonData class="tab-data" value={{ blocks: tab.blocks }} />
+    </>
+  );
+}
+
+function Cards({ cards }: { cards: CardModel[] }) {
+  return (
+    <div class="cards">
+      {cards.map((c) => (
+        <div class="card" id={`card-${c.id}`}>
+          <div class="card-label">{c.label}</div>
+          <div class="card-value">{c.value}</div>
+          {c.spark !== null
+            ? (
+              <div class="spark" data-chart={`spark-${c.id}`}>
+                <div class="plot" />
+                <JsonData
+                  class="chart-config"
+                  value={{
+                    id: `spark-${c.id}`,
+                    title: c.label,
+                    unit: c.unit,
+                    kind: "spark",
+                    block: 0,
+                    series: [{ label: c.label, i: c.spark }],
+                    y: null,
+                    bars: null,
+                  }}
+                />
+              </div>
+            )
+            : null}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function Processes({ m }: { m: PageModel }) {
+  return (
+    <section class="processes-box">
+      <h2>Processes at the cursor</h2>
+      <p class="hint">Click a chart to list the processes of that moment.</p>
+      {m.processes ? <ProcessTable p={m.processes} /> : <div id="procs" />}
+    </section>
+  );
+}
+
+const mib = (v: number | null) => (v === null ? "—" : formatValue(v / 2 ** 20, ""));
+
+export function ProcessTable({ p }: { p: ProcessesModel }) {
+  const top = topProcesses(p.list);
+  return (
+    <div id="procs" class="procs">
+      {p.error ? <p class="problem error message">{p.error}</p> : null}
+      {!p.error && p.at === null
+        ? <p class="note">This trace has no per-process records.</p>
+        : null}
+      {p.at !== null
+        ? (
+          <>
+            <p>
+              Sample at <Time ms={p.at} />: {p.total} processes, the {top.length} busiest by CPU.
+            </p>
+            <table>
+              <thead>
+                <tr>
+                  <th>PID</th>
+                  <th>Name</th>
+                  <th>User</th>
+                  <th class="num">CPU %</th>
+                  <th class="num">RSS MiB</th>
+                  <th class="num">Threads</th>
+                  <th class="num">Read MiB/s</th>
+                  <th class="num">Write MiB/s</th>
+                  <th>Container</th>
+                  <th>Command line</th>
+                </tr>
+              </thead>
+              <tbody>
+                {top.map((e) => (
+                  <tr>
+                    <td class="num">{String(e.pid)}</td>
+                    <td>{e.name}</td>
+                    <td>{e.user ?? "—"}</td>
+                    <td class="num">{formatValue(e.cpu_percent, "")}</td>
+                    <td class="num">{mib(e.rss_bytes)}</td>
+                    <td class="num">{formatValue(e.threads, "")}</td>
+                    <td class="num">{mib(e.read_bytes_per_sec)}</td>
+                    <td class="num">{mib(e.write_bytes_per_sec)}</td>
+                    <td>{e.container ?? ""}</td>
+                    <td class="cmd" title={e.cmdline ?? ""}>{(e.cmdline ?? "").slice(0, 120)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )
+        : null}
+    </div>
+  );
+}
+
+export function isEmptyTab(tab: TabModel | null): boolean {
+  return !tab || tab.charts.every((c) => c.hidden);
+}
