@@ -1,5 +1,6 @@
 // The contract between the data layer (web/source.ts, DuckDB-WASM) and the pages and API.
 // All instants are epoch milliseconds UTC.
+import type { ProcessRecord } from "../tracer/columns.ts";
 
 export type ColumnType = "timestamp" | "int" | "double" | "string" | "list";
 
@@ -63,20 +64,8 @@ export interface SeriesResult {
   missing: string[];
 }
 
-export interface ProcessEntry {
-  pid: number;
-  ppid: number | null;
-  name: string;
-  cmdline: string | null;
-  user: string | null;
-  cpu_percent: number | null;
-  rss_bytes: number | null;
-  threads: number | null;
-  read_bytes_per_sec: number | null;
-  write_bytes_per_sec: number | null;
-  container: string | null;
-  gpu_memory_bytes: number | null;
-}
+/** One process at one sample: the structs of the trace's `processes` column. */
+export type { ProcessRecord as ProcessEntry } from "../tracer/columns.ts";
 
 export interface TraceSource {
   meta(sourceZone?: string): Promise<TraceMeta>;
@@ -89,6 +78,6 @@ export interface TraceSource {
   processesAt(
     at: number,
     sourceZone?: string,
-  ): Promise<{ at: number | null; processes: ProcessEntry[] }>;
+  ): Promise<{ at: number | null; processes: ProcessRecord[] }>;
   close(): Promise<void>;
 }
