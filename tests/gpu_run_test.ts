@@ -11,14 +11,23 @@ function withFakePath(env: Record<string, string>): Record<string, string> {
 }
 
 Deno.test("sysmon run records GPU columns, and GPU names and UUIDs in the metadata", async () => {
-  const out = `${tempDir()}/gpu.parquet`;
-  const env = withFakePath({ FAKE_NVIDIA_SMI_CAPTURE: H100, FAKE_NVIDIA_SMI_GPUS: "2" });
+  const dir = tempDir();
+  const out = `${dir}/gpu.parquet`;
+  const pids = `${dir}/pids`;
+  const env = withFakePath({
+    FAKE_NVIDIA_SMI_CAPTURE: H100,
+    FAKE_NVIDIA_SMI_GPUS: "2",
+    FAKE_NVIDIA_SMI_PIDS: pids,
+  });
   const r = await sysmon(
     ["run", "-o", out, "--sample-interval", "0.5", "--duration", "4", "--no-docker", "-q"],
     { env },
   );
   assert.equal(r.code, 0, r.stderr);
   const { rows, kv } = await readParquet(out);
+  // Two long-lived children (GPUs, GPU processes) for 8 samples: no process per sample.
+  assert.equal(Deno.readTextFileSync(pids).trim().split("\n").length, 2);
+  assert.ok(rows.length >= 7);
   const last = rows.at(-1)!;
   for (const i of [0, 1]) {
     assert.equal(last[`gpu_${i}_total`], 81559n * 1048576n, `gpu_${i}_total`);
