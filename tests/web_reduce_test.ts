@@ -199,6 +199,28 @@ Deno.test("reduceSeries() answers the same from a summary of fine buckets as fro
   }
 });
 
+Deno.test("reduceSeries() scans nothing for a range reaching past the trace's ends", async () => {
+  const e = await engine();
+  let queries = 0;
+  const query = (sql: string) => (queries++, e.query(sql));
+  const n = 300_000;
+  const last = BASE + (n - 1) * 1000;
+  const summary = extendSummary(null, query, relation(n), ["a", "b"], summaryWidth(n * 1000));
+  for (
+    const [start, end] of [
+      [BASE, last], // "All": the last fine bucket is partial, and wholly inside
+      [BASE - 77_777, last + 12_345], // beyond both ends
+    ] as const
+  ) {
+    const args = { query, relation: within(relation(n)), columns: 2, start, end, points: 1000 };
+    const scanned = reduceSeries(args);
+    queries = 0;
+    const merged = reduceSeries({ ...args, summary, names: ["a", "b"] });
+    assert.equal(queries, 0, `range ${start}..${end}`);
+    assert.deepEqual(merged, scanned, `range ${start}..${end}`);
+  }
+});
+
 Deno.test("canUseSummary() takes only whole multiples of the fine width", () => {
   assert.ok(canUseSummary(1_000_000, 100_000));
   assert.ok(canUseSummary(800_000, 100_000));

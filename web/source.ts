@@ -297,6 +297,9 @@ class FileTrace implements TraceSource {
   private readonly defaultZone: string;
   private readonly opts: OpenOptions;
   private version: Version | null = null;
+  /** Versions loaded so far, and when the current one was. */
+  private loads = 0;
+  private loadedAt = 0;
   /** Refreshes run one after another. */
   private chain: Promise<unknown> = Promise.resolve();
   /** The next step of building summaries in the background (warm). */
@@ -501,6 +504,8 @@ class FileTrace implements TraceSource {
     if (this.version && this.version.key === key) return this.version;
     const old = this.version;
     this.dropVersion();
+    this.loads++;
+    this.loadedAt = performance.now();
     const v = await this.load();
     if (old) carryOver(old, v);
     this.version = v;
@@ -1056,6 +1061,11 @@ class FileTrace implements TraceSource {
   // -- queries ---------------------------------------------------------------------------
 
   private run(sql: string): Table {
+    // Cache parsed footers for the first version, and for a later one once it has lasted:
+    // a live trace's versions (one a minute) would each leave their footer in the cache.
+    this.engine.objectCache(
+      this.loads <= 1 || performance.now() - this.loadedAt > STABLE_VERSION_MS,
+    );
     try {
       return this.engine.query(sql);
     } catch (err) {
@@ -1078,6 +1088,8 @@ const SUMMARY_MIN_ROWS = 50_000;
 const WARM_BATCH = 4;
 /** Rows per chunk of a CSV export. */
 const EXPORT_CHUNK_ROWS = 5000;
+/** A later version of a file gets its footer cached once it has been current this long. */
+const STABLE_VERSION_MS = 10 * 60_000;
 
 /** The dashboard's name of a file column: `<n>_container_<metric>` → `docker_<n>_<metric>`. */
 function renamed(source: string, present: Set<string>): string {
