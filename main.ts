@@ -127,8 +127,12 @@ program.command("recover")
   });
 
 program.command("serve")
-  .description("Serve the dashboard for FILE (waits for it to appear) until Ctrl-C.")
-  .argument("[file]", "trace to show (.parquet or .csv)", "system_monitor.parquet")
+  .description(
+    "Serve the dashboard until Ctrl-C. Without FILE: trace this machine into " +
+      "system_monitor.parquet and show it live; with FILE: show that trace (and follow it " +
+      "while another `sysmon run` writes it).",
+  )
+  .argument("[file]", "trace to show (.parquet or .csv); none: trace this machine live")
   .addOption(
     new Option("--port <n>", "port to listen on (0: any free port)").default(8050)
       .argParser((text) => {
@@ -137,11 +141,45 @@ program.command("serve")
         return n;
       }),
   )
-  .option("--host <address>", "address to listen on", "127.0.0.1")
+  .option(
+    "--host <address>",
+    "address to listen on (not loopback: a token is required)",
+    "127.0.0.1",
+  )
   .option("--open", "open the page in a browser", false)
+  .option(
+    "--token <token>",
+    "token clients must send (default: $SYSMON_TOKEN, or random off loopback)",
+  )
+  .option("--no-auth", "no token even off loopback (anyone who reaches the port can trace)")
+  .option("--data-dir <dir>", "outputs typed into the page stay inside it (default: the trace's)")
+  .addOption(
+    new Option("--sample-interval <s>", "seconds between samples when tracing from serve")
+      .default(1).argParser(seconds("--sample-interval")),
+  )
+  .addOption(
+    new Option("--write-interval <s>", "seconds between writes when tracing from serve")
+      .default(5).argParser(seconds("--write-interval")),
+  )
   .action(async (file, opts) => {
+    if (typeof WebAssembly === "undefined") {
+      // V8 lite mode (the tracer's lean flags): serve needs WebAssembly, start it again.
+      const { serveAgain } = await import("./web/serve_again.ts");
+      Deno.exitCode = await serveAgain();
+      return;
+    }
     const { serveCommand } = await import("./web/serve_command.ts");
-    Deno.exitCode = await serveCommand({ file, port: opts.port, host: opts.host, open: opts.open });
+    Deno.exitCode = await serveCommand({
+      file: file ?? null,
+      port: opts.port,
+      host: opts.host,
+      open: opts.open,
+      token: opts.token ?? null,
+      noAuth: !opts.auth,
+      dataDir: opts.dataDir,
+      sampleInterval: opts.sampleInterval,
+      writeInterval: opts.writeInterval,
+    });
   });
 
 program.command("event")

@@ -2,8 +2,11 @@
 // The dashboard's client: builds a uPlot chart for every figure htmx brings in (its config and
 // the panel's data are JSON in the fragment), destroys it when htmx removes the figure, writes
 // times in the display zone, and sends zoom, clicks and the theme where they belong.
+// Live panels ask the server for the samples newer than theirs every second and append them
+// to the charts (setData: zoom and hidden series stay). Event markers are drawn on every time
+// chart by a uPlot plugin, close ones merged ("×12").
 // State lives in the URL (the server renders it); hidden series in sessionStorage, the theme
-// in localStorage.
+// and "Show event markers" in localStorage.
 import uPlot from "/vendor/uplot.js";
 
 /**
@@ -14,7 +17,10 @@ import uPlot from "/vendor/uplot.js";
  * @typedef {{ t0: number, dt: number[], s: (number|null)[][], rows: number, reduced: boolean }} RawBlock
  * @typedef {{ t: number[], s: (number|null)[][] }} Block
  * @typedef {{ id: string, kind: string, u: any, canvas: HTMLCanvasElement | null,
- *   destroy: () => void, resize: () => void }} Built
+ *   destroy: () => void, resize: () => void, update?: () => void,
+ *   setBars?: (bars: NonNullable<ChartConfig["bars"]>) => void }} Built
+ * @typedef {{ id: string, name: string, at: number, kind: string }} TraceEvent
+ * @typedef {{ drawn: number, labels: string[] }} MarkerInfo
  */
 
 /** @type {any} */
@@ -25,7 +31,11 @@ const htmx = /** @type {any} */ (globalThis).htmx;
 const built = new Map();
 /** @type {Map<string, Built>} */
 const byId = new Map();
-/** @type {any} */ (globalThis).sysmon = { charts: byId };
+/** What the marker plugin drew last on each chart (tests, debugging). @type {Map<string, MarkerInfo>} */
+const markerInfo = new Map();
+/** Live polls answered with new samples, and samples appended (tests, debugging). */
+const liveStats = { polls: 0, appended: 0 };
+/** @type {any} */ (globalThis).sysmon = { charts: byId, markers: markerInfo, live: liveStats };
 
 // ---- theme
 
@@ -129,12 +139,24 @@ function relabel(el) {
     t.textContent = fmtTime(Number(/** @type {HTMLElement} */ (t).dataset.t), tz);
   }
   for (const z of el.querySelectorAll(".tz-name")) z.textContent = zoneLabel(tz);
+  // The sidebar's forms read times in the display zone: send it with them.
+  for (const input of document.querySelectorAll("input[data-display-zone]")) {
+    /** @type {HTMLInputElement} */ (input).value = tz ?? browserZone;
+  }
 }
 
 // ---- data
 
 /** @type {WeakMap<Element, Block[]>} */
 const panelData = new WeakMap();
+
+/** Decodes a block as the server sends it (x as deltas). @param {RawBlock} b @returns {Block} */
+function decodeBlock(b) {
+  const t = new Array(b.dt.length + 1);
+  t[0] = b.t0;
+  for (let i = 0; i < b.dt.length; i++) t[i + 1] = t[i] + b.dt[i];
+  return { t: b.s.length || b.dt.length ? t : [], s: b.s };
+}
 
 /** The decoded data blocks of the panel holding `el`. @param {Element} el */
 function blocksFor(el) {
@@ -145,12 +167,7 @@ function blocksFor(el) {
     const script = panel.querySelector("script.tab-data");
     /** @type {RawBlock[]} */
     const raw = script ? JSON.parse(script.textContent ?? "{}").blocks ?? [] : [];
-    blocks = raw.map((b) => {
-      const t = new Array(b.dt.length + 1);
-      t[0] = b.t0;
-      for (let i = 0; i < b.dt.length; i++) t[i + 1] = t[i] + b.dt[i];
-      return { t: b.s.length || b.dt.length ? t : [], s: b.s };
-    });
+    blocks = raw.map(decodeBlock);
     panelData.set(panel, blocks);
   }
   return blocks;
@@ -243,6 +260,127 @@ function showProcesses(t) {
   htmx.ajax("GET", url.pathname + url.search, { target: "#procs", swap: "outerHTML" });
 }
 
+// ---- event markers
+
+/** The trace's events, oldest first (from #events-data, which the sidebar keeps current). @type {TraceEvent[]} */
+let events = [];
+const MARKERS_KEY = "sysmon.markers";
+let showMarkers = true;
+try {
+  showMarkers = localStorage.getItem(MARKERS_KEY) !== "0";
+} catch (_err) {
+  // storage disabled: markers shown
+}
+/** Markers closer than this (CSS px) are drawn as one, labelled with how many. */
+const MERGE_PX = 8;
+
+/** The first event at or after `t`. @param {number} t */
+function firstEventAt(t) {
+  let lo = 0, hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (events[mid].at < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Dashed vertical lines with labels at the events in view, drawn after the series. Work is
+ * proportional to the events in view (found by binary search); events closer than MERGE_PX
+ * merge into one marker labelled "×N", and a label that would overlap the previous one is
+ * left out, so thousands of events stay cheap and readable.
+ * @param {string} id
+ */
+function markersPlugin(id) {
+  return {
+    hooks: {
+      draw: [(/** @type {any} */ u) => {
+        /** @type {MarkerInfo} */
+        const info = { drawn: 0, labels: [] };
+        markerInfo.set(id, info);
+        const min = u.scales.x.min, max = u.scales.x.max;
+        if (!showMarkers || events.length === 0 || min == null || max == null) return;
+        const ctx = u.ctx;
+        const pr = uPlot.pxRatio || 1;
+        const { left, top, width, height } = u.bbox;
+        const auto = css("--marker-auto") || "#d9822b";
+        const manual = css("--marker") || "#b04fc9";
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(left, top, width, height);
+        ctx.clip();
+        ctx.font = `${11 * pr}px ${css("--font") || "sans-serif"}`;
+        ctx.textBaseline = "top";
+        let labelEnd = -Infinity;
+        /** @type {{x: number, n: number, first: TraceEvent, autoOnly: boolean} | null} */
+        let group = null;
+        const flush = (/** @type {NonNullable<typeof group>} */ g) => {
+          const x = Math.round(g.x) + 0.5;
+          const stroke = g.autoOnly ? auto : manual;
+          ctx.strokeStyle = stroke;
+          ctx.lineWidth = (g.n > 1 ? 2 : 1) * pr;
+          ctx.setLineDash([4 * pr, 3 * pr]);
+          ctx.beginPath();
+          ctx.moveTo(x, top);
+          ctx.lineTo(x, top + height);
+          ctx.stroke();
+          const name = g.first.name;
+          const label = g.n > 1 ? `×${g.n}` : name.length > 28 ? name.slice(0, 27) + "…" : name;
+          const w = ctx.measureText(label).width;
+          info.drawn++;
+          // right of the line, or left of it near the right edge
+          const lx = x + w + 8 * pr > left + width ? x - w - 6 * pr : x + 2 * pr;
+          if (lx > labelEnd) {
+            ctx.fillStyle = css("--bg-panel") || "#fff";
+            ctx.globalAlpha = 0.8;
+            ctx.fillRect(lx, top + 2 * pr, w + 4 * pr, 14 * pr);
+            ctx.globalAlpha = 1;
+            ctx.fillStyle = stroke;
+            ctx.fillText(label, lx + 2 * pr, top + 3 * pr);
+            labelEnd = lx + w + 8 * pr;
+            info.labels.push(label);
+          }
+        };
+        for (let i = firstEventAt(min); i < events.length && events[i].at <= max; i++) {
+          const e = events[i];
+          const x = u.valToPos(e.at, "x", true);
+          if (group && x - group.x < MERGE_PX * pr) {
+            group.n++;
+            group.autoOnly &&= e.kind === "auto";
+            continue;
+          }
+          if (group) flush(group);
+          group = { x, n: 1, first: e, autoOnly: e.kind === "auto" };
+        }
+        if (group) flush(group);
+        ctx.restore();
+      }],
+    },
+  };
+}
+
+/** Reads the events the sidebar carries and redraws the markers. @param {Element} el */
+function loadEvents(el) {
+  const script = el.id === "events-data" ? el : el.querySelector("#events-data");
+  if (!script) return;
+  try {
+    /** @type {TraceEvent[]} */
+    const list = JSON.parse(script.textContent ?? "[]");
+    events = list.sort((a, b) => a.at - b.at);
+  } catch (err) {
+    console.error("events:", err);
+    return;
+  }
+  const card = document.querySelector("#card-events .card-value");
+  if (card) card.textContent = events.length.toLocaleString("en-US");
+  redrawMarkers();
+}
+
+function redrawMarkers() {
+  for (const c of built.values()) if (c.u && c.kind !== "spark") c.u.redraw(false);
+}
+
 // ---- charts
 
 const HEIGHT = 220;
@@ -310,13 +448,28 @@ function bindPointer(u) {
   u.over.addEventListener("dblclick", resetZoom);
 }
 
-/** The panel's x window: every chart of a tab shows the same span. @param {Block[]} blocks */
-function xWindow(blocks) {
-  const panel = document.getElementById("panel");
-  const start = Number(panel?.dataset.start), end = Number(panel?.dataset.end);
-  if (Number.isFinite(start) && Number.isFinite(end) && end > start) return [start, end];
-  const t = blocks[0]?.t ?? [];
-  return [t[0] ?? 0, t[t.length - 1] ?? 1];
+/** @type {WeakMap<Element, {start: number, end: number}>} */
+const panelWindows = new WeakMap();
+
+/**
+ * The panel's x window: every chart of a tab shows the same span. One object per panel, read
+ * by the charts' scales each time they are set: a live panel moves it with the newest sample.
+ * @param {Element} fig
+ */
+function xWindow(fig) {
+  const panel = /** @type {HTMLElement | null} */ (fig.closest("#panel"));
+  if (!panel) return { start: 0, end: 1 };
+  let w = panelWindows.get(panel);
+  if (!w) {
+    const start = Number(panel.dataset.start), end = Number(panel.dataset.end);
+    if (Number.isFinite(start) && Number.isFinite(end) && end > start) w = { start, end };
+    else {
+      const t = blocksFor(panel)[0]?.t ?? [];
+      w = { start: t[0] ?? 0, end: t[t.length - 1] ?? 1 };
+    }
+    panelWindows.set(panel, w);
+  }
+  return w;
 }
 
 /** @param {HTMLElement} plot */
@@ -326,22 +479,22 @@ const widthOf = (plot) =>
 /** @param {HTMLElement} fig @param {ChartConfig} cfg @returns {Built | null} */
 function lineChart(fig, cfg) {
   const plot = /** @type {HTMLElement} */ (fig.querySelector(".plot"));
-  const blocks = blocksFor(fig);
-  const b = blocks[cfg.block];
+  const b = blocksFor(fig)[cfg.block];
   if (!plot || !b || b.t.length === 0) return null;
   const panel = /** @type {HTMLElement | null} */ (fig.closest("#panel"));
   const n = Number(panel?.dataset.smooth ?? 1);
   const tz = zoneOf(panel?.dataset.tz);
   const hidden = hiddenOf(cfg.id);
-  const [x0, x1] = xWindow(blocks);
+  const win = xWindow(fig);
   const unit = cfg.unit;
   const base = timeChartOpts(tz, unit);
   const opts = {
     ...base,
     width: widthOf(plot),
     height: HEIGHT,
+    plugins: [markersPlugin(cfg.id)],
     scales: {
-      x: { time: true, range: () => [x0, x1] },
+      x: { time: true, range: () => [win.start, win.end] },
       y: cfg.y
         ? {
           range: (
@@ -389,8 +542,8 @@ function lineChart(fig, cfg) {
       }],
     },
   };
-  const data = [b.t, ...cfg.series.map((s) => smooth(b.s[s.i] ?? [], n))];
-  const u = new uPlot(opts, data, plot);
+  const data = () => [b.t, ...cfg.series.map((s) => smooth(b.s[s.i] ?? [], n))];
+  const u = new uPlot(opts, data(), plot);
   bindPointer(u);
   return {
     id: cfg.id,
@@ -399,6 +552,7 @@ function lineChart(fig, cfg) {
     canvas: u.ctx.canvas,
     destroy: () => u.destroy(),
     resize: () => u.setSize({ width: widthOf(plot), height: HEIGHT }),
+    update: () => u.setData(data()),
   };
 }
 
@@ -424,15 +578,14 @@ function heatColor(/** @type {number} */ v) {
 /** Per-core CPU as a heatmap: one row per core (natural order), time across. */
 function heatmapChart(/** @type {HTMLElement} */ fig, /** @type {ChartConfig} */ cfg) {
   const plot = /** @type {HTMLElement} */ (fig.querySelector(".plot"));
-  const blocks = blocksFor(fig);
-  const b = blocks[cfg.block];
+  const b = blocksFor(fig)[cfg.block];
   if (!plot || !b || b.t.length === 0) return null;
   const panel = /** @type {HTMLElement | null} */ (fig.closest("#panel"));
   const tz = zoneOf(panel?.dataset.tz);
-  const rows = cfg.series.map((s) => b.s[s.i] ?? []);
+  const rows = cfg.series.map((s) => (b.s[s.i] ??= []));
   const n = rows.length;
   const height = Math.max(HEIGHT, Math.min(640, n * 6 + 60));
-  const [x0, x1] = xWindow(blocks);
+  const win = xWindow(fig);
   const base = timeChartOpts(tz, "");
   const readout = fig.querySelector("output.heat-readout");
   const every = Math.max(1, Math.ceil(n / 16));
@@ -441,7 +594,8 @@ function heatmapChart(/** @type {HTMLElement} */ fig, /** @type {ChartConfig} */
     width: widthOf(plot),
     height,
     legend: { show: false },
-    scales: { x: { time: true, range: () => [x0, x1] }, y: { range: () => [0, n] } },
+    plugins: [markersPlugin(cfg.id)],
+    scales: { x: { time: true, range: () => [win.start, win.end] }, y: { range: () => [0, n] } },
     axes: [
       base.axes[0],
       {
@@ -506,6 +660,8 @@ function heatmapChart(/** @type {HTMLElement} */ fig, /** @type {ChartConfig} */
     canvas: u.ctx.canvas,
     destroy: () => u.destroy(),
     resize: () => u.setSize({ width: widthOf(plot), height }),
+    // `rows` are the block's own arrays: appended to in place.
+    update: () => u.setData([b.t, b.t.map(() => null)]),
   };
 }
 
@@ -516,7 +672,7 @@ function sparkChart(/** @type {HTMLElement} */ fig, /** @type {ChartConfig} */ c
   const s = cfg.series[0];
   if (!plot || !b || !s || b.t.length === 0) return null;
   const panel = /** @type {HTMLElement | null} */ (fig.closest("#panel"));
-  const data = [b.t, smooth(b.s[s.i] ?? [], Number(panel?.dataset.smooth ?? 1))];
+  const data = () => [b.t, smooth(b.s[s.i] ?? [], Number(panel?.dataset.smooth ?? 1))];
   const opts = {
     width: widthOf(plot),
     height: 40,
@@ -532,12 +688,16 @@ function sparkChart(/** @type {HTMLElement} */ fig, /** @type {ChartConfig} */ c
           /** @type {any} */ _u,
           /** @type {number} */ min,
           /** @type {number} */ max,
-        ) => [Math.min(0, min ?? 0), (max ?? 1) > 0 ? max * 1.1 : 1],
+        ) => {
+          // a little room below: a series at 0 throughout is a visible line, not the edge
+          const lo = Math.min(0, min ?? 0), hi = (max ?? 1) > 0 ? max * 1.1 : 1;
+          return [lo - (hi - lo) * 0.06, hi];
+        },
       },
     },
     series: [{}, { stroke: color(0), width: 1.25, fill: isDark() ? "#7aa6d633" : "#4e79a722" }],
   };
-  const u = new uPlot(opts, data, plot);
+  const u = new uPlot(opts, data(), plot);
   return {
     id: cfg.id,
     kind: cfg.kind,
@@ -545,6 +705,7 @@ function sparkChart(/** @type {HTMLElement} */ fig, /** @type {ChartConfig} */ c
     canvas: u.ctx.canvas,
     destroy: () => u.destroy(),
     resize: () => u.setSize({ width: widthOf(plot), height: 40 }),
+    update: () => u.setData(data()),
   };
 }
 
@@ -591,6 +752,10 @@ function barChart(/** @type {HTMLElement} */ fig, /** @type {ChartConfig} */ cfg
     canvas,
     destroy: () => canvas.remove(),
     resize: draw,
+    setBars: (/** @type {NonNullable<ChartConfig["bars"]>} */ bars) => {
+      cfg.bars = bars;
+      draw();
+    },
   };
 }
 
@@ -646,12 +811,222 @@ function rebuildAll() {
   for (const fig of [...built.keys()]) build(/** @type {HTMLElement} */ (fig));
 }
 
-/** Everything new under `el`: charts and time labels. @param {Element} el */
+/** Everything new under `el`: charts, time labels, events, live updates. @param {Element} el */
 function init(el) {
   relabel(document.body);
+  loadEvents(el);
   const figs = [...el.querySelectorAll("[data-chart]")];
   if (el.matches("[data-chart]")) figs.unshift(el);
   for (const fig of figs) build(/** @type {HTMLElement} */ (fig));
+  const panel = el.id === "panel" ? el : el.querySelector("#panel");
+  if (panel) startLive(/** @type {HTMLElement} */ (panel));
+  const status = el.id === "trace-status" ? el : el.querySelector("#trace-status");
+  if (status) checkLive(/** @type {HTMLElement} */ (status));
+  const markers = /** @type {HTMLInputElement | null} */ (document.getElementById("show-markers"));
+  if (markers) markers.checked = showMarkers;
+}
+
+// ---- live: new samples appended to the charts
+
+const LIVE_POLL_MS = 1000;
+/** @type {{ panel: HTMLElement, since: number, timer: number } | null} */
+let live = null;
+
+let refreshing = false;
+
+/** Asks for the view again (the charts start over): another file, live or not, new columns. */
+function refreshView() {
+  const panel = document.getElementById("panel");
+  if (!panel || refreshing) return;
+  refreshing = true;
+  const q = new URLSearchParams(location.search);
+  q.delete("tab");
+  q.delete("file"); // the server fills in the file it shows now
+  const text = q.toString();
+  htmx.ajax("GET", `/tab/${panel.dataset.tab}${text ? "?" + text : ""}`, {
+    target: "#view",
+    swap: "outerHTML",
+  }).finally(() => (refreshing = false));
+}
+
+function stopLive() {
+  if (live) clearTimeout(live.timer);
+  live = null;
+}
+
+/** Starts polling for the panel's new samples (live panels that are not paused). @param {HTMLElement} panel */
+function startLive(panel) {
+  stopLive();
+  if (panel.dataset.live !== "1" || panel.dataset.paused === "1" || !panel.dataset.liveUrl) return;
+  live = { panel, since: Number(panel.dataset.since), timer: 0 };
+  live.timer = setTimeout(pollLive, LIVE_POLL_MS);
+}
+
+async function pollLive() {
+  const l = live;
+  if (!l) return;
+  if (!l.panel.isConnected) {
+    live = null;
+    return;
+  }
+  const url = new URL(/** @type {string} */ (l.panel.dataset.liveUrl), location.href);
+  url.searchParams.set("since", String(l.since));
+  url.searchParams.set("epoch", l.panel.dataset.epoch ?? "");
+  url.searchParams.set("sig", l.panel.dataset.sig ?? "");
+  try {
+    const res = await fetch(url, { headers: { Accept: "application/json" } });
+    liveStats.polls++;
+    if (live !== l || !l.panel.isConnected) return;
+    if (res.status === 200) {
+      const j = await res.json();
+      if (live !== l) return;
+      if (j.reload || j.live === false) {
+        stopLive();
+        refreshView();
+        return;
+      }
+      appendLive(l.panel, j);
+      l.since = j.last;
+    } else if (res.status !== 204) {
+      flash(`Live update failed: ${await errorText(res)}`);
+    }
+  } catch (_err) {
+    // the server is restarting or unreachable: the next poll tries again
+  }
+  if (live === l) l.timer = setTimeout(pollLive, LIVE_POLL_MS);
+}
+
+/**
+ * Appends new samples to the panel's blocks (in place: the charts hold these arrays), moves
+ * the x window with the newest sample unless zoomed, drops what slid out of the range, and
+ * updates every chart and card of the panel.
+ * @param {HTMLElement} panel
+ * @param {{ last: number, count: number, blocks: RawBlock[], cards: {id: string, value: string}[],
+ *   bars: {id: string, bars: NonNullable<ChartConfig["bars"]>}[] }} j
+ */
+function appendLive(panel, j) {
+  const blocks = blocksFor(panel);
+  j.blocks.forEach((raw, k) => {
+    const b = blocks[k];
+    if (!b) return;
+    const add = decodeBlock(raw);
+    if (add.t.length === 0) return;
+    b.t.push(...add.t);
+    raw.s.forEach((v, i) => {
+      const into = (b.s[i] ??= new Array(b.t.length - add.t.length).fill(null));
+      into.push(...v);
+    });
+  });
+  const w = xWindow(panel);
+  if (!panel.dataset.zoom) {
+    const range = Number(panel.dataset.rangeMs);
+    if (range > 0) {
+      // The range counts back from the newest sample, never before the first.
+      w.end = j.last;
+      w.start = Math.max(blocks[0]?.t[0] ?? w.start, j.last - range);
+      // keep one point before the window (the line enters from the left edge)
+      for (const b of blocks) {
+        let drop = 0;
+        while (drop + 1 < b.t.length && b.t[drop + 1] < w.start) drop++;
+        if (drop > 0) {
+          b.t.splice(0, drop);
+          for (const s of b.s) s.splice(0, drop);
+        }
+      }
+    } else w.end = j.last;
+  }
+  liveStats.appended += j.count;
+  for (const [fig, c] of built) {
+    if (!panel.contains(fig)) continue;
+    try {
+      c.update?.();
+    } catch (err) {
+      console.error(`chart ${c.id}:`, err);
+    }
+  }
+  for (const { id, bars } of j.bars ?? []) byId.get(id)?.setBars?.(bars);
+  for (const { id, value } of j.cards) {
+    const el = panel.querySelector(`#card-${CSS.escape(id)} .card-value`);
+    if (el) el.textContent = value;
+  }
+  const samples = panel.querySelector("#card-samples .card-value");
+  if (samples) {
+    const n = Number((samples.textContent ?? "").replace(/[^0-9]/g, "")) + j.count;
+    samples.textContent = n.toLocaleString("en-US");
+  }
+  const newest =
+    /** @type {HTMLElement | null} */ (panel.querySelector(".source-line .newest time"));
+  if (newest) {
+    newest.dataset.t = String(j.last);
+    newest.setAttribute("datetime", new Date(j.last).toISOString());
+    newest.textContent = fmtTime(j.last, panelZone());
+  }
+}
+
+/**
+ * Auto mode follows the tracer: when the status line says samples started (or stopped)
+ * coming in and the panel is not (or is) live, the view is asked for again.
+ * @param {HTMLElement} status
+ */
+function checkLive(status) {
+  // Tracing started or stopped elsewhere (the API, a crash): the form's buttons follow.
+  const tracing = document.getElementById("tracing");
+  const running = status.dataset.state === "running" || status.dataset.state === "starting";
+  if (
+    tracing && !tracing.matches(".htmx-request, :has(.htmx-request)") &&
+    tracing.dataset.running !== (running ? "1" : "0")
+  ) {
+    tracing.dataset.running = running ? "1" : "0"; // asked once
+    htmx.ajax("GET", "/ui/trace", { target: "#tracing", swap: "outerHTML" });
+  }
+  const panel = document.getElementById("panel");
+  if (!panel || panel.dataset.mode !== "auto" || panel.dataset.tab === "proctree") return;
+  if (panel.classList.contains("htmx-request") || panel.dataset.problem) return;
+  const now = status.dataset.liveNow === "1";
+  if (now !== (panel.dataset.live === "1")) refreshView();
+}
+
+// ---- messages
+
+/** @param {Response | XMLHttpRequest} r */
+async function errorText(r) {
+  const text = r instanceof Response ? await r.text() : r.responseText;
+  try {
+    return JSON.parse(text).error ?? text;
+  } catch (_err) {
+    return text.slice(0, 300) || `HTTP ${r.status}`;
+  }
+}
+
+/** Shows a message at the top of the page for a few seconds. @param {string} text */
+function flash(text) {
+  const el = document.getElementById("flash");
+  if (!el) return;
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(Number(el.dataset.timer));
+  el.dataset.timer = String(setTimeout(() => (el.hidden = true), 8000));
+}
+
+// ---- process tree graph: a clicked node's details
+
+/** @param {Element} node */
+function showNode(node) {
+  const box = document.getElementById("pt-detail");
+  if (!box) return;
+  const d = /** @type {HTMLElement} */ (node).dataset;
+  for (const n of document.querySelectorAll(".pt-node.selected")) n.classList.remove("selected");
+  node.classList.add("selected");
+  const lines = d.error ? [`PID ${d.pid}: cannot be read (${d.error})`] : [
+    `${d.name} (PID ${d.pid})`,
+    `PPID ${d.ppid} • threads ${d.threads}`,
+    d.cmd ? `Command line: ${d.cmd}` : "No command line (a kernel thread, or not readable)",
+  ];
+  box.replaceChildren(...lines.map((t) => {
+    const p = document.createElement("p");
+    p.textContent = t;
+    return p;
+  }));
 }
 
 // ---- PNG export
@@ -691,9 +1066,40 @@ htmx.on("htmx:beforeCleanupElement", (/** @type {CustomEvent} */ e) => {
   if (built.has(el)) destroy(el);
 });
 
+htmx.on("htmx:responseError", (/** @type {CustomEvent} */ e) => {
+  const xhr = e.detail.xhr;
+  errorText(xhr).then((t) => flash(`${xhr.status}: ${t}`));
+});
+htmx.on("htmx:sendError", () => flash("The server cannot be reached; is sysmon serve running?"));
+// Tracing started, stopped or reset: the view may show another file, or go live or not.
+document.body.addEventListener("sysmon-refresh", () => refreshView());
+
 document.addEventListener("click", (e) => {
-  const btn = /** @type {Element} */ (e.target).closest?.("button[data-png]");
+  const target = /** @type {Element} */ (e.target);
+  const btn = target.closest?.("button[data-png]");
   if (btn) savePng(/** @type {HTMLElement} */ (btn).dataset.png ?? "");
+  const node = target.closest?.(".pt-node");
+  if (node) showNode(node);
+});
+
+document.addEventListener("keydown", (e) => {
+  const node = /** @type {Element} */ (e.target).closest?.(".pt-node");
+  if (node && (e.key === "Enter" || e.key === " ")) {
+    e.preventDefault();
+    showNode(node);
+  }
+});
+
+document.addEventListener("change", (e) => {
+  const el = /** @type {HTMLInputElement} */ (e.target);
+  if (el.id !== "show-markers") return;
+  showMarkers = el.checked;
+  try {
+    localStorage.setItem(MARKERS_KEY, showMarkers ? "1" : "0");
+  } catch (_err) {
+    // storage disabled: the choice lasts until the page is left
+  }
+  redrawMarkers();
 });
 
 const themeSelect = /** @type {HTMLSelectElement | null} */ (document.getElementById("theme"));

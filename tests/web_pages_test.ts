@@ -78,7 +78,7 @@ const HOSTILE = [
 
 Deno.test("parseState() reads every control and stateQuery() writes it back", () => {
   const q = new URLSearchParams(
-    "file=t.parquet&tab=cpu&range=3h&zoom=1000-2000&tz=Asia/Tokyo&src=UTC&smooth=7&pause=1&top=3&c=a&c=b&at=1500",
+    "file=t.parquet&tab=cpu&range=3h&zoom=1000-2000&tz=Asia/Tokyo&src=UTC&smooth=7&pause=1&top=3&c=a&c=b&at=1500&mode=live&pid=42&pt=graph",
   );
   const { state, errors } = parseState(q);
   assert.deepEqual(errors, {});
@@ -94,6 +94,9 @@ Deno.test("parseState() reads every control and stateQuery() writes it back", ()
     top: 3,
     containers: ["a", "b"],
     at: 1500,
+    mode: "live",
+    pid: 42,
+    ptview: "graph",
   });
   assert.deepEqual(parseState(stateQuery(state)).state, state);
   assert.equal(pageUrl(DEFAULT_STATE), "/");
@@ -101,7 +104,9 @@ Deno.test("parseState() reads every control and stateQuery() writes it back", ()
 
 Deno.test("parseState() rejects bad values with a message and keeps the default", () => {
   const { state, errors } = parseState(
-    new URLSearchParams("tz=Mars/Olympus_Mons&range=5y&smooth=99&zoom=abc&top=0&src=moon"),
+    new URLSearchParams(
+      "tz=Mars/Olympus_Mons&range=5y&smooth=99&zoom=abc&top=0&src=moon&mode=radio&pid=-3",
+    ),
   );
   assert.equal(state.tz, "local");
   assert.equal(state.range, "30m");
@@ -109,8 +114,12 @@ Deno.test("parseState() rejects bad values with a message and keeps the default"
   assert.equal(state.zoom, null);
   assert.equal(state.top, 5);
   assert.equal(state.src, "auto");
+  assert.equal(state.mode, "auto");
+  assert.equal(state.pid, null);
   assert.match(errors.tz!, /'Mars\/Olympus_Mons' is not a time zone/);
   assert.ok(errors.range && errors.smooth && errors.zoom && errors.top && errors.src);
+  assert.match(errors.mode!, /Unknown data source mode 'radio'/);
+  assert.match(errors.pid!, /'-3' is not a process id/);
 });
 
 Deno.test("coreColumns() orders cores naturally (cpu_2 before cpu_10)", () => {
@@ -198,6 +207,7 @@ Deno.test("GET /tab/:name returns each tab as a fragment whose page URL comes ba
     ],
     gpu: [/No GPU columns \(gpu_&lt;i&gt;_\*\) in this trace/],
     containers: [/No container columns/],
+    proctree: [/Find PID by name or command line/, /Total Processes: <strong>/, /class="pt-text"/],
   };
   for (const t of TABS) {
     const { res, text } = await get(a, `/tab/${t.name}?file=${base}`, { "HX-Request": "true" });

@@ -3,6 +3,7 @@
 // deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, and hono/jsx
 // would write `key` into the HTML.
 import type { PageModel } from "./model.ts";
+import { LiveSidebar } from "./sidebar.tsx";
 import { View } from "./view.tsx";
 
 /**
@@ -16,6 +17,17 @@ const HTMX_CONFIG = JSON.stringify({
   selfRequestsOnly: true,
   historyCacheSize: 0,
   refreshOnHistoryMiss: true,
+  // Not "style": copying a style attribute onto new content is an inline style, which the
+  // CSP refuses (and the page sets none).
+  attributesToSettle: ["class", "width", "height"],
+  // The /ui/* forms answer 409 and 422 with the section and its message: swap those too.
+  responseHandling: [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "409", swap: true, error: false },
+    { code: "422", swap: true, error: false },
+    { code: "[45]..", swap: false, error: true },
+  ],
 });
 
 export function Page({ m, zones }: { m: PageModel; zones: string[] }) {
@@ -46,7 +58,11 @@ export function Page({ m, zones }: { m: PageModel; zones: string[] }) {
             </select>
           </label>
         </header>
-        <View m={m} />
+        <div id="flash" class="flash" role="alert" hidden />
+        <div class="layout">
+          <View m={m} />
+          {m.side ? <LiveSidebar side={m.side} /> : null}
+        </div>
         <datalist id="tz-zones">
           <option value="Local" />
           <option value="UTC" />

@@ -1,12 +1,18 @@
-// What a page or fragment is rendered from (built by web/app.ts, rendered by views/*.tsx).
+// What a page or fragment is rendered from (built by web/app.ts and web/ui_routes.ts,
+// rendered by views/*.tsx).
+import type { CommandSummary, ProcTree } from "../tracer/proctree.ts";
+import type { LineProblem, TraceEvent } from "../web/events.ts";
+import type { LiveState } from "../web/live.ts";
+import type { ProcMatch, TreeDiff } from "../web/proc_inspect.ts";
 import type { ProcessEntry, TraceMeta } from "../web/types.ts";
+import type { Thresholds, WatchMetric } from "../web/watch.ts";
 import type { TabModel } from "./charts.ts";
 import type { ParsedState, ViewState } from "./state.ts";
 
 export interface PageModel {
   state: ViewState;
   errors: ParsedState["errors"];
-  /** The trace this server serves, as given on the command line. */
+  /** The trace this server shows now (it changes when tracing starts into another file). */
   file: string;
   meta: TraceMeta | null;
   /** Why there is nothing to show: the file is not there yet, or the data layer's message. */
@@ -23,6 +29,14 @@ export interface PageModel {
   serverZone: string;
   /** Set when the link was made for another file. */
   fileNote: string | null;
+  /** Live updates of the panel (new samples appended), or null: the file, polled. */
+  live: LiveModel | null;
+  /** Said above the charts about the data source mode ("not tracing: …"), or null. */
+  modeNote: string | null;
+  /** The Process Tree tab. */
+  proctree: ProcTreeModel | null;
+  /** The sections beside the view (tracing, events, watch points); the full page only. */
+  side: SideModel | null;
 }
 
 export interface ProcessesModel {
@@ -33,4 +47,110 @@ export interface ProcessesModel {
   list: ProcessEntry[];
   total: number;
   error: string | null;
+}
+
+/** How the page asks for the samples newer than the ones it has. */
+export interface LiveModel {
+  /** The view's live URL (static/app.js adds since, epoch and sig). */
+  url: string;
+  /** The newest sample the panel holds, epoch ms. */
+  since: number;
+  /** The feed's epoch: another one means the rows started over (reload). */
+  epoch: number;
+  /** The layout of the panel's data (charts, series, blocks): another one means reload. */
+  sig: string;
+  /** The range's length (ms; 0 for All): the x window slides with the newest sample. */
+  rangeMs: number;
+}
+
+export interface Message {
+  kind: "error" | "ok";
+  text: string;
+}
+
+export interface SideModel {
+  tracing: TracingModel;
+  events: EventsModel;
+  watch: WatchModel;
+}
+
+export interface TraceStatusModel {
+  state: LiveState;
+  running: boolean;
+  /** The trace the dashboard shows. */
+  file: string;
+  samples: number;
+  rowsWritten: number;
+  fileBytes: number | null;
+  lastWrite: string | null;
+  error: string | null;
+  lateMs: number | null;
+  notices: string[];
+  unavailable: string[];
+  following: boolean;
+  followProblem: string | null;
+  /** Whether samples come in now (Auto mode is live). */
+  liveNow: boolean;
+  sampleInterval: number | null;
+}
+
+export interface TracingModel {
+  status: TraceStatusModel;
+  /** What the form shows: the running (or last) settings, else the defaults. */
+  form: {
+    output: string;
+    sampleInterval: number;
+    writeInterval: number;
+    enableGpu: boolean;
+    enableDocker: boolean;
+    useUtc: boolean;
+  };
+  /** Outputs typed into the page stay inside it. */
+  dataDir: string;
+  message: Message | null;
+}
+
+export interface EventsModel {
+  /** The events file (beside the trace). */
+  path: string;
+  /** Every event, oldest first. */
+  events: TraceEvent[];
+  /** Why the events file cannot be used, or null. */
+  problem: string | null;
+  /** Changes whenever the events do (the list polls with it). */
+  version: string;
+  message: Message | null;
+  /** The bad lines of an import. */
+  lines: LineProblem[];
+}
+
+export interface WatchModel {
+  thresholds: Thresholds;
+  metrics: readonly WatchMetric[];
+  problem: string | null;
+  message: Message | null;
+}
+
+export interface ProcTreeModel {
+  pid: number;
+  /** The tree, or why there is none (the message for the user). */
+  result: { tree: ProcTree; summary: CommandSummary[] } | { notFound: string };
+  /** The snapshot of this PID to compare with, when one was taken. */
+  snapshot: { at: number; count: number } | null;
+}
+
+export interface MatchesModel {
+  query: string;
+  matches: ProcMatch[];
+  more: boolean;
+  /** The view the matches link to (its pid replaced). */
+  state: ViewState;
+}
+
+export interface CompareModel {
+  pid: number;
+  /** When the snapshot was taken (epoch ms), or null when there is none. */
+  at: number | null;
+  diff: TreeDiff | null;
+  message: Message | null;
 }

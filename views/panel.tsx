@@ -5,6 +5,7 @@
 import { Chart, JsonData } from "./chart.tsx";
 import { type CardModel, formatValue, type TabModel, topProcesses } from "./charts.ts";
 import type { PageModel, ProcessesModel } from "./model.ts";
+import { ProcTreePanel } from "./proctree.tsx";
 import { panelUrl, processesUrl, TABS, viewUrl } from "./state.ts";
 import { Time } from "./time.tsx";
 
@@ -13,6 +14,26 @@ const withVersion = (url: string, v: string) =>
 
 export function Panel({ m }: { m: PageModel }) {
   const s = m.state;
+  const label = TABS.find((t) => t.name === s.tab)!.label;
+  if (s.tab === "proctree") {
+    return (
+      <section
+        id="panel"
+        class="panel tab-proctree"
+        hx-swap="outerHTML"
+        hx-target="#view"
+        data-tab={s.tab}
+        data-tz={s.tz}
+        data-mode={s.mode}
+        data-live="0"
+        aria-label={label}
+      >
+        {m.proctree ? <ProcTreePanel m={m} /> : null}
+      </section>
+    );
+  }
+  // Live: static/app.js asks for the samples newer than the panel's and appends them.
+  const live = m.live && !m.problem ? m.live : null;
   // A problem re-polls the whole view (controls depend on the file); data re-polls the panel.
   const poll = m.problem
     ? {
@@ -20,7 +41,7 @@ export function Panel({ m }: { m: PageModel }) {
       "hx-trigger": `every ${m.problem.kind === "waiting" ? 2 : 5}s`,
       "hx-target": "#view",
     }
-    : s.pause
+    : s.pause || live
     ? { "hx-target": "this" }
     : {
       "hx-get": withVersion(panelUrl(s), m.version),
@@ -42,9 +63,19 @@ export function Panel({ m }: { m: PageModel }) {
       data-zoom={s.zoom ? `${s.zoom.start}-${s.zoom.end}` : undefined}
       data-start={m.window ? String(m.window.start) : undefined}
       data-end={m.window ? String(m.window.end) : undefined}
-      aria-label={TABS.find((t) => t.name === s.tab)!.label}
+      data-mode={s.mode}
+      data-problem={m.problem?.kind}
+      data-live={live ? "1" : "0"}
+      data-paused={s.pause ? "1" : undefined}
+      data-live-url={live?.url}
+      data-since={live ? String(live.since) : undefined}
+      data-epoch={live ? String(live.epoch) : undefined}
+      data-sig={live?.sig}
+      data-range-ms={live ? String(live.rangeMs) : undefined}
+      aria-label={label}
     >
       <SourceLine m={m} />
+      {m.modeNote ? <p class="notice mode-note">{m.modeNote}</p> : null}
       {m.meta?.notices.map((n) => <p class="notice">{n}</p>)}
       {m.problem ? <Problem problem={m.problem} file={m.file} /> : <TabBody m={m} />}
     </section>
@@ -80,11 +111,12 @@ function SourceLine({ m }: { m: PageModel }) {
       </span>
       {meta?.last != null
         ? (
-          <span>
+          <span class="newest">
             Newest sample: <Time ms={meta.last} />
           </span>
         )
         : null}
+      {m.live ? <span class="live-badge">Live</span> : null}
       {w && m.tab
         ? (
           <span class="window">

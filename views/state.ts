@@ -7,6 +7,7 @@ export const TABS = [
   { name: "io", label: "I/O & Network" },
   { name: "gpu", label: "GPU" },
   { name: "containers", label: "Containers" },
+  { name: "proctree", label: "Process Tree" },
 ] as const;
 export type TabName = (typeof TABS)[number]["name"];
 
@@ -23,6 +24,21 @@ export type RangeName = (typeof RANGES)[number]["name"];
 
 /** Zone of naive timestamps: as the file says, or forced (for files that carry none). */
 export type SourceChoice = "auto" | "local" | "UTC";
+
+/**
+ * Where the charts' newest samples come from: "live" appends the tracer's samples as they
+ * are taken (or those another `sysmon run` writes into the file), "file" shows the file as
+ * written, "auto" is live while tracing (or while the followed file grows), else the file.
+ */
+export const MODES = [
+  { name: "auto", label: "Auto (live while tracing, else the file)" },
+  { name: "live", label: "Live tracer" },
+  { name: "file", label: "File" },
+] as const;
+export type DataMode = (typeof MODES)[number]["name"];
+
+/** Process tree tab: the tree as indented text or as a graph. */
+export type TreeView = "text" | "graph";
 
 export interface ViewState {
   /** Base name of the trace the link was made for (informative; the server serves one file). */
@@ -44,6 +60,12 @@ export interface ViewState {
   containers: string[];
   /** Time of the process list (epoch ms UTC); null: the newest sample in view. */
   at: number | null;
+  /** Where the newest samples come from (see MODES). */
+  mode: DataMode;
+  /** Process tree tab: the root PID; null: 1. */
+  pid: number | null;
+  /** Process tree tab: text or graph. */
+  ptview: TreeView;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -58,12 +80,17 @@ export const DEFAULT_STATE: ViewState = {
   top: 5,
   containers: [],
   at: null,
+  mode: "auto",
+  pid: null,
+  ptview: "text",
 };
 
 export interface ParsedState {
   state: ViewState;
   /** Messages for values that were rejected (the default was used instead), by control. */
-  errors: Partial<Record<"tz" | "range" | "zoom" | "smooth" | "top" | "src" | "at", string>>;
+  errors: Partial<
+    Record<"tz" | "range" | "zoom" | "smooth" | "top" | "src" | "at" | "mode" | "pid", string>
+  >;
 }
 
 const isTab = (s: string): s is TabName => TABS.some((t) => t.name === s);
@@ -137,6 +164,17 @@ export function parseState(q: URLSearchParams, tab?: string): ParsedState {
     if (/^\d{1,15}$/.test(at)) s.at = Number(at);
     else errors.at = `Ignored process time '${at}': expected epoch milliseconds.`;
   }
+  const mode = q.get("mode");
+  if (mode !== null && mode !== "") {
+    if (MODES.some((m) => m.name === mode)) s.mode = mode as DataMode;
+    else errors.mode = `Unknown data source mode '${mode}'; using Auto.`;
+  }
+  const pid = (q.get("pid") ?? "").trim();
+  if (pid !== "") {
+    if (/^\d{1,10}$/.test(pid) && Number(pid) >= 1 && Number(pid) <= 4_194_304) s.pid = Number(pid);
+    else errors.pid = `'${pid.slice(0, 40)}' is not a process id (a whole number from 1).`;
+  }
+  if (q.get("pt") === "graph") s.ptview = "graph";
   return { state: s, errors };
 }
 
@@ -154,6 +192,9 @@ export function stateQuery(s: ViewState, opts: { tab?: boolean } = {}): URLSearc
   if (s.top !== DEFAULT_STATE.top) q.set("top", String(s.top));
   for (const c of s.containers) q.append("c", c);
   if (s.at !== null) q.set("at", String(Math.round(s.at)));
+  if (s.mode !== DEFAULT_STATE.mode) q.set("mode", s.mode);
+  if (s.pid !== null) q.set("pid", String(s.pid));
+  if (s.ptview !== DEFAULT_STATE.ptview) q.set("pt", s.ptview);
   return q;
 }
 
@@ -171,6 +212,13 @@ export const viewUrl = (s: ViewState) => withQuery(`/tab/${s.tab}`, stateQuery(s
 /** The URL of a view's panel alone (auto-refresh). */
 export const panelUrl = (s: ViewState) =>
   withQuery(`/tab/${s.tab}/panel`, stateQuery(s, { tab: false }));
+
+/** The URL of a view's new samples (live mode: the page polls it with `since=`). */
+export const liveUrl = (s: ViewState) =>
+  withQuery(`/tab/${s.tab}/live`, stateQuery({ ...s, at: null }, { tab: false }));
+
+/** The length of a view's range, ms (Infinity for All). */
+export const rangeMs = (s: ViewState): number => RANGES.find((r) => r.name === s.range)!.ms;
 
 /** The URL of the process list at `at`. */
 export const processesUrl = (s: ViewState) =>

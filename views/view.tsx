@@ -5,7 +5,7 @@
 // would write `key` into the HTML.
 import type { PageModel } from "./model.ts";
 import { Panel } from "./panel.tsx";
-import { pageUrl, RANGES, TABS, type ViewState, viewUrl } from "./state.ts";
+import { MODES, pageUrl, RANGES, TABS, type ViewState, viewUrl } from "./state.ts";
 import { Time } from "./time.tsx";
 
 export function View({ m }: { m: PageModel }) {
@@ -130,6 +130,21 @@ function Controls({ m }: { m: PageModel }) {
           <input type="checkbox" name="pause" value="1" checked={s.pause} />
           <span>Pause auto-refresh</span>
         </label>
+        <label class="field">
+          <span class="label">Data source mode</span>
+          <select name="mode">
+            {MODES.map((d) => (
+              <option value={d.name} selected={s.mode === d.name}>
+                {d.label}
+              </option>
+            ))}
+          </select>
+          <span class="hint">
+            Live: new samples are added to the charts as they are taken (tracing here, or a file
+            another sysmon run writes); File: the file as written, read again when it changes.
+          </span>
+        </label>
+        {e.mode ? <p class="error">{e.mode}</p> : null}
         {s.tab === "containers" && containers && containers.all.length > 0
           ? (
             <fieldset class="field containers">
@@ -160,6 +175,8 @@ function Controls({ m }: { m: PageModel }) {
               {s.containers.map((c) => <input type="hidden" name="c" value={c} />)}
             </>
           )}
+        {s.pid !== null ? <input type="hidden" name="pid" value={String(s.pid)} /> : null}
+        {s.ptview !== "text" ? <input type="hidden" name="pt" value={s.ptview} /> : null}
         <button type="submit">Apply</button>
       </form>
       <h2>Export</h2>

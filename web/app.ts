@@ -1,35 +1,70 @@
 // The dashboard's HTTP app: pages and fragments (views/), our client code (static/), the
-// libraries it loads (from their npm packages) and the data API (web/api.ts).
+// libraries it loads (from their npm packages), the data API (web/api.ts), and the live side:
+// tracing, events and watch points (web/events_api.ts as JSON, web/ui_routes.ts as HTML for
+// the sidebar), new samples for live charts (web/live_feed.ts) and the process tree of this
+// machine. Every route sits behind web/security.ts (token, Host, cross-site checks).
 //
-// deno compile: the files read at run time must be embedded, e.g.
+// deno compile: the files read at run time must be embedded (deno.json's `compile` task):
 //   deno compile -A --include static/ --include node_modules/uplot/dist/uPlot.esm.js \
 //     --include node_modules/uplot/dist/uPlot.min.css --include node_modules/htmx.org/dist/htmx.min.js \
-//     --output sysmon main.ts
-// (plus what web/source.ts names for DuckDB-WASM).
+//     --include node_modules/@duckdb/duckdb-wasm/dist/duckdb-mvp.wasm \
+//     --include node_modules/@duckdb/duckdb-wasm/dist/duckdb-eh.wasm --output sysmon main.ts
+// (views/ are modules, compiled in like the rest of the code).
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { HTTPException } from "hono/http-exception";
-import { buildTab, containerLatestColumns, latestValues, planTab } from "../views/charts.ts";
+import { basename } from "node:path";
+import { crc32hex } from "../tracer/journal.ts";
+import { localZone } from "../tracer/metadata.ts";
+import { ProcFs, type Roots } from "../tracer/proc/fs.ts";
+import type { UserNames } from "../tracer/processes.ts";
+import { buildProcTree, byCommand } from "../tracer/proctree.ts";
+import {
+  buildTab,
+  containerLatestColumns,
+  latestValues,
+  planTab,
+  type TabModel,
+} from "../views/charts.ts";
 import { Page } from "../views/layout.tsx";
-import type { PageModel, ProcessesModel } from "../views/model.ts";
+import type { PageModel, ProcessesModel, ProcTreeModel } from "../views/model.ts";
 import { Panel, ProcessTable } from "../views/panel.tsx";
 import {
+  DEFAULT_STATE,
+  liveUrl,
   pageUrl,
   parseState,
+  rangeMs,
   type TabName,
   TABS,
   type ViewState,
   viewWindow,
 } from "../views/state.ts";
 import { View } from "../views/view.tsx";
-import { localZone } from "../tracer/metadata.ts";
 import { apiRoutes } from "./api.ts";
+import { eventsApi, LiveSession } from "./events_api.ts";
+import {
+  feedColumnInfo,
+  feedMeta,
+  type FeedRow,
+  joinResults,
+  LiveFeed,
+  type LiveFeedOptions,
+  rowsResult,
+} from "./live_feed.ts";
+import { TreeSnapshots, userNames } from "./proc_inspect.ts";
+import { type AuthConfig, authConfig, secure } from "./security.ts";
 import { openTrace } from "./source.ts";
-import type { SeriesResult, TraceSource } from "./types.ts";
+import type { ColumnInfo, SeriesResult, TraceMeta, TraceSource } from "./types.ts";
+import { sideModel, uiRoutes } from "./ui_routes.ts";
 
 export interface AppOptions {
-  /** The trace to serve (it may not exist yet: the page waits for it). */
-  file: string;
+  /** The trace to serve (it may not exist yet: the page waits for it); or give `session`. */
+  file?: string;
+  /** The live session (tracer, events, watch points); default: one of its own on `file`. */
+  session?: LiveSession;
+  /** Who may use the app; default: loopback only, no token. */
+  auth?: AuthConfig;
   /** Opens a trace; default: openTrace of web/source.ts. */
   open?: (path: string) => Promise<TraceSource>;
   /** Auto-refresh period of the page, ms (default 10 s). */
@@ -40,11 +75,17 @@ export interface AppOptions {
   eager?: boolean;
   /** Mounts the data API; default: apiRoutes of web/api.ts. */
   api?: (getSource: () => Promise<TraceSource>) => Hono;
+  /** /proc and /sys of the Process Tree tab (tests); default: this machine's. */
+  procRoots?: Roots;
+  /** How much the live feed keeps. */
+  feed?: LiveFeedOptions;
 }
 
 export type DashboardApp = Hono & {
-  /** Closes the open trace (the server is shutting down). */
+  /** Closes the open trace (the server is shutting down), and the session when it is ours. */
   close(): Promise<void>;
+  readonly session: LiveSession;
+  readonly feed: LiveFeed;
 };
 
 // ---- files served as they are
@@ -173,16 +214,59 @@ const emptyResult = (start: number, end: number): SeriesResult => ({
   missing: [],
 });
 
+/** Identifies what a panel's data holds (charts, their series, blocks): live answers must match. */
+export function tabSig(tab: TabModel): string {
+  return crc32hex(JSON.stringify([
+    tab.blocks.length,
+    tab.charts.map((
+      c,
+    ) => [c.id, c.kind, c.block, c.hidden ? 1 : 0, c.series.map((x) => [x.label, x.i])]),
+    tab.cards.map((c) => [c.id, c.spark]),
+  ]));
+}
+
 // ---- the app
 
 export function createApp(opts: AppOptions): DashboardApp {
-  const open = opts.open ?? ((path: string) => openTrace(path));
+  if (!opts.session && opts.file === undefined) throw new Error("createApp: give file or session");
+  const ownSession = !opts.session;
+  const session = opts.session ?? new LiveSession({ file: opts.file! });
+  const feed = new LiveFeed(session, opts.feed);
+  const auth = opts.auth ?? authConfig({ host: "127.0.0.1" });
+  const open = opts.open ?? ((path: string) => openTrace(path, { warmFirst: chartColumns }));
   const api = opts.api ?? apiRoutes;
-  const holder = new SourceHolder(opts.file, open);
+  let holder = new SourceHolder(session.file, open);
+  /** The open trace of the file shown now (another one after Start into another file). */
+  const current = (): SourceHolder => {
+    if (holder.path !== session.file) {
+      const old = holder;
+      holder = new SourceHolder(session.file, open);
+      void old.close();
+    }
+    return holder;
+  };
   const refreshMs = opts.refreshMs ?? 10_000;
   const serverZone = localZone();
-  const fileBase = opts.file.slice(opts.file.lastIndexOf("/") + 1);
   const asset = assetCache();
+  let procFs: ProcFs | null = null;
+  let users: UserNames | null = null;
+  const ctx = {
+    session,
+    feed,
+    procFs: () => (procFs ??= new ProcFs(opts.procRoots)),
+    users: () => (users ??= userNames(ctx.procFs())),
+    snapshots: new TreeSnapshots(),
+  };
+  // Every column a page of this file has seen (the file's and the live rows'): live answers
+  // are planned over the same columns as the page they extend.
+  const known = { file: "", columns: new Set<string>() };
+  const knownColumns = (file: string) => {
+    if (known.file !== file) {
+      known.file = file;
+      known.columns = new Set();
+    }
+    return known.columns;
+  };
   // Start the slow parts now, not on the first page: read the assets, open the trace (the
   // data engine starts, the file is read). A failure here is shown by the first page.
   for (
@@ -191,19 +275,27 @@ export function createApp(opts: AppOptions): DashboardApp {
     asset(rel).catch(() => {}); // served (or 404) by the route, which awaits the same promise
   }
   if (opts.eager !== false) {
-    fileState(opts.file).then((fs) => fs.kind === "present" ? holder.get() : null).catch(() => {});
+    fileState(session.file).then((fs) => fs.kind === "present" ? current().get() : null).catch(
+      () => {},
+    );
   }
   const zones = (Intl as unknown as { supportedValuesOf(k: string): string[] })
     .supportedValuesOf("timeZone");
 
+  /** Whether a view appends new samples: Live, or Auto while samples come in. */
+  const liveFor = (s: ViewState) =>
+    s.tab !== "proctree" && (s.mode === "live" || (s.mode === "auto" && feed.active()));
+
   /** Everything a view of `tab` shows. */
   async function model(q: URLSearchParams, tab: string | undefined): Promise<PageModel> {
     const { state, errors } = parseState(q, tab);
+    const file = session.file;
+    const fileBase = basename(file);
     if (!state.file) state.file = fileBase;
     const m: PageModel = {
       state,
       errors,
-      file: opts.file,
+      file,
       meta: null,
       problem: null,
       window: null,
@@ -215,42 +307,141 @@ export function createApp(opts: AppOptions): DashboardApp {
       fileNote: state.file !== fileBase
         ? `This link was made for ${state.file}; this server shows ${fileBase}.`
         : null,
+      live: null,
+      modeNote: null,
+      proctree: null,
+      side: null,
     };
-    const fs = await fileState(opts.file);
-    if (fs.kind === "missing") {
-      m.problem = { kind: "waiting", message: `${opts.file} does not exist yet.` };
+    if (state.tab === "proctree") {
+      m.proctree = proctreeModel(state.pid ?? 1);
       return m;
     }
-    m.version = fs.version;
+    const live = liveFor(state);
+    if (state.mode === "live" && !feed.active()) {
+      m.modeNote = "Live: nothing is being traced here and the file is not growing; new " +
+        "samples appear as soon as tracing starts (Start, in the sidebar).";
+    }
+    const fs = await fileState(file);
+    const rows = live ? feed.rows() : [];
+    if (fs.kind === "missing" && rows.length === 0) {
+      m.problem = { kind: "waiting", message: `${file} does not exist yet.` };
+      return m;
+    }
+    m.version = fs.kind === "present" ? fs.version : "missing";
     const zone = sourceZone(state, serverZone);
     try {
-      const src = await holder.get();
-      const meta = await src.meta(zone);
+      let src: TraceSource | null = null;
+      let meta: TraceMeta;
+      if (fs.kind === "present") {
+        src = await current().get();
+        meta = await src.meta(zone);
+      } else meta = feedMeta(file, [], []);
+      const fileLast = src ? meta.last : null;
+      const columns = knownColumns(file);
+      for (const c of meta.columns) columns.add(c.name);
+      let extra: FeedRow[] = [];
+      if (live) {
+        extra = fileLast === null ? rows : feed.after(fileLast);
+        for (const c of feed.columns()) columns.add(c);
+        meta = withRows(meta, extra, columns);
+        if (!src) {
+          meta.notices = [
+            ...meta.notices,
+            `${basename(file)} is not written yet: these are the tracer's samples in memory.`,
+          ];
+        }
+      }
       m.meta = meta;
       if (meta.first === null || meta.last === null || meta.rows === 0) return m;
       const w = viewWindow(state, meta.first, meta.last);
       m.window = w;
-      const latest = state.tab === "containers"
-        ? latestValues(
-          await query(src, containerLatestColumns(meta.columns), w.end - 60_000, w.end, 1000, zone),
-        )
-        : undefined;
+      /** A block's answer: the file (reduced), then the live rows after it. */
+      const answer = async (cols: string[], points: number): Promise<SeriesResult> => {
+        const fromFile = src && (fileLast === null || w.start <= fileLast)
+          ? await query(src, cols, w.start, Math.min(w.end, fileLast ?? w.end), points, zone)
+          : emptyResult(w.start, w.end);
+        if (!live) return fromFile;
+        return joinResults(
+          fromFile,
+          rowsResult(extra.filter((r) => r.t >= w.start && r.t <= w.end), cols),
+        );
+      };
+      let latest: Map<string, number | null> | undefined;
+      if (state.tab === "containers") {
+        const newest = live ? feed.newest() : null;
+        latest = newest ? new Map(Object.entries(newest.values)) : src
+          ? latestValues(
+            await query(
+              src,
+              containerLatestColumns(meta.columns),
+              w.end - 60_000,
+              w.end,
+              1000,
+              zone,
+            ),
+          )
+          : new Map();
+      }
       const plan = planTab(state.tab, state, {
         columns: meta.columns,
         latest,
         points: opts.points,
       });
-      const results = await Promise.all(
-        plan.blocks.map((b) => query(src, b.columns, w.start, w.end, b.points, zone)),
-      );
+      const results = await Promise.all(plan.blocks.map((b) => answer(b.columns, b.points)));
       m.tab = buildTab(plan, results, meta);
-      if (state.tab === "cpu") m.processes = await processes(src, state.at ?? w.end, zone);
+      const events = m.tab.cards.find((c) => c.id === "events");
+      if (events) events.value = session.events.list().length.toLocaleString("en-US");
+      if (state.tab === "cpu") {
+        m.processes = src
+          ? await processes(src, state.at ?? Math.min(w.end, fileLast ?? w.end), zone)
+          : { at: null, asked: w.end, list: [], total: 0, error: "Not in the file yet." };
+      }
+      if (live) {
+        m.live = {
+          url: liveUrl(state),
+          since: meta.last,
+          epoch: feed.epoch,
+          sig: tabSig(m.tab),
+          rangeMs: Number.isFinite(rangeMs(state)) ? rangeMs(state) : 0,
+        };
+      }
     } catch (err) {
       // The file went away between the stat and the read: wait for it again.
       const gone = (err as { kind?: string }).kind === "missing";
       m.problem = { kind: gone ? "waiting" : "error", message: message(err) };
     }
     return m;
+  }
+
+  /** The file's meta extended by the live rows after it (and the columns they bring). */
+  function withRows(meta: TraceMeta, extra: FeedRow[], columns: Set<string>): TraceMeta {
+    const have = new Set(meta.columns.map((c) => c.name));
+    const out: TraceMeta = {
+      ...meta,
+      columns: [...meta.columns, ...feedColumnInfo([...columns].filter((c) => !have.has(c)))],
+    };
+    if (extra.length > 0) {
+      out.rows = meta.rows + extra.length;
+      out.first = meta.first ?? extra[0]!.t;
+      out.last = extra.at(-1)!.t;
+    }
+    return out;
+  }
+
+  function proctreeModel(pid: number): ProcTreeModel {
+    const snap = ctx.snapshots.get(pid);
+    let result: ProcTreeModel["result"];
+    try {
+      const r = buildProcTree(ctx.procFs(), pid);
+      result = "tree" in r ? { tree: r.tree, summary: byCommand(r.tree) } : r;
+    } catch (err) {
+      result = { notFound: `cannot read the processes: ${message(err)}` };
+    }
+    return {
+      pid,
+      result,
+      snapshot: snap ? { at: snap.at, count: snap.processes.length } : null,
+    };
   }
 
   async function query(
@@ -278,6 +469,42 @@ export function createApp(opts: AppOptions): DashboardApp {
     return p;
   }
 
+  /** New samples of a live view: what `since` lacks, as blocks shaped like the panel's. */
+  function liveAnswer(q: URLSearchParams, tab: TabName) {
+    const { state } = parseState(q, tab);
+    if (!liveFor(state)) return { live: false as const };
+    const since = Number(q.get("since"));
+    if (
+      Number(q.get("epoch")) !== feed.epoch || !Number.isFinite(since) || feed.missed(since)
+    ) return { reload: "the live samples started over" };
+    const rows = feed.after(since);
+    if (rows.length === 0) return null;
+    const columns = knownColumns(session.file);
+    for (const c of feed.columns()) columns.add(c);
+    const meta = feedMeta(session.file, rows, columns);
+    const newest = rows.at(-1)!;
+    const plan = planTab(state.tab, state, {
+      columns: meta.columns,
+      latest: state.tab === "containers" ? new Map(Object.entries(newest.values)) : undefined,
+      points: opts.points,
+    });
+    const tabModel = buildTab(plan, plan.blocks.map((b) => rowsResult(rows, b.columns)), meta);
+    if (tabSig(tabModel) !== q.get("sig")) return { reload: "the charts changed" };
+    return {
+      epoch: feed.epoch,
+      last: newest.t,
+      count: rows.length,
+      blocks: tabModel.blocks,
+      cards: tabModel.cards
+        .filter((c) => c.id !== "samples" && c.id !== "events" && c.value !== "—")
+        .map((c) => ({ id: c.id, value: c.value })),
+      bars: tabModel.charts.filter((c) => c.kind === "bars").map((c) => ({
+        id: c.id,
+        bars: c.bars,
+      })),
+    };
+  }
+
   const tabName = (name: string): TabName => {
     const t = TABS.find((x) => x.name === name);
     if (!t) throw new HTTPException(404, { message: `No tab '${name}'.` });
@@ -288,11 +515,12 @@ export function createApp(opts: AppOptions): DashboardApp {
   async function unchanged(q: URLSearchParams): Promise<boolean> {
     const v = q.get("v");
     if (v === null) return false;
-    const fs = await fileState(opts.file);
+    if (feed.rows().length > 0 && liveFor(parseState(q).state)) return false; // gone live
+    const fs = await fileState(session.file);
     return v === (fs.kind === "present" ? fs.version : "missing");
   }
 
-  const app = new Hono();
+  const app = secure(new Hono(), auth);
 
   app.use("*", async (c, next) => {
     await next();
@@ -307,18 +535,23 @@ export function createApp(opts: AppOptions): DashboardApp {
     if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
   });
 
-  app.onError((err, c) => {
+  app.route("/", eventsApi(session));
+  app.route("/", uiRoutes(ctx));
+
+  const pages = new Hono();
+  pages.onError((err, c) => {
     if (err instanceof HTTPException) return c.text(err.message, err.status);
     console.error(err);
     return c.text(`Internal error: ${message(err)}`, 500);
   });
 
-  app.get("/", async (c) => {
+  pages.get("/", async (c) => {
     const m = await model(new URL(c.req.url).searchParams, undefined);
+    m.side = sideModel(ctx);
     return c.html(html`<!DOCTYPE html>${Page({ m, zones })}`);
   });
 
-  app.get("/tab/:name", async (c) => {
+  pages.get("/tab/:name", async (c) => {
     const tab = tabName(c.req.param("name"));
     const q = new URL(c.req.url).searchParams;
     if (await unchanged(q)) return c.body(null, 204);
@@ -327,19 +560,25 @@ export function createApp(opts: AppOptions): DashboardApp {
     return c.html(View({ m }));
   });
 
-  app.get("/tab/:name/panel", async (c) => {
+  pages.get("/tab/:name/panel", async (c) => {
     const tab = tabName(c.req.param("name"));
     const q = new URL(c.req.url).searchParams;
     if (await unchanged(q)) return c.body(null, 204);
     return c.html(Panel({ m: await model(q, tab) }));
   });
 
-  app.get("/tab/:name/processes", async (c) => {
+  pages.get("/tab/:name/live", (c) => {
+    const r = liveAnswer(new URL(c.req.url).searchParams, tabName(c.req.param("name")));
+    if (r === null) return c.body(null, 204);
+    return c.json(r);
+  });
+
+  pages.get("/tab/:name/processes", async (c) => {
     const { state } = parseState(new URL(c.req.url).searchParams, tabName(c.req.param("name")));
-    if (!state.file) state.file = fileBase;
+    if (!state.file) state.file = basename(session.file);
     let p: ProcessesModel;
     try {
-      const src = await holder.get();
+      const src = await current().get();
       const meta = await src.meta(sourceZone(state, serverZone));
       p = await processes(src, state.at ?? meta.last ?? 0, sourceZone(state, serverZone));
     } catch (err) {
@@ -357,14 +596,14 @@ export function createApp(opts: AppOptions): DashboardApp {
     return new Response(a.body, { headers });
   };
 
-  app.get("/vendor/:name", (c) => {
+  pages.get("/vendor/:name", (c) => {
     const rel = VENDOR[c.req.param("name")];
     if (!rel) throw new HTTPException(404, { message: "Not found." });
     // The package version changes only with deno.json: cache for a day, then revalidate.
     return serve(rel, "public, max-age=86400", c.req.header("If-None-Match"));
   });
 
-  app.get("/static/:name", (c) => {
+  pages.get("/static/:name", (c) => {
     const name = c.req.param("name");
     if (!/^[a-z0-9_-]+\.(js|css|svg|png|ico)$/.test(name)) {
       throw new HTTPException(404, { message: "Not found." });
@@ -373,9 +612,23 @@ export function createApp(opts: AppOptions): DashboardApp {
     return serve(`static/${name}`, "no-cache", c.req.header("If-None-Match"));
   });
 
-  app.route("/", api(() => holder.get()));
+  app.route("/", pages);
+  app.route("/", api(() => current().get()));
 
   return Object.assign(app, {
-    close: () => holder.close(),
+    session,
+    feed,
+    close: async () => {
+      feed.close();
+      await holder.close();
+      if (ownSession) await session.close();
+    },
   });
+}
+
+/** Every column the tabs chart, tab by tab: long-range summaries are built in this order. */
+function chartColumns(columns: ColumnInfo[]): string[] {
+  return TABS.flatMap((t) =>
+    planTab(t.name, { ...DEFAULT_STATE, tab: t.name }, { columns }).blocks.flatMap((b) => b.columns)
+  );
 }

@@ -87,9 +87,15 @@ export class LiveSession {
   private store: EventStore;
   private follower: FileFollower | null = null;
   private readonly followIntervalMs: number;
-  private readonly defaults: Omit<LiveStartOptions, "output">;
+  /** Settings of Start that the request leaves out. */
+  readonly defaults: Omit<LiveStartOptions, "output">;
   private listeners = new Set<(r: SessionRow) => void>();
   private offTracer: () => void;
+  /**
+   * Changes whenever the rows that follow no longer continue the ones before: tracing
+   * started (again), a reset, another file. Pages holding older rows start over.
+   */
+  generation = 0;
 
   constructor(opts: LiveSessionOptions) {
     this.current = resolve(opts.file);
@@ -163,6 +169,7 @@ export class LiveSession {
     const p = resolve(path);
     if (p === this.current) return;
     this.unfollow();
+    this.generation++;
     this.current = p;
     this.store = EventStore.forTrace(p);
   }
@@ -185,6 +192,7 @@ export class LiveSession {
     const before = this.current;
     this.unfollow();
     this.setFile(output);
+    this.generation++;
     try {
       return await this.tracer.start(o);
     } catch (err) {
@@ -203,6 +211,7 @@ export class LiveSession {
   /** Reset: the trace so far is kept as `name_N.parquet` (with its events); tracing goes on. */
   async reset() {
     const r = await this.tracer.reset();
+    this.generation++;
     if (r.archived !== null) this.store.moveTo(`${r.archived}.events.csv`);
     return r;
   }

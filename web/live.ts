@@ -74,8 +74,15 @@ const V8_FLAGS = "--v8-flags=--lite-mode,--max-semi-space-size=1,--expose-gc";
  * How to start `sysmon`: a compiled binary runs itself; otherwise this Deno runs main.ts
  * beside this module (with its deno.json, for the npm imports).
  */
-export function sysmonCommand(): { cmd: string; args: string[] } {
-  if (Deno.build.standalone) return { cmd: Deno.execPath(), args: [] };
+export function sysmonCommand(): { cmd: string; args: string[]; env?: Record<string, string> } {
+  // A compiled binary carries the server's flags; the tracer asks for lite mode itself.
+  if (Deno.build.standalone) {
+    return {
+      cmd: Deno.execPath(),
+      args: [],
+      env: { DENO_V8_FLAGS: V8_FLAGS.slice("--v8-flags=".length) },
+    };
+  }
   const main = new URL("../main.ts", import.meta.url);
   const args = ["run", "-A", V8_FLAGS];
   if (main.protocol === "file:") {
@@ -106,13 +113,13 @@ export class LiveTracer {
   private started: Pending | null = null;
   private stderrTail: string[] = [];
   private stoppedCleanly = false;
-  private readonly command: { cmd: string; args: string[] };
+  private readonly command: { cmd: string; args: string[]; env?: Record<string, string> };
   private readonly stopTimeoutMs: number;
   private readonly startTimeoutMs: number;
 
   constructor(
     opts: {
-      command?: { cmd: string; args: string[] };
+      command?: { cmd: string; args: string[]; env?: Record<string, string> };
       stopTimeoutMs?: number;
       startTimeoutMs?: number;
     } = {},
@@ -154,6 +161,7 @@ export class LiveTracer {
     ];
     const child = new Deno.Command(this.command.cmd, {
       args,
+      env: this.command.env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -429,9 +437,11 @@ export interface FollowedRow {
   row: Record<string, unknown>;
 }
 
-/** Columns a follower reads from the Parquet file (the ones watch points look at). */
-const FOLLOWED =
-  /^(timestamp|cpu_busy_percent|cpu_\d+_utilization|sys_used|sys_total|system_thread_count|system_process_count|gpu_\d+_(utilization|used|total))$/;
+/**
+ * Columns a follower reads from the Parquet file: every one but the per-process lists (watch
+ * points and the live charts use them; the lists are large and neither needs them).
+ */
+const NOT_FOLLOWED = new Set(["processes"]);
 
 /**
  * Follows a Parquet trace that another `sysmon run` is writing: every `intervalMs` it looks at
@@ -513,7 +523,17 @@ export class FileFollower {
       }
       const fresh: FollowedRow[] = [];
       if (buffer && meta && fileRows > this.seen) {
-        const columns = meta.schema.slice(1).map((e) => e.name).filter((n) => FOLLOWED.test(n));
+        // Top-level columns only (a nested column's children follow it in the schema).
+        const columns: string[] = [];
+        for (let i = 1, skip = 0; i < meta.schema.length; i++) {
+          const e = meta.schema[i]!;
+          if (skip > 0) {
+            skip += (e.num_children ?? 0) - 1;
+            continue;
+          }
+          if (e.num_children) skip = e.num_children;
+          if (!NOT_FOLLOWED.has(e.name) && !e.num_children) columns.push(e.name);
+        }
         const rows = await parquetReadObjects({
           file: buffer,
           metadata: meta,
@@ -528,7 +548,9 @@ export class FileFollower {
       }
       for (const j of journalRows.sort((a, b) => a.seq - b.seq)) {
         if (j.seq < this.seen) continue;
-        fresh.push({ at: instant(j.row.timestamp, utc, zone), row: numeric(j.row) });
+        const row = numeric(j.row);
+        for (const k of NOT_FOLLOWED) delete row[k];
+        fresh.push({ at: instant(j.row.timestamp, utc, zone), row });
       }
       this.seen = total;
       for (const r of fresh) for (const fn of this.listeners) fn(r);
@@ -582,15 +604,20 @@ function numeric(r: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** A row's instant: UTC micros, or naive wall micros in the recording zone (or a Date). */
-function instant(ts: unknown, utc: boolean, zone: string): number {
+/**
+ * A row's instant, epoch ms: UTC micros, or naive wall micros in the recording zone (or a
+ * Date). Whole milliseconds, cut as the data layer cuts them (epoch_ms), so that a sample
+ * read live and the same sample read from the file later have the same time.
+ */
+export function instant(ts: unknown, utc: boolean, zone: string): number {
   let wallMs: number;
   if (ts instanceof Date) wallMs = ts.getTime();
-  else if (typeof ts === "number" || typeof ts === "bigint") wallMs = Number(ts) / 1000;
+  else if (typeof ts === "bigint") wallMs = Number(ts / 1000n - (ts % 1000n < 0n ? 1n : 0n));
+  else if (typeof ts === "number") wallMs = Math.floor(ts / 1000);
   else return Date.now();
   if (utc) return wallMs;
   try {
-    const pdt = Temporal.Instant.fromEpochMilliseconds(Math.round(wallMs))
+    const pdt = Temporal.Instant.fromEpochMilliseconds(wallMs)
       .toZonedDateTimeISO("UTC").toPlainDateTime();
     return pdt.toZonedDateTime(zone).epochMilliseconds;
   } catch {

@@ -85,6 +85,8 @@ export interface OpenOptions {
    * trace (default true; they are built on first use anyway).
    */
   warm?: boolean;
+  /** Columns to summarise first (the pages' charts), in this order; the others follow. */
+  warmFirst?: (columns: ColumnInfo[]) => string[];
 }
 
 /** Opens a trace; throws TraceError when it is missing or unreadable. */
@@ -940,7 +942,13 @@ class FileTrace implements TraceSource {
   private warm(v: Version) {
     if (this.opts.warm === false || v.rows < SUMMARY_MIN_ROWS) return;
     const zone = v.dataTimezone ?? this.defaultZone;
-    const cols = v.columns.filter((c) => c.type === "int" || c.type === "double");
+    const infos = v.columns.map((c) => ({ name: c.name, type: c.type, unit: c.unit }));
+    const order = this.opts.warmFirst?.(infos) ?? [];
+    const first = new Map(order.map((name, i) => [name, i]));
+    const cols = v.columns.filter((c) => c.type === "int" || c.type === "double")
+      .map((c, i) => ({ c, rank: first.get(c.name) ?? first.size + i }))
+      .sort((a, b) => a.rank - b.rank)
+      .map((x) => x.c);
     let next = 0;
     const step = () => {
       this.warmTimer = null;

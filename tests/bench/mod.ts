@@ -1,5 +1,6 @@
 // deno task bench [--quick] [name…]: the numbers the issues name, each against a baseline
-// run in the same process. Names: write, overhead, processes, docker, serve, browser, live.
+// run in the same process. Names: write, overhead, processes, docker, serve, browser, live,
+// liveload.
 import { overheadBench } from "./overhead.ts";
 import { writeCostBench } from "./write_cost.ts";
 
@@ -14,3 +15,4 @@ if (want("docker")) await (await import("./docker_pool.ts")).dockerPoolBench(qui
 if (want("serve")) await (await import("./serve_query.ts")).serveQueryBench();
 if (want("browser")) await (await import("./browser_render.ts")).browserRenderBench();
 if (want("live")) await (await import("./live_jitter.ts")).liveJitterBench(quick ? 15 : 30);
+if (want("liveload")) await (await import("./live_load.ts")).liveLoadBench(quick ? 20 : 60);

@@ -1,0 +1,57 @@
+// `sysmon serve` needs WebAssembly (DuckDB-WASM reads the traces), which V8's --lite-mode turns
+// off; the lean flags suit the tracer (`sysmon run`), so an installed `sysmon` may carry them.
+// Then serve starts itself again without them (the tracer it starts still runs in lite mode).
+// This module imports nothing that needs WebAssembly.
+
+/** V8 flags of the server: small young generation, no lite mode. */
+export const SERVE_V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--expose-gc";
+
+/**
+ * Runs this `sysmon serve` again in a Deno with WebAssembly, passing its arguments, output
+ * and signals through; returns its exit code (2 where that cannot be done).
+ */
+export async function serveAgain(): Promise<number> {
+  if (Deno.build.standalone) {
+    console.error(
+      "sysmon serve: this binary was compiled with --v8-flags=--lite-mode, which turns " +
+        "WebAssembly off; serve needs it (DuckDB-WASM). Compile without --lite-mode " +
+        "(deno task compile does).",
+    );
+    return 2;
+  }
+  const main = new URL("../main.ts", import.meta.url);
+  const config = new URL("../deno.json", import.meta.url);
+  const args = ["run", "-A", SERVE_V8_FLAGS];
+  if (main.protocol === "file:") {
+    try {
+      Deno.statSync(config);
+      args.push("--config", config.pathname);
+    } catch {
+      // installed without its deno.json: the import map is in the lock or the cache
+    }
+    args.push(main.pathname);
+  } else args.push(main.href);
+  const at = Deno.args.indexOf("serve");
+  args.push(...Deno.args.slice(at < 0 ? 0 : at));
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const forward = (s: Deno.Signal) => () => {
+    try {
+      child.kill(s);
+    } catch {
+      // it exited meanwhile
+    }
+  };
+  const handlers = signals.map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+  try {
+    return (await child.status).code;
+  } finally {
+    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+  }
+}
