@@ -47,7 +47,7 @@ program.command("run", { isDefault: true })
   )
   .addOption(
     new Option("--fold-interval <s>", "seconds between folds of the journal into the Parquet file")
-      .default(60).argParser(seconds("--fold-interval")),
+      .default(300).argParser(seconds("--fold-interval")),
   )
   .option("--utc", "record timestamps in UTC instead of local time", false)
   .option("--no-gpu", "do not sample GPUs (never starts nvidia-smi)")

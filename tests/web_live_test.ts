@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { eventsApi, LiveSession } from "../web/events_api.ts";
-import { LiveError, type LiveRow, LiveTracer } from "../web/live.ts";
+import { FileFollower, LiveError, type LiveRow, LiveTracer } from "../web/live.ts";
+import { journalPath, readJournal } from "../tracer/journal.ts";
 import { confineOutputPath, PathError } from "../web/paths.ts";
 import { watchedValues, WatchEvaluator } from "../web/watch.ts";
 import { MAIN, readParquet, tempDir, waitFor } from "./helpers.ts";
@@ -395,4 +396,42 @@ Deno.test({
       await session.close();
     }
   },
+});
+
+Deno.test("a follower passes on the rows a killed tracer left only in its journal", async () => {
+  const out = `${tempDir()}/killed.parquet`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "run",
+      "-o",
+      out,
+      "--sample-interval",
+      "0.2",
+      "--write-interval",
+      "0.4",
+      "--no-gpu",
+      "--no-docker",
+      "--top-processes",
+      "0",
+      "-q",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitFor(() => (readJournal(journalPath(out))?.rows.length ?? 0) >= 8, 20_000, "journal");
+  child.kill("SIGKILL");
+  await child.status;
+  const fileRows = (await readParquet(out)).rows.length;
+  const journal = readJournal(journalPath(out))!.rows.filter((r) => r.seq >= fileRows);
+  assert.ok(journal.length > 0, "the journal holds rows the file does not");
+  const follower = new FileFollower(out);
+  const seen: number[] = [];
+  follower.subscribe((r) => seen.push(r.at));
+  await follower.start();
+  follower.stop();
+  assert.equal(seen.length, journal.length);
+  assert.ok(seen.every((t, i) => i === 0 || t > seen[i - 1]!));
 });

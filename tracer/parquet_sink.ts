@@ -127,7 +127,7 @@ export class ParquetSink implements TraceSink {
     } catch (err) {
       error = describeWriteError(this.journal.path, err);
     }
-    const due = now - this.lastFold >= (this.opts.foldIntervalMs ?? 60_000);
+    const due = now - this.lastFold >= (this.opts.foldIntervalMs ?? 300_000);
     if (final || due || error !== null) {
       try {
         this.fold();

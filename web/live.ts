@@ -23,7 +23,7 @@ export interface LiveStartOptions {
   enableGpu: boolean;
   enableDocker: boolean;
   useUtc: boolean;
-  /** Seconds between folds of the journal into the file (default 60, as `run`). */
+  /** Seconds between folds of the journal into the file (default 300, as `run`). */
   foldInterval?: number;
 }
 
@@ -154,7 +154,7 @@ export class LiveTracer {
       "--write-interval",
       String(o.writeInterval),
       "--fold-interval",
-      String(o.foldInterval ?? 60),
+      String(o.foldInterval ?? 300),
       ...(o.useUtc ? ["--utc"] : []),
       ...(o.enableGpu ? [] : ["--no-gpu"]),
       ...(o.enableDocker ? [] : ["--no-docker"]),
@@ -446,7 +446,7 @@ const NOT_FOLLOWED = new Set(["processes"]);
 /**
  * Follows a Parquet trace that another `sysmon run` is writing: every `intervalMs` it looks at
  * the file and its journal and passes the rows it has not seen to the listeners. It starts at
- * the end: rows already there when it starts are not replayed.
+ * the file's end: rows already in the file are not replayed; rows only in the journal are.
  */
 export class FileFollower {
   readonly path: string;
@@ -518,8 +518,10 @@ export class FileFollower {
       const journalRows = (journal?.rows ?? []).filter((r) => r.seq >= fileRows);
       const total = Math.max(fileRows, ...journalRows.map((r) => r.seq + 1));
       if (this.seen < 0 || total < this.seen) {
-        this.seen = total; // first look, or the file started again: begin at its end
-        return;
+        // First look, or the file started again: begin at the file's end, and pass on the
+        // journal's rows (written, not yet folded in), so that every written sample is seen.
+        this.seen = fileRows;
+        if (journalRows.length === 0) return;
       }
       const fresh: FollowedRow[] = [];
       if (buffer && meta && fileRows > this.seen) {

@@ -306,6 +306,8 @@ class FileTrace implements TraceSource {
   private chain: Promise<unknown> = Promise.resolve();
   /** The next step of building summaries in the background (warm). */
   private warmTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When a request last used the trace: warming waits for a quiet moment. */
+  private lastUse = 0;
 
   constructor(path: string, engine: Engine, defaultZone: string, opts: OpenOptions) {
     this.path = path;
@@ -468,6 +470,7 @@ class FileTrace implements TraceSource {
 
   /** The current version, read again when the file changed; release() it when done. */
   private acquire(): Promise<Version> {
+    this.lastUse = performance.now();
     const next = this.chain.then(async () => {
       const v = await this.refresh();
       v.users++;
@@ -953,6 +956,12 @@ class FileTrace implements TraceSource {
     const step = () => {
       this.warmTimer = null;
       if (v.retired || next >= cols.length) return;
+      // Each step blocks for a few hundred ms (DuckDB-WASM is synchronous here): never while
+      // the user's requests are coming in.
+      if (performance.now() - this.lastUse < WARM_QUIET_MS) {
+        this.warmTimer = setTimeout(step, WARM_QUIET_MS);
+        return;
+      }
       const fine = this.fineWidth(v, zone);
       if (fine === null) return;
       try {
@@ -963,7 +972,7 @@ class FileTrace implements TraceSource {
         return;
       }
       next += WARM_BATCH;
-      this.warmTimer = setTimeout(step, 0);
+      this.warmTimer = setTimeout(step, 20);
     };
     this.warmTimer = setTimeout(step, 0);
   }
@@ -1094,6 +1103,8 @@ const BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
 const SUMMARY_MIN_ROWS = 50_000;
 /** Columns summarised per background step (about 0.4 s for 1,000,000 rows; requests wait). */
 const WARM_BATCH = 4;
+/** Warming steps run only after this long without a request. */
+const WARM_QUIET_MS = 1000;
 /** Rows per chunk of a CSV export. */
 const EXPORT_CHUNK_ROWS = 5000;
 /** A later version of a file gets its footer cached once it has been current this long. */

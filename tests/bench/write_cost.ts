@@ -1,5 +1,5 @@
 // Per-write cost after 1 hour and after 24 hours of 1 s samples (history simulated),
-// and the file size of a day. A write = journal append every 10 s; a fold every 60 s.
+// and the file size of a day. A write = journal append every 10 s; a fold every 300 s (the default).
 import { ParquetSink } from "../../tracer/parquet_sink.ts";
 import type { Row } from "../../tracer/columns.ts";
 import { SystemSampler } from "../../tracer/system.ts";
@@ -54,7 +54,7 @@ function simulate(): { hour: Result; day: Result; size: number } {
     path,
     utc: false,
     sampleInterval: 1,
-    foldIntervalMs: 60_000,
+    foldIntervalMs: 300_000,
     now: () => now,
   });
   const advance = (seconds: number) => {
@@ -65,7 +65,7 @@ function simulate(): { hour: Result; day: Result; size: number } {
       if (r.error) throw new Error(r.error);
     }
   };
-  /** Average CPU ms per write over 30 minutes of writes (30 folds); RSS after a full GC. */
+  /** Average CPU ms per write over 30 minutes of writes (6 folds); RSS after a full GC. */
   const measure = (): Result => {
     const c0 = cpuMs();
     advance(1800);
@@ -101,7 +101,7 @@ export async function writeCostBench() {
   if (!out.success) throw new Error("write-cost simulation failed");
   const { hour, day, size } = JSON.parse(new TextDecoder().decode(out.stdout));
   console.log(
-    "per-write cost (1 s samples, write every 10 s, fold every 60 s; history simulated):",
+    "per-write cost (1 s samples, write every 10 s, fold every 300 s; history simulated):",
   );
   console.log(
     `  after 1 h: ${hour.ms.toFixed(2)} CPU-ms per write, RSS ${hour.rss.toFixed(1)} MiB`,
