@@ -7,7 +7,11 @@ import process from "node:process";
 
 /** Rows shaped like this machine's real ones, with realistic noise, one per second. */
 function rowMaker() {
-  const base = new SystemSampler().sample();
+  // The tracer's defaults: per-process recording on (the `processes` column, top 10).
+  const sampler = new SystemSampler({ processes: { top: 10 } });
+  sampler.sample();
+  const base = sampler.sample();
+  const procs = Array.isArray(base.processes) ? base.processes : [];
   const counters = Object.keys(base).filter((k) =>
     typeof base[k] === "number" && !k.includes("percent") && !k.includes("utilization") &&
     !k.endsWith("_per_sec") && Number.isInteger(base[k])
@@ -29,6 +33,13 @@ function rowMaker() {
         const total = 100 + Math.floor(rand() * 3);
         row[k] = (Math.floor(rand() * rand() * total) / total) * 100;
       } else if (k.endsWith("_per_sec")) row[k] = Math.floor(rand() * rand() * 50000) / 1.0003;
+    }
+    if (procs.length > 0) {
+      row.processes = procs.map((p) => ({
+        ...p,
+        cpu_percent: Math.round(rand() * rand() * 1000) / 10,
+        rss_bytes: (p.rss_bytes ?? 0) + Math.floor(rand() * 64) * 4096,
+      }));
     }
     return row;
   };

@@ -1,2 +1,0 @@
-import { overheadBench } from "./tests/bench/overhead.ts";
-await overheadBench(30);
