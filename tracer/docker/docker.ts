@@ -3,6 +3,7 @@
 // bounded pool, every call with a deadline); collect() copies the latest readings into a row
 // without any I/O, so a slow, hung or absent daemon never delays a sample.
 import type { Row } from "../columns.ts";
+import { Pause } from "../pause.ts";
 import {
   DEFAULT_DOCKER_HOST,
   DockerApiError,
@@ -96,7 +97,7 @@ export class DockerCollector {
   private problem: string | null = null;
   private loop: Promise<void> | null = null;
   private closed = false;
-  private wake: (() => void) | null = null;
+  private readonly sleep = new Pause();
 
   constructor(opts: DockerOptions = {}) {
     this.intervalMs = Math.max(10, Math.round(opts.intervalMs ?? 1000));
@@ -174,7 +175,7 @@ export class DockerCollector {
   /** Stops polling, aborts the calls in flight and waits for them. */
   async close(): Promise<void> {
     this.closed = true;
-    this.wake?.();
+    this.sleep.close();
     for (const w of this.waiting.splice(0)) w();
     await this.client?.close();
     await this.loop;
@@ -191,7 +192,7 @@ export class DockerCollector {
       const wait = ok
         ? began + this.intervalMs - performance.now()
         : Math.min(this.backoffMaxMs, this.intervalMs * 2 ** Math.min(failures - 1, 20));
-      await this.pause(Math.max(0, wait));
+      await this.sleep.for(Math.max(0, wait));
     }
   }
 
@@ -351,20 +352,6 @@ export class DockerCollector {
     const next = this.waiting.shift();
     if (next) next();
     else this.slots++;
-  }
-
-  /** Waits `ms`, or less when closed. */
-  private pause(ms: number): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 }
 

@@ -2,6 +2,7 @@
 // for the GPUs, one for processes holding GPU memory); collect() copies the latest readings
 // into a row without any I/O, so a slow or hung nvidia-smi never delays a sample.
 import type { Row } from "../columns.ts";
+import { Pause } from "../pause.ts";
 import {
   APP_FIELDS,
   backoffMs,
@@ -191,7 +192,7 @@ class SmiStream {
   private stopping: Promise<void> | null = null;
   private loop: Promise<void> | null = null;
   private closed = false;
-  private wake: (() => void) | null = null;
+  private readonly sleep = new Pause();
 
   constructor(o: StreamOptions) {
     this.o = o;
@@ -207,7 +208,7 @@ class SmiStream {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.wake?.();
+    this.sleep.close();
     if (this.child) await this.stop(this.child);
     // A child stuck in the kernel ignores even SIGKILL: do not wait for it forever.
     if (this.loop) await within(this.loop, 2000);
@@ -221,7 +222,7 @@ class SmiStream {
       if (data) failures = 0;
       this.problem = failure.message;
       this.o.failed(failure);
-      await this.pause(backoffMs(failures++, this.o.backoff.firstMs, this.o.backoff.maxMs));
+      await this.sleep.for(backoffMs(failures++, this.o.backoff.firstMs, this.o.backoff.maxMs));
     }
   }
 
@@ -288,20 +289,6 @@ class SmiStream {
   private stop(child: Deno.ChildProcess): Promise<void> {
     this.stopping ??= terminate(child);
     return this.stopping;
-  }
-
-  /** Waits `ms`, or less when closed. */
-  private pause(ms: number): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 }
 
