@@ -58,7 +58,7 @@ Deno.test("ParquetTrace seals full row groups and never rewrites their bytes", (
   const later = Deno.readFileSync(path);
   // The sealed group's bytes are copied, not re-encoded: a byte-identical prefix.
   const sealedEnd = Number(t["sealed"].end);
-  assert.ok(sealedEnd > 1000);
+  assert.ok(sealedEnd > 200, `sealed bytes: ${sealedEnd}`);
   assert.deepEqual(later.subarray(0, sealedEnd), first.subarray(0, sealedEnd));
   assert.equal(t.rows, 160);
   assert.equal(t.pendingCount, 60);

@@ -209,7 +209,15 @@ export class ParquetTrace {
         continue;
       }
       pw.write({
-        columnData: [{ name: c.name, data: this.pending.column(c), offsetIndex: false }],
+        columnData: [{
+          name: c.name,
+          data: this.pending.column(c),
+          offsetIndex: false,
+          // Counters and timestamps grow steadily: deltas make them a few bits a row.
+          ...(c.kind === "int64" || c.kind === "timestamp"
+            ? { encoding: "DELTA_BINARY_PACKED" as const }
+            : {}),
+        }],
         rowGroupSize: n,
       });
       const part = pw.row_groups.pop()!;
