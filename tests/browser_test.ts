@@ -12,7 +12,7 @@ import { installFakeNvidiaSmi, readParquet, sysmon, tempDir } from "./helpers.ts
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
 const H100 = new URL(
-  "../../shared/fixtures/nvidia-smi/linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt",
+  "./fixtures/captures/nvidia-smi/linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt",
   import.meta.url,
 ).pathname;
 

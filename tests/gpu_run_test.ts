@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { installFakeNvidiaSmi, readParquet, sysmon, tempDir } from "./helpers.ts";
 
-const CAPTURES = new URL("../../shared/fixtures/nvidia-smi/", import.meta.url).pathname;
+const CAPTURES = new URL("./fixtures/captures/nvidia-smi/", import.meta.url).pathname;
 const H100 = `${CAPTURES}linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt`;
 
 function withFakePath(env: Record<string, string>): Record<string, string> {

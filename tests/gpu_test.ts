@@ -18,7 +18,7 @@ import {
 } from "../tracer/gpu/nvidia_smi_parse.ts";
 import { installFakeNvidiaSmi as installFake, waitFor } from "./helpers.ts";
 
-const CAPTURES = new URL("../../shared/fixtures/nvidia-smi/", import.meta.url).pathname;
+const CAPTURES = new URL("./fixtures/captures/nvidia-smi/", import.meta.url).pathname;
 const H100 = "linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt";
 const H100_MIG = "linux-x86_64__nvidia-h100-mig__590.48.01.txt";
 const RTX_2080 = "linux-x86_64__nvidia-geforce-rtx-2080-super__595.71.05.txt";

@@ -1,7 +1,7 @@
 // Pure computations over Docker Engine API answers (containers/json, containers/{id}/json,
 // containers/{id}/stats): what `docker stats` shows, as `docker_<name>_<metric>` columns.
 // Written against real answers of Docker and of podman's compatible service, which differ
-// (../../../shared/fixtures/docker-api/podman-4.3.1/README.md): podman zeroes precpu_stats,
+// (tests/fixtures/captures/docker-api/podman-4.3.1/README.md): podman zeroes precpu_stats,
 // counts only CPU used by cgroups in system_cpu_usage, has no memory "stats" map, names its
 // network "network" and sends an empty body for a stopped container.
 import type { ColumnDef, Row } from "../columns.ts";
