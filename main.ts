@@ -65,22 +65,7 @@ program.command("run", { isDefault: true })
       .hideHelp(),
   )
   .action(async (opts) => {
-    if (opts.control) {
-      const { controlCommand } = await import("./tracer/control.ts");
-      Deno.exitCode = await controlCommand({
-        outputFile: opts.output,
-        sampleInterval: opts.sampleInterval,
-        writeInterval: opts.writeInterval,
-        duration: opts.duration,
-        useUtc: opts.utc,
-        enableGpu: opts.gpu,
-        enableDocker: opts.docker,
-        topProcesses: opts.topProcesses,
-      }, { foldInterval: opts.foldInterval, rows: opts.control === "rows" });
-      return;
-    }
-    const { runCommand } = await import("./tracer/run_command.ts");
-    Deno.exitCode = await runCommand({
+    const monitor = {
       outputFile: opts.output,
       sampleInterval: opts.sampleInterval,
       writeInterval: opts.writeInterval,
@@ -89,7 +74,16 @@ program.command("run", { isDefault: true })
       enableGpu: opts.gpu,
       enableDocker: opts.docker,
       topProcesses: opts.topProcesses,
-    }, { quiet: opts.quiet, foldInterval: opts.foldInterval });
+    };
+    if (opts.control) {
+      const { controlCommand } = await import("./tracer/control.ts");
+      const ui = { foldInterval: opts.foldInterval, rows: opts.control === "rows" };
+      Deno.exitCode = await controlCommand(monitor, ui);
+      return;
+    }
+    const { runCommand } = await import("./tracer/run_command.ts");
+    const ui = { quiet: opts.quiet, foldInterval: opts.foldInterval };
+    Deno.exitCode = await runCommand(monitor, ui);
   });
 
 program.command("snapshot")

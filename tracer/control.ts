@@ -24,7 +24,7 @@ import { CsvSink } from "./csv_sink.ts";
 import { removeQuietly, syncDir, tempPath } from "./atomic.ts";
 import { traceMetadata } from "./metadata.ts";
 import { type MonitorStatus, monitorToParquet, type SampleTiming } from "./monitor.ts";
-import { type MonitorOptions, UsageError, validateOptions } from "./options.ts";
+import { foldIntervalMs, type MonitorOptions, UsageError, validateOptions } from "./options.ts";
 import { OutputError, ParquetSink } from "./parquet_sink.ts";
 import { ParquetTrace, readFooter } from "./parquet_trace.ts";
 import { fileSize, type TraceSink } from "./sink.ts";
@@ -176,12 +176,10 @@ export async function controlCommand(
   const done = new AbortController();
   const reading = readLines(Deno.stdin.readable, handle, done.signal).finally(stop);
   try {
-    if (!(ui.foldInterval > 0 && ui.foldInterval <= 300)) {
-      throw new UsageError(`--fold-interval must be more than 0 and at most 300 seconds`);
-    }
+    const foldMs = foldIntervalMs(ui.foldInterval);
     const o = validateOptions(opts);
     const summary = await monitorToParquet({ ...opts, signal: ac.signal }, {
-      foldIntervalMs: ui.foldInterval * 1000,
+      foldIntervalMs: foldMs,
       onOpen: (s) => {
         sink = s;
         out.send({

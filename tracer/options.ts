@@ -47,6 +47,14 @@ export function parseSeconds(flag: string, text: string): number {
   return n;
 }
 
+/** --fold-interval in ms: more than 0 and at most 300 s (the longest other readers may lag). */
+export function foldIntervalMs(seconds: number): number {
+  if (!(seconds > 0 && seconds <= 300)) {
+    throw new UsageError(`--fold-interval must be more than 0 and at most 300 seconds`);
+  }
+  return seconds * 1000;
+}
+
 export function validateOptions(o: MonitorOptions): ValidOptions {
   const sampleInterval = o.sampleInterval ?? 5;
   const writeInterval = o.writeInterval ?? 10;

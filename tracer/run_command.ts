@@ -1,6 +1,6 @@
 // What `sysmon run`, `snapshot` and `recover` do on the terminal.
 import { monitorToParquet } from "./monitor.ts";
-import { type MonitorOptions, UsageError } from "./options.ts";
+import { foldIntervalMs, type MonitorOptions, UsageError } from "./options.ts";
 import { OutputError, recoverJournal } from "./parquet_sink.ts";
 import { collectSystemSnapshot } from "./snapshot.ts";
 import { processTable, rowToJson, statusLine, summaryLine, writeLogLine } from "./status.ts";
@@ -39,11 +39,9 @@ export async function runCommand(
   const tty = Deno.stdout.isTerminal() && !ui.quiet;
   let lastError: string | null = null;
   try {
-    if (!(ui.foldInterval > 0 && ui.foldInterval <= 300)) {
-      throw new UsageError(`--fold-interval must be more than 0 and at most 300 seconds`);
-    }
+    const foldMs = foldIntervalMs(ui.foldInterval);
     const summary = await monitorToParquet({ ...opts, signal: ac.signal }, {
-      foldIntervalMs: ui.foldInterval * 1000,
+      foldIntervalMs: foldMs,
       onNotice: (m) => !ui.quiet && err(`sysmon: ${m}\n`),
       onSample: (s) => tty && out(`\r\x1b[2K${statusLine(s)}`),
       onWrite: (s) => {
