@@ -363,7 +363,11 @@ function snapshotParquet(sink: ParquetSink, dest: string) {
       snap = ParquetTrace.open({ path: staging, utc: trace.utc });
       inFile = snap.rows;
     } else {
-      snap = new ParquetTrace({ path: staging, utc: trace.utc });
+      snap = new ParquetTrace({
+        path: staging,
+        utc: trace.utc,
+        summaryWidth: trace.summaryWidth,
+      });
     }
     // The file holds the sealed groups and the open rows of the last fold; the rest are new.
     const rows: Row[] = [];

@@ -10,6 +10,7 @@ import {
 } from "./journal.ts";
 import { newTraceId, traceMetadata } from "./metadata.ts";
 import { removeStaleTemps } from "./atomic.ts";
+import { summaryWidthFor } from "./summary_block.ts";
 import { ParquetTrace, readFooter } from "./parquet_trace.ts";
 import { describeWriteError, fileSize, type TraceSink, type WriteReport } from "./sink.ts";
 
@@ -209,7 +210,12 @@ function releaseMemory() {
 }
 
 function traceOptions(opts: ParquetSinkOptions) {
-  return { path: opts.path, utc: opts.utc, rowGroupRows: opts.rowGroupRows };
+  return {
+    path: opts.path,
+    utc: opts.utc,
+    rowGroupRows: opts.rowGroupRows,
+    summaryWidth: summaryWidthFor(opts.sampleInterval),
+  };
 }
 
 /** Columns sysmon does not know (a future version's) are kept as doubles. */
@@ -254,7 +260,11 @@ export function recoverJournal(path: string): string[] {
     return [`${jpath} has no valid header; moved to ${aside}`];
   }
   let trace: ParquetTrace;
-  const opts = { path, utc: j.header.utc };
+  const opts = {
+    path,
+    utc: j.header.utc,
+    summaryWidth: summaryWidthFor(j.header.sample_interval_s),
+  };
   if (fileSize(path) !== null) {
     const kv = sysmonMetadata(path);
     if (kv.get("sysmon.trace_id") !== j.header.trace_id) {

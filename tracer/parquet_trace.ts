@@ -13,6 +13,15 @@ import { columnsFromSchema, schemaElements } from "./parquet_schema.ts";
 import { RowBuffer } from "./row_buffer.ts";
 import { nullProcessColumn } from "./parquet_processes.ts";
 import { replaceAtomically } from "./atomic.ts";
+import {
+  buildBlock,
+  encodeBlock,
+  type NumericColumn,
+  parseSummaryIndex,
+  SUMMARY_KEY,
+  type SummaryIndex,
+  summaryWidthFor,
+} from "./summary_block.ts";
 
 export interface ParquetTraceOptions {
   path: string;
@@ -21,6 +30,8 @@ export interface ParquetTraceOptions {
   /** Rows per sealed row group. */
   rowGroupRows?: number;
   codec?: CompressionCodec;
+  /** Bucket width (ms) of the summary blocks (summary_block.ts); 0 writes none. */
+  summaryWidth?: number;
 }
 
 interface Sealed {
@@ -28,6 +39,8 @@ interface Sealed {
   end: number;
   groups: RowGroup[];
   rows: number;
+  /** Per sealed group: where its summary block is (null: none). */
+  blocks: ([number, number] | null)[];
 }
 
 const MAGIC = 0x31524150; // "PAR1"
@@ -45,10 +58,11 @@ export class ParquetTrace {
   readonly utc: boolean;
   readonly rowGroupRows: number;
   readonly codec: CompressionCodec;
+  summaryWidth: number;
   columns: ColumnDef[] = [];
   /** Rows of the open row group, in memory until sealed. */
   private pending = new RowBuffer();
-  private sealed: Sealed = { end: 0, groups: [], rows: 0 };
+  private sealed: Sealed = { end: 0, groups: [], rows: 0, blocks: [] };
   private known = new Set<string>();
   /** Inode of the file this trace last wrote, to notice a file replaced behind its back. */
   private inode: number | null = null;
@@ -60,6 +74,7 @@ export class ParquetTrace {
     this.utc = opts.utc;
     this.rowGroupRows = opts.rowGroupRows ?? 3600;
     this.codec = opts.codec ?? "ZSTD";
+    this.summaryWidth = opts.summaryWidth ?? summaryWidthFor(1);
   }
 
   /** Rows in sealed row groups. */
@@ -100,7 +115,17 @@ export class ParquetTrace {
     const defs = found.defs;
     trace.columns = defs;
     for (const d of defs) trace.known.add(d.name);
-    trace.sealed = { end: footerStart, groups: meta.row_groups, rows: Number(meta.num_rows) };
+    const kv = meta.key_value_metadata ?? [];
+    const index = parseSummaryIndex(kv.find((e) => e.key === SUMMARY_KEY)?.value);
+    // Blocks keep the width they were written with; groups written without one get none.
+    if (index) trace.summaryWidth = index.width;
+    const blocks = meta.row_groups.map((_, i) => index?.blocks[i] ?? null);
+    trace.sealed = {
+      end: footerStart,
+      groups: meta.row_groups,
+      rows: Number(meta.num_rows),
+      blocks,
+    };
     trace.inode = inode;
     return trace;
   }
@@ -137,7 +162,7 @@ export class ParquetTrace {
     let base = this.sealed.end;
     if (base > 0 && !this.sameFile()) {
       // The file was removed or replaced: what it held is not ours to copy.
-      this.sealed = { end: 0, groups: [], rows: 0 };
+      this.sealed = { end: 0, groups: [], rows: 0, blocks: [] };
       base = 0;
       this.lostFile = true;
     }
@@ -145,14 +170,13 @@ export class ParquetTrace {
       { name: "root", num_children: this.columns.length },
       ...this.columns.flatMap((c) => schemaElements(c, this.utc)),
     ];
-    const kv: KeyValue[] = Object.entries(metadata).map(([key, value]) => ({ key, value }));
     const out = new ByteWriter(64 * 1024);
     const pw = new ParquetWriter({
       writer: out,
       schema,
       codec: this.codec,
       compressors,
-      kvMetadata: kv,
+      kvMetadata: [],
       createdBy: `sysmon ${metadata["sysmon.version"] ?? ""}`.trim(),
     });
     if (base > 0) {
@@ -163,7 +187,24 @@ export class ParquetTrace {
     this.fillMissingColumns(pw, groups);
     const sealedEnd = out.offset;
     const open = this.pending.length > 0 ? [this.encodeOpenGroup(pw)] : [];
+    const openBlock = this.pending.length > 0 ? this.writeBlock(out) : null;
     const openEnd = out.offset;
+    const blocks = this.pending.length > 0
+      ? [...this.sealed.blocks, openBlock]
+      : this.sealed.blocks;
+    const kv: KeyValue[] = Object.entries(metadata)
+      .filter(([key]) => key !== SUMMARY_KEY) // an index copied from another file
+      .map(([key, value]) => ({ key, value }));
+    if (this.summaryWidth > 0) {
+      const index: SummaryIndex = {
+        format: 1,
+        width: this.summaryWidth,
+        codec: this.codec,
+        blocks,
+      };
+      kv.push({ key: SUMMARY_KEY, value: JSON.stringify(index) });
+    }
+    pw.kvMetadata = kv;
     pw.row_groups = this.pending.length > 0 ? [...groups, ...open] : groups;
     pw.num_rows = BigInt(this.rows);
     pw.finish();
@@ -175,6 +216,7 @@ export class ParquetTrace {
         end: openEnd,
         groups: [...groups, ...open],
         rows: this.sealed.rows + this.pending.length,
+        blocks,
       };
       this.pending.clear();
     }
@@ -185,6 +227,28 @@ export class ParquetTrace {
 
   /** Set when a fold found its file gone or replaced and started it afresh. */
   lostFile = false;
+
+  /** Writes the open rows' summary block (summary_block.ts); where it is, or null. */
+  private writeBlock(out: ByteWriter): [number, number] | null {
+    if (this.summaryWidth <= 0) return null;
+    const ts = this.pending.numbers("timestamp");
+    if (!ts || ts.nulls.some((x) => x === 1)) return null;
+    const cols: NumericColumn[] = [];
+    for (const c of this.columns) {
+      if (c.kind !== "int64" && c.kind !== "double") continue;
+      const v = this.pending.numbers(c.name);
+      if (v) cols.push({ name: c.name, ...v, int: c.kind === "int64" });
+    }
+    const raw = encodeBlock(buildBlock(this.summaryWidth, this.pending.length, ts.nums, cols));
+    const compress = this.codec === "UNCOMPRESSED"
+      ? (b: Uint8Array) => b
+      : (compressors as Record<string, (b: Uint8Array) => Uint8Array>)[this.codec];
+    if (!compress) return null;
+    const bytes = compress(raw);
+    const at = out.offset;
+    out.appendBytes(bytes);
+    return [at, bytes.length];
+  }
 
   /**
    * Encodes the open rows one column at a time (each column's temporary arrays are

@@ -67,6 +67,13 @@ export class RowBuffer {
     return out;
   }
 
+  /** A numeric column's values and null flags (views, valid until the next push), or null. */
+  numbers(name: string): { nums: Float64Array; nulls: Uint8Array } | null {
+    const c = this.cols.get(name);
+    if (!c || c.strs || c.procs) return null;
+    return { nums: c.nums.subarray(0, this.length), nulls: c.nulls.subarray(0, this.length) };
+  }
+
   /** Row i as a record (for the journal). */
   row(i: number): Row {
     const out: Row = {};

@@ -31,6 +31,8 @@ import { columnDef, PROCESS_FIELDS, PROCESSES_COLUMN } from "../tracer/columns.t
 import { splitCsvLine } from "../tracer/csv_sink.ts";
 import { DOCKER_METRICS, dockerColumnDef } from "../tracer/docker/docker_stats.ts";
 import { localZone } from "../tracer/metadata.ts";
+import { parseSummaryIndex, SUMMARY_KEY, type SummaryIndex } from "../tracer/summary_block.ts";
+import { type ReadAt, readFileSummary } from "./file_summary.ts";
 import { type Engine, engine, ident, literal, type Table } from "./engine.ts";
 import {
   aggregate,
@@ -87,6 +89,8 @@ export interface OpenOptions {
   warm?: boolean;
   /** Columns to summarise first (the pages' charts), in this order; the others follow. */
   warmFirst?: (columns: ColumnInfo[]) => string[];
+  /** Traces with fewer rows are always scanned (default 50,000; tests set less). */
+  summaryMinRows?: number;
 }
 
 /** Opens a trace; throws TraceError when it is missing or unreadable. */
@@ -255,6 +259,11 @@ interface Version {
   summaries: Map<string, Summary>;
   /** Summaries of the previous version of the same trace, to resume (see carryOver). */
   carried: Map<string, Carried>;
+  /** Where the tracer's summary blocks are (sysmon.summary), and how to read them. */
+  fileIndex: SummaryIndex | null;
+  fileRead: ReadAt | null;
+  /** The blocks merged, by zone, once read (null: none usable). */
+  fileSummaries: Map<string, Summary | null>;
   /** The descriptor that pins the version's file (read in place), or null. */
   fd: number | null;
   users: number;
@@ -308,12 +317,14 @@ class FileTrace implements TraceSource {
   private warmTimer: ReturnType<typeof setTimeout> | null = null;
   /** When a request last used the trace: warming waits for a quiet moment. */
   private lastUse = 0;
+  private readonly summaryMinRows: number;
 
   constructor(path: string, engine: Engine, defaultZone: string, opts: OpenOptions) {
     this.path = path;
     this.engine = engine;
     this.defaultZone = defaultZone;
     this.opts = opts;
+    this.summaryMinRows = opts.summaryMinRows ?? SUMMARY_MIN_ROWS;
   }
 
   async meta(sourceZone?: string): Promise<TraceMeta> {
@@ -569,15 +580,30 @@ class FileTrace implements TraceSource {
           })`,
         );
       }
-      if (this.engine.canPin) this.engine.registerPinned(name, fd);
-      else {
-        this.engine.registerBuffer(name, readAt(fd, snap.size, 0));
+      const fileIndex = parseSummaryIndex(kv[SUMMARY_KEY]);
+      let fileRead: ReadAt | null = null;
+      if (this.engine.canPin) {
+        this.engine.registerPinned(name, fd);
+        const pinned = fd;
+        fileRead = (offset, length) => readAt(pinned, length, offset);
+      } else {
+        const bytes = readAt(fd, snap.size, 0);
+        this.engine.registerBuffer(name, bytes);
         fs.closeSync(fd);
         fd = null;
+        // The blocks now, while the bytes are at hand (a few MB for a long trace).
+        const kept = new Map(
+          (fileIndex?.blocks ?? []).flatMap((b) =>
+            b ? [[b[0], bytes.slice(b[0], b[0] + b[1])] as const] : []
+          ),
+        );
+        fileRead = (offset) => kept.get(offset) ?? new Uint8Array(0);
       }
       try {
         const v = this.describe(key, name, "parquet", kv, false);
         v.fd = fd;
+        v.fileIndex = fileIndex;
+        v.fileRead = fileRead;
         return v;
       } catch (err) {
         this.engine.drop(name);
@@ -820,6 +846,9 @@ class FileTrace implements TraceSource {
       bounds: new Map(),
       summaries: new Map(),
       carried: new Map(),
+      fileIndex: null,
+      fileRead: null,
+      fileSummaries: new Map(),
       fd: null,
       users: 0,
       retired: false,
@@ -874,14 +903,44 @@ class FileTrace implements TraceSource {
    * `width` can be merged from it (reduce.ts).
    */
   private summary(v: Version, clock: WallClock, cols: Column[], width: number): Summary | null {
+    const file = cols.length > 0 ? this.fromFile(v, clock, cols) : null;
+    if (file && canUseSummary(width, file.width)) return file;
     const fine = this.fineWidth(v, clock.zone);
     if (fine === null || cols.length === 0 || !canUseSummary(width, fine)) return null;
     return this.ensureSummary(v, clock, cols, fine);
   }
 
+  /**
+   * The tracer's summary (file_summary.ts) of `cols` in the clock's zone, or null: none in
+   * the file, a trace short enough to scan, or blocks that do not fit the zone.
+   */
+  private fromFile(v: Version, clock: WallClock, cols: Column[]): Summary | null {
+    if (!v.fileIndex || !v.fileRead || v.rows < this.summaryMinRows) return null;
+    let s = v.fileSummaries.get(clock.zone);
+    if (s === undefined) {
+      s = null;
+      const numeric = v.columns.filter((c) => c.type === "int" || c.type === "double");
+      try {
+        const read = readFileSummary(v.fileIndex, v.fileRead, (w) => clock.toInstant(w), numeric);
+        if (read && read.rows !== v.rows) {
+          v.notices.push(
+            `the file's summaries count ${read.rows} rows, not ${v.rows}; long ranges are scanned`,
+          );
+        } else s = read?.summary ?? null;
+      } catch (err) {
+        v.notices.push(
+          `the file's summaries could not be read (${(err as Error).message}); ` +
+            `long ranges are scanned`,
+        );
+      }
+      v.fileSummaries.set(clock.zone, s);
+    }
+    return s && cols.every((c) => s.columns.has(c.name)) ? s : null;
+  }
+
   /** The summary width of a version, or null when it is too short to need one. */
   private fineWidth(v: Version, zone: string): number | null {
-    if (v.rows < SUMMARY_MIN_ROWS) return null;
+    if (v.rows < this.summaryMinRows) return null;
     const { first, last } = this.bounds(v, zone);
     return first === null || last === null ? null : summaryWidth(last - first + 1);
   }
@@ -943,7 +1002,7 @@ class FileTrace implements TraceSource {
 
   /** Summaries of a version for every numeric column, a few at a time between requests. */
   private warm(v: Version) {
-    if (this.opts.warm === false || v.rows < SUMMARY_MIN_ROWS) return;
+    if (this.opts.warm === false || v.rows < this.summaryMinRows) return;
     const zone = v.dataTimezone ?? this.defaultZone;
     const infos = v.columns.map((c) => ({ name: c.name, type: c.type, unit: c.unit }));
     const order = this.opts.warmFirst?.(infos) ?? [];
@@ -964,6 +1023,9 @@ class FileTrace implements TraceSource {
       }
       const fine = this.fineWidth(v, zone);
       if (fine === null) return;
+      // Nothing to build when the tracer's summary holds every column at least as finely.
+      const file = next === 0 ? this.fromFile(v, this.clock(v, zone), cols) : null;
+      if (file && file.width <= fine) return;
       try {
         this.ensureSummary(v, this.clock(v, zone), cols.slice(next, next + WARM_BATCH), fine);
       } catch (err) {
