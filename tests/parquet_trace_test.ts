@@ -61,7 +61,8 @@ Deno.test("ParquetTrace seals full row groups and never rewrites their bytes", (
   assert.ok(sealedEnd > 200, `sealed bytes: ${sealedEnd}`);
   assert.deepEqual(later.subarray(0, sealedEnd), first.subarray(0, sealedEnd));
   assert.equal(t.rows, 160);
-  assert.equal(t.pendingCount, 60);
+  assert.equal(t["open"].rows, 60, "the open group: 60 rows, kept as pages");
+  assert.equal(t.unfoldedCount, 0, "no rows kept as rows once folded");
 });
 
 Deno.test("ParquetTrace adds a column mid-trace; earlier rows read as null", async () => {
@@ -108,4 +109,36 @@ Deno.test("ParquetTrace starts afresh, and says so, when its file was deleted", 
   assert.equal(t.lostFile, true);
   const { rows } = await readParquet(path);
   assert.equal(rows.length, 1);
+});
+
+Deno.test("a fold writes only the open group's footer entry; many sealed groups read back", async () => {
+  const path = `${tempDir()}/t.parquet`;
+  const t = new ParquetTrace({ path, utc: true, rowGroupRows: 10 });
+  // 20 sealed groups (a list header of more than 14 entries), folded 5 rows at a time, and a
+  // column that appears in the middle (the sealed entries are rewritten once for it).
+  for (let i = 0; i < 205; i += 5) {
+    t.add(
+      Array.from({ length: 5 }, (_, k) => row(i + k, i >= 100 ? { load_1m: i + k } : {})),
+      defs,
+    );
+    t.fold(meta);
+  }
+  const { rows, meta: m } = await readParquet(path);
+  assert.equal(m.row_groups.length, 21);
+  assert.equal(rows.length, 205);
+  assert.deepEqual(
+    rows.map((r) => (r.timestamp as Date).getTime()),
+    rows.map((_, i) => (T0 + i * 1e6) / 1000),
+  );
+  assert.deepEqual(rows.map((r) => r.load_1m), rows.map((_, i) => (i >= 100 ? i : null)));
+  m.row_groups.forEach((g, k) => {
+    const ts = g.columns.find((c) => c.meta_data?.path_in_schema[0] === "timestamp")!.meta_data!;
+    assert.equal(
+      Number(ts.statistics?.min_value), // a Date: ms
+      (T0 + k * 10 * 1e6) / 1000,
+      `group ${k} min`,
+    );
+    assert.equal(Number(g.num_rows), k < 20 ? 10 : 5);
+  });
+  assert.ok(t["sealed"].footer.length > 0 && t["sealed"].count === 20);
 });

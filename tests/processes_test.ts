@@ -391,7 +391,7 @@ Deno.test("ParquetTrace stores processes as list<struct>, sealed groups copied, 
   assert.equal(m.schema[0]!.num_children, 3, "timestamp, sys_total, processes");
 });
 
-Deno.test("each fold encodes only the new rows' processes; dropped rows are encoded again", async () => {
+Deno.test("each fold encodes only the new rows' processes; only unfolded rows stay rows", async () => {
   const path = `${tempDir()}/t.parquet`;
   const t = new ParquetTrace({ path, utc: true, rowGroupRows: 1000 });
   const rows = Array.from({ length: 12 }, (_, i): Row => ({
@@ -406,17 +406,17 @@ Deno.test("each fold encodes only the new rows' processes; dropped rows are enco
   t.fold(meta);
   t.add(rows.slice(8, 10), def);
   t.fold(meta);
-  const column = () => t["pending"].processes(columnDef("processes")!);
-  assert.equal(column()["encoded"]!.leaves[0]!.pages.length, 3, "one page per fold");
+  const leaves = () => t["open"]["nested"].get("processes")!;
+  assert.equal(leaves()[0]!.pages.length, 3, "one page per fold");
   assert.deepEqual(await back(), want(0, 10));
-  assert.deepEqual(t.pendingRow(7).processes, rows[7]!.processes, "rows rebuilt for the journal");
-  assert.equal(t.pendingRow(1).processes, null);
-  // Writes failing for long: the oldest rows go, and the pages that held them.
-  assert.equal(t.dropOldest(4), 6);
+  assert.equal(t.unfoldedCount, 0, "folded rows are pages only");
   t.add(rows.slice(10, 12), def);
+  assert.deepEqual(t.unfoldedRow(1).processes, rows[11]!.processes, "rows rebuilt for the journal");
+  // Writes failing for long: the oldest rows not in the file yet go; the file's stay.
+  assert.equal(t.dropOldest(1), 1);
   t.fold(meta);
-  assert.equal(column()["encoded"]!.leaves[0]!.pages.length, 1);
-  assert.deepEqual(await back(), want(6, 12));
+  assert.equal(leaves()[0]!.pages.length, 4);
+  assert.deepEqual(await back(), [...want(0, 10), ...want(11, 12)]);
 });
 
 Deno.test("a trace written before per-process recording gets the column, earlier rows null", async () => {

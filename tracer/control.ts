@@ -369,10 +369,10 @@ function snapshotParquet(sink: ParquetSink, dest: string) {
         summaryWidth: trace.summaryWidth,
       });
     }
-    // The file holds the sealed groups and the open rows of the last fold; the rest are new.
+    // The file holds the rows of the last fold; the rest are new.
     const rows: Row[] = [];
-    for (let i = Math.max(0, inFile - trace.sealedRows); i < trace.pendingCount; i++) {
-      rows.push(trace.pendingRow(i));
+    for (let i = Math.max(0, inFile - trace.foldedRows); i < trace.unfoldedCount; i++) {
+      rows.push(trace.unfoldedRow(i));
     }
     if (rows.length > 0 || inFile === 0) {
       snap.add(rows, defFor);

@@ -1,13 +1,11 @@
-// The `processes` column (list<struct<…>>) of the open row group: kept field by field, every
-// row's entries back to back (typed arrays for the numbers, about 80 bytes an entry instead
-// of a JS object's 180), and encoded leaf by leaf straight from there: the levels of a list of
-// structs are simple enough to write down, where the writer's general Dremel walk and its
-// statistics cost seconds for an hour of rows.
+// The `processes` column (list<struct<…>>) of the rows since the last fold: kept field by
+// field, every row's entries back to back (typed arrays for the numbers, about 80 bytes an
+// entry instead of a JS object's 180), and encoded leaf by leaf straight from there: the
+// levels of a list of structs are simple enough to write down, where the writer's general
+// Dremel walk and its statistics cost seconds for an hour of rows.
 //
-// A fold rewrites the open row group. This column is the trace's largest, so its chunks are
-// made of pages that are kept: a fold encodes only the rows since the last one as one new
-// page per field (plain values, zstd; a page starts at a row, as data page v2 requires) and
-// copies the earlier pages' bytes as they are.
+// A fold encodes these rows as one page per field (plain values, zstd; a page starts at a
+// row, as data page v2 requires); the open row group keeps the pages (open_group.ts).
 import type { ColumnChunk, CompressionCodec, SchemaElement } from "hyparquet";
 import type { ColumnEncoder, Writer } from "hyparquet-writer/src/types.js";
 import { ByteWriter } from "hyparquet-writer";
@@ -15,7 +13,7 @@ import { writeDataPageV2 } from "hyparquet-writer/src/datapage.js";
 import { PROCESS_FIELDS, type ProcessFieldDef, type ProcessRecord } from "./columns.ts";
 
 /** One field's encoded pages, for the rows encoded so far. */
-interface LeafPages {
+export interface LeafPages {
   pages: Uint8Array[];
   values: number;
   uncompressed: number;
@@ -36,8 +34,6 @@ export class ProcessColumn {
   private nums: Float64Array[] = NUMERIC.map(() => new Float64Array(256));
   /** One per string field of STRING. */
   private strs: (string | null)[][] = STRING.map(() => []);
-  /** Pages of the rows [0, encoded.rows) by field; null after rows were dropped. */
-  private encoded: { rows: number; codec: CompressionCodec; leaves: LeafPages[] } | null = null;
 
   get entries(): number {
     return this.starts[this.rows]!;
@@ -87,32 +83,20 @@ export class ProcessColumn {
     for (let i = n; i <= this.rows; i++) this.starts[i - n] = this.starts[i]! - cut;
     this.nullRows.copyWithin(0, n, this.rows);
     this.rows -= n;
-    this.encoded = null; // the pages hold the dropped rows
   }
 
   /**
-   * Writes the column chunks of one row group (one per field) at the writer's offset: the
-   * kept pages, and a new page per field for the rows since. `schema` is the file's (root
-   * first); the levels follow schemaElements("processes"): definition 0 a null list, 1 an
-   * empty list, 3 a null field, 4 a value; repetition 1 inside a list.
+   * The rows as one page per field (the leaves of `name` in `schema`, the file's, root first;
+   * the levels follow schemaElements("processes"): definition 0 a null list, 1 an empty
+   * list, 3 a null field, 4 a value; repetition 1 inside a list).
    */
-  writeChunks(
-    writer: Writer,
+  encode(
     schema: SchemaElement[],
     name: string,
     codec: CompressionCodec,
     compressors: Record<string, (b: Uint8Array) => Uint8Array>,
-  ): ColumnChunk[] {
-    const top = schema.findIndex((e) => e.name === name && e.num_children === 1);
-    if (top < 0) throw new Error(`no nested column '${name}' in the schema`);
-    const path = [schema[0]!, ...schema.slice(top, top + 3)];
-    const leafOf = (k: number) => {
-      const leaf = schema[top + 3 + k]!;
-      if (leaf.name !== PROCESS_FIELDS[k]!.name) {
-        throw new Error(`'${name}' field ${k} is '${leaf.name}'`);
-      }
-      return leaf;
-    };
+  ): LeafPages[] {
+    const { path, leafOf } = leafPaths(schema, name);
     const encoder = (k: number): ColumnEncoder => ({
       columnName: `${name}.list.element.${PROCESS_FIELDS[k]!.name}`,
       element: leafOf(k),
@@ -124,36 +108,9 @@ export class ProcessColumn {
       columnIndex: false,
       offsetIndex: false,
     });
-    if (this.encoded?.codec !== codec) {
-      this.encoded = {
-        rows: 0,
-        codec,
-        leaves: PROCESS_FIELDS.map(() => ({ pages: [], values: 0, uncompressed: 0 })),
-      };
-    }
-    const enc = this.encoded;
-    if (enc.rows < this.rows) {
-      this.encodePages(enc.rows, this.rows, encoder, enc.leaves);
-      enc.rows = this.rows;
-    }
-    return enc.leaves.map((leaf, k) => {
-      const start = writer.offset;
-      for (const page of leaf.pages) writer.appendBytes(page);
-      const element = leafOf(k);
-      return {
-        meta_data: {
-          type: element.type!,
-          encodings: ["PLAIN"],
-          path_in_schema: [...path.slice(1), element].map((e) => e.name),
-          codec,
-          num_values: BigInt(leaf.values),
-          total_compressed_size: BigInt(writer.offset - start),
-          total_uncompressed_size: BigInt(leaf.uncompressed),
-          data_page_offset: BigInt(start),
-        },
-        file_offset: BigInt(start),
-      };
-    });
+    const leaves = PROCESS_FIELDS.map(() => ({ pages: [], values: 0, uncompressed: 0 }));
+    this.encodePages(0, this.rows, encoder, leaves);
+    return leaves;
   }
 
   /** Encodes rows [from, to) as one more page of each field. */
@@ -236,6 +193,50 @@ export class ProcessColumn {
       return b;
     });
   }
+}
+
+/** The leaves of nested column `name` in `schema` (root first). */
+function leafPaths(schema: SchemaElement[], name: string) {
+  const top = schema.findIndex((e) => e.name === name && e.num_children === 1);
+  if (top < 0) throw new Error(`no nested column '${name}' in the schema`);
+  const path = [schema[0]!, ...schema.slice(top, top + 3)];
+  const leafOf = (k: number) => {
+    const leaf = schema[top + 3 + k]!;
+    if (leaf.name !== PROCESS_FIELDS[k]!.name) {
+      throw new Error(`'${name}' field ${k} is '${leaf.name}'`);
+    }
+    return leaf;
+  };
+  return { path, leafOf };
+}
+
+/** Writes the column chunks of one row group (one per field, its pages) at the writer's offset. */
+export function writeProcessChunks(
+  writer: Writer,
+  schema: SchemaElement[],
+  name: string,
+  codec: CompressionCodec,
+  leaves: LeafPages[],
+): ColumnChunk[] {
+  const { path, leafOf } = leafPaths(schema, name);
+  return leaves.map((leaf, k) => {
+    const start = writer.offset;
+    for (const page of leaf.pages) writer.appendBytes(page);
+    const element = leafOf(k);
+    return {
+      meta_data: {
+        type: element.type!,
+        encodings: ["PLAIN"],
+        path_in_schema: [...path.slice(1), element].map((e) => e.name),
+        codec,
+        num_values: BigInt(leaf.values),
+        total_compressed_size: BigInt(writer.offset - start),
+        total_uncompressed_size: BigInt(leaf.uncompressed),
+        data_page_offset: BigInt(start),
+      },
+      file_offset: BigInt(start),
+    };
+  });
 }
 
 /** A column of n null rows (for row groups written before the column existed). */

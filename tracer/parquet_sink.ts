@@ -11,6 +11,7 @@ import {
 import { newTraceId, traceMetadata } from "./metadata.ts";
 import { removeStaleTemps } from "./atomic.ts";
 import { summaryWidthFor } from "./summary_block.ts";
+import { releaseMemory } from "./release.ts";
 import { ParquetTrace, readFooter } from "./parquet_trace.ts";
 import { describeWriteError, fileSize, type TraceSink, type WriteReport } from "./sink.ts";
 
@@ -163,10 +164,10 @@ export class ParquetSink implements TraceSink {
   /** A fresh journal holding the open row group's rows not yet journaled. */
   private rejournal() {
     this.journal.reset(this.header);
-    const base = this.trace.sealedRows;
+    const base = this.trace.foldedRows;
     const rows: JournalRow[] = [];
-    for (let i = this.trace.foldedPending; i < this.trace.pendingCount; i++) {
-      rows.push({ seq: base + i, row: this.trace.pendingRow(i) });
+    for (let i = 0; i < this.trace.unfoldedCount; i++) {
+      rows.push({ seq: base + i, row: this.trace.unfoldedRow(i) });
     }
     this.journal.append(rows);
     this.unjournaled = [];
@@ -205,9 +206,6 @@ export class ParquetSink implements TraceSink {
  * A fold leaves a burst of garbage; where V8 exposes gc() (the tasks run the tracer with
  * --expose-gc) one full collection now keeps the resident size flat between folds.
  */
-function releaseMemory() {
-  (globalThis as { gc?: () => void }).gc?.();
-}
 
 function traceOptions(opts: ParquetSinkOptions) {
   return {

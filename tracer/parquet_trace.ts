@@ -1,9 +1,10 @@
 // A Parquet trace that grows without re-encoding its past.
 //
 // Layout: PAR1 | sealed row groups | open row group | footer. Each fold copies the
-// sealed bytes (in the kernel), encodes only the open row group (the rows since the
-// last seal), writes a new footer, then fsyncs and renames over the file, so the file
-// on disk is always complete. When the open group reaches `rowGroupRows` it is sealed.
+// sealed bytes (in the kernel), encodes the rows since the last fold as one more page per
+// column of the open row group (whose earlier pages are kept encoded: open_group.ts),
+// writes a new footer, then fsyncs and renames over the file, so the file on disk is
+// always complete. When the open group reaches `rowGroupRows` it is sealed.
 import type { ColumnChunk, CompressionCodec, KeyValue, RowGroup, SchemaElement } from "hyparquet";
 import { parquetMetadata } from "hyparquet";
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
@@ -11,12 +12,13 @@ import * as zlib from "node:zlib";
 import { type ColumnDef, type Row, sortColumns } from "./columns.ts";
 import { columnsFromSchema, schemaElements } from "./parquet_schema.ts";
 import { RowBuffer } from "./row_buffer.ts";
-import { nullProcessColumn } from "./parquet_processes.ts";
+import { nullProcessColumn, writeProcessChunks } from "./parquet_processes.ts";
+import { OpenGroup } from "./open_group.ts";
+import { rowGroupBytes, writeFooter } from "./footer.ts";
 import { replaceAtomically } from "./atomic.ts";
 import {
-  buildBlock,
+  type Block,
   encodeBlock,
-  type NumericColumn,
   parseSummaryIndex,
   SUMMARY_KEY,
   type SummaryIndex,
@@ -37,7 +39,11 @@ export interface ParquetTraceOptions {
 interface Sealed {
   /** Bytes of the file that stay as they are: magic and sealed row groups. */
   end: number;
-  groups: RowGroup[];
+  /** The sealed groups' footer entries, serialised (footer.ts), and how many. */
+  footer: Uint8Array;
+  count: number;
+  /** Columns every sealed group has. */
+  names: Set<string>;
   rows: number;
   /** Per sealed group: where its summary block is (null: none). */
   blocks: ([number, number] | null)[];
@@ -60,13 +66,14 @@ export class ParquetTrace {
   readonly codec: CompressionCodec;
   summaryWidth: number;
   columns: ColumnDef[] = [];
-  /** Rows of the open row group, in memory until sealed. */
+  /** Rows since the last fold. */
   private pending = new RowBuffer();
-  private sealed: Sealed = { end: 0, groups: [], rows: 0, blocks: [] };
+  /** Rows of the open row group folded so far, as encoded pages. */
+  private open = new OpenGroup();
+  private sealed: Sealed = noneSealed();
   private known = new Set<string>();
   /** Inode of the file this trace last wrote, to notice a file replaced behind its back. */
   private inode: number | null = null;
-  private foldedRows = -1;
   private foldedColumns = -1;
 
   constructor(opts: ParquetTraceOptions) {
@@ -82,24 +89,24 @@ export class ParquetTrace {
     return this.sealed.rows;
   }
 
-  /** Rows of the open row group. */
-  get pendingCount(): number {
+  /** Rows in the file as of the last fold: sealed, and folded into the open group. */
+  get foldedRows(): number {
+    return this.sealed.rows + this.open.rows;
+  }
+
+  /** Rows not folded yet. */
+  get unfoldedCount(): number {
     return this.pending.length;
   }
 
-  /** Open row i as a record. */
-  pendingRow(i: number): Row {
+  /** Unfolded row i (row foldedRows + i of the trace) as a record. */
+  unfoldedRow(i: number): Row {
     return this.pending.row(i);
   }
 
-  /** Open rows already in the file (as of the last fold). */
-  get foldedPending(): number {
-    return Math.max(0, this.foldedRows);
-  }
-
-  /** Rows in the trace: sealed and open. */
+  /** Rows in the trace: folded and not. */
   get rows(): number {
-    return this.sealed.rows + this.pending.length;
+    return this.foldedRows + this.pending.length;
   }
 
   /** Continues a file sysmon wrote earlier: its row groups become sealed. */
@@ -120,9 +127,14 @@ export class ParquetTrace {
     // Blocks keep the width they were written with; groups written without one get none.
     if (index) trace.summaryWidth = index.width;
     const blocks = meta.row_groups.map((_, i) => index?.blocks[i] ?? null);
+    const names = defs.map((d) => d.name).filter((name) =>
+      meta.row_groups.every((g) => g.columns.some((c) => c.meta_data?.path_in_schema[0] === name))
+    );
     trace.sealed = {
       end: footerStart,
-      groups: meta.row_groups,
+      footer: rowGroupBytes(schemaOf(defs, opts.utc), meta.row_groups),
+      count: meta.row_groups.length,
+      names: new Set(names),
       rows: Number(meta.num_rows),
       blocks,
     };
@@ -143,11 +155,13 @@ export class ParquetTrace {
     }
   }
 
-  /** Drops the oldest open rows (memory bound while writes fail); returns how many. */
+  /**
+   * Drops the oldest unfolded rows (memory bound while writes fail); returns how many. Rows
+   * already folded are in the file, and in memory only as pages.
+   */
   dropOldest(keep: number): number {
     const drop = Math.max(0, this.pending.length - keep);
     this.pending.dropFirst(drop);
-    if (drop > 0) this.foldedRows = -1; // the file's open group no longer matches
     return drop;
   }
 
@@ -156,42 +170,44 @@ export class ParquetTrace {
    * there was nothing new. Seals the open row group once it is full.
    */
   fold(metadata: Record<string, string>): boolean {
-    if (this.pending.length === this.foldedRows && this.columns.length === this.foldedColumns) {
-      return false;
-    }
+    if (this.pending.length === 0 && this.columns.length === this.foldedColumns) return false;
     let base = this.sealed.end;
     if (base > 0 && !this.sameFile()) {
       // The file was removed or replaced: what it held is not ours to copy.
-      this.sealed = { end: 0, groups: [], rows: 0, blocks: [] };
+      this.sealed = noneSealed();
       base = 0;
       this.lostFile = true;
     }
-    const schema: SchemaElement[] = [
-      { name: "root", num_children: this.columns.length },
-      ...this.columns.flatMap((c) => schemaElements(c, this.utc)),
-    ];
+    const schema = schemaOf(this.columns, this.utc);
     const out = new ByteWriter(64 * 1024);
-    const pw = new ParquetWriter({
-      writer: out,
-      schema,
-      codec: this.codec,
-      compressors,
-      kvMetadata: [],
-      createdBy: `sysmon ${metadata["sysmon.version"] ?? ""}`.trim(),
-    });
+    // Writes the magic, and null chunks for sealed groups (fillMissingColumns).
+    const pw = new ParquetWriter({ writer: out, schema, codec: this.codec, compressors });
     if (base > 0) {
       out.index = 0; // the magic is already in the sealed bytes
       out.offset = base;
     }
-    const groups = this.sealed.groups.map((g) => ({ ...g, columns: [...g.columns] }));
-    this.fillMissingColumns(pw, groups);
+    let { footer: sealedFooter, names } = this.sealed;
+    if (this.sealed.count > 0 && this.columns.some((c) => !names.has(c.name))) {
+      // A new column: the sealed groups get null chunks for it (their entries read back
+      // from the file, which sameFile() says is ours).
+      const groups = readFooter(this.path).meta.row_groups.slice(0, this.sealed.count)
+        .map((g) => ({ ...g, columns: [...g.columns] }));
+      this.fillMissingColumns(pw, groups);
+      sealedFooter = rowGroupBytes(schema, groups);
+      names = new Set(this.columns.map((c) => c.name));
+    }
     const sealedEnd = out.offset;
-    const open = this.pending.length > 0 ? [this.encodeOpenGroup(pw)] : [];
-    const openBlock = this.pending.length > 0 ? this.writeBlock(out) : null;
+    const ctx = {
+      schema,
+      codec: this.codec,
+      compressors: compressors as Record<string, (b: Uint8Array) => Uint8Array>,
+      summaryWidth: this.summaryWidth,
+    };
+    const next = this.open.append(this.pending, this.columns, ctx);
+    const open = next.rows > 0 ? [next.write(out, this.columns, ctx)] : [];
+    const openBlock = next.rows > 0 ? this.writeBlock(out, next.block) : null;
     const openEnd = out.offset;
-    const blocks = this.pending.length > 0
-      ? [...this.sealed.blocks, openBlock]
-      : this.sealed.blocks;
+    const blocks = next.rows > 0 ? [...this.sealed.blocks, openBlock] : this.sealed.blocks;
     const kv: KeyValue[] = Object.entries(metadata)
       .filter(([key]) => key !== SUMMARY_KEY) // an index copied from another file
       .map(([key, value]) => ({ key, value }));
@@ -204,23 +220,35 @@ export class ParquetTrace {
       };
       kv.push({ key: SUMMARY_KEY, value: JSON.stringify(index) });
     }
-    pw.kvMetadata = kv;
-    pw.row_groups = this.pending.length > 0 ? [...groups, ...open] : groups;
-    pw.num_rows = BigInt(this.rows);
-    pw.finish();
+    const openFooter = rowGroupBytes(schema, open);
+    writeFooter(out, {
+      schema,
+      numRows: BigInt(this.sealed.rows + next.rows),
+      kv,
+      createdBy: `sysmon ${metadata["sysmon.version"] ?? ""}`.trim(),
+    }, [{ bytes: sealedFooter, count: this.sealed.count }, {
+      bytes: openFooter,
+      count: open.length,
+    }]);
     this.inode = replaceAtomically(this.path, out.getBytes(), base);
 
-    this.sealed = { ...this.sealed, end: sealedEnd, groups };
-    if (this.pending.length >= this.rowGroupRows) {
+    this.sealed = { ...this.sealed, end: sealedEnd, footer: sealedFooter, names };
+    this.open = next;
+    this.pending.clear();
+    if (next.rows >= this.rowGroupRows) {
+      const footer = new Uint8Array(sealedFooter.length + openFooter.length);
+      footer.set(sealedFooter);
+      footer.set(openFooter, sealedFooter.length);
       this.sealed = {
         end: openEnd,
-        groups: [...groups, ...open],
-        rows: this.sealed.rows + this.pending.length,
+        footer,
+        count: this.sealed.count + 1,
+        names,
+        rows: this.sealed.rows + next.rows,
         blocks,
       };
-      this.pending.clear();
+      this.open = new OpenGroup();
     }
-    this.foldedRows = this.pending.length;
     this.foldedColumns = this.columns.length;
     return true;
   }
@@ -228,18 +256,10 @@ export class ParquetTrace {
   /** Set when a fold found its file gone or replaced and started it afresh. */
   lostFile = false;
 
-  /** Writes the open rows' summary block (summary_block.ts); where it is, or null. */
-  private writeBlock(out: ByteWriter): [number, number] | null {
-    if (this.summaryWidth <= 0) return null;
-    const ts = this.pending.numbers("timestamp");
-    if (!ts || ts.nulls.some((x) => x === 1)) return null;
-    const cols: NumericColumn[] = [];
-    for (const c of this.columns) {
-      if (c.kind !== "int64" && c.kind !== "double") continue;
-      const v = this.pending.numbers(c.name);
-      if (v) cols.push({ name: c.name, ...v, int: c.kind === "int64" });
-    }
-    const raw = encodeBlock(buildBlock(this.summaryWidth, this.pending.length, ts.nums, cols));
+  /** Writes the open group's summary block (summary_block.ts); where it is, or null. */
+  private writeBlock(out: ByteWriter, block: Block | null): [number, number] | null {
+    if (this.summaryWidth <= 0 || block === null) return null;
+    const raw = encodeBlock(block);
     const compress = this.codec === "UNCOMPRESSED"
       ? (b: Uint8Array) => b
       : (compressors as Record<string, (b: Uint8Array) => Uint8Array>)[this.codec];
@@ -248,52 +268,6 @@ export class ParquetTrace {
     const at = out.offset;
     out.appendBytes(bytes);
     return [at, bytes.length];
-  }
-
-  /**
-   * Encodes the open rows one column at a time (each column's temporary arrays are
-   * garbage before the next is built) and joins the chunks into one row group.
-   */
-  private encodeOpenGroup(pw: ParquetWriter): RowGroup {
-    const n = this.pending.length;
-    const start = pw.writer.offset;
-    const columns: ColumnChunk[] = [];
-    let bytes = 0n;
-    for (const c of this.columns) {
-      if (c.kind === "processes") {
-        const chunks = this.pending.processes(c).writeChunks(
-          pw.writer,
-          pw.schema,
-          c.name,
-          this.codec,
-          pw.compressors,
-        );
-        columns.push(...chunks);
-        for (const ch of chunks) bytes += ch.meta_data?.total_uncompressed_size ?? 0n;
-        continue;
-      }
-      pw.write({
-        columnData: [{
-          name: c.name,
-          data: this.pending.column(c),
-          offsetIndex: false,
-          // Counters and timestamps grow steadily: deltas make them a few bits a row.
-          ...(c.kind === "int64" || c.kind === "timestamp"
-            ? { encoding: "DELTA_BINARY_PACKED" as const }
-            : {}),
-        }],
-        rowGroupSize: n,
-      });
-      const part = pw.row_groups.pop()!;
-      columns.push(...part.columns);
-      bytes += part.total_byte_size;
-    }
-    return {
-      columns,
-      num_rows: BigInt(n),
-      total_byte_size: bytes,
-      total_compressed_size: BigInt(pw.writer.offset - start),
-    };
   }
 
   /**
@@ -322,8 +296,8 @@ export class ParquetTrace {
         filled.push(...pw.row_groups.pop()!.columns);
       }
       for (const c of missing.filter((c) => c.kind === "processes")) {
-        const nulls = nullProcessColumn(n);
-        filled.push(...nulls.writeChunks(pw.writer, pw.schema, c.name, this.codec, pw.compressors));
+        const leaves = nullProcessColumn(n).encode(pw.schema, c.name, this.codec, pw.compressors);
+        filled.push(...writeProcessChunks(pw.writer, pw.schema, c.name, this.codec, leaves));
       }
       g.columns = [...g.columns, ...filled].sort((a, b) => pos(a) - pos(b));
     }
@@ -338,6 +312,17 @@ export class ParquetTrace {
       throw err;
     }
   }
+}
+
+function noneSealed(): Sealed {
+  return { end: 0, footer: new Uint8Array(0), count: 0, names: new Set(), rows: 0, blocks: [] };
+}
+
+function schemaOf(columns: ColumnDef[], utc: boolean): SchemaElement[] {
+  return [
+    { name: "root", num_children: columns.length },
+    ...columns.flatMap((c) => schemaElements(c, utc)),
+  ];
 }
 
 /** Reads only the footer of a Parquet file. */

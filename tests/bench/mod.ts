@@ -9,7 +9,7 @@ const picked = Deno.args.filter((a) => !a.startsWith("--"));
 const want = (name: string) => picked.length === 0 || picked.includes(name);
 
 if (want("write")) await writeCostBench();
-if (want("overhead")) await overheadBench(quick ? 30 : 60, quick ? 30 : 60);
+if (want("overhead")) await overheadBench(quick ? 60 : 300, 30, quick);
 if (want("processes")) await (await import("./processes.ts")).processesBench(quick ? 20 : 60);
 if (want("docker")) await (await import("./docker_pool.ts")).dockerPoolBench(quick ? 10 : 30);
 if (want("serve")) await (await import("./serve_query.ts")).serveQueryBench();

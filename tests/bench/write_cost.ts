@@ -82,7 +82,8 @@ function simulate(): { hour: Result; day: Result; size: number } {
     advance(1800);
     const ms = (cpuMs() - c0) / 180;
     (globalThis as unknown as { gc(): void }).gc();
-    return { ms, rss: rssMiB() };
+    const m = Deno.memoryUsage();
+    return { ms, rss: rssMiB(), heap: m.heapUsed / 2 ** 20, external: m.external / 2 ** 20 };
   };
   advance(3600 - 1800);
   const hour = measure();
@@ -97,6 +98,9 @@ function simulate(): { hour: Result; day: Result; size: number } {
 interface Result {
   ms: number;
   rss: number;
+  /** V8's live heap and memory held outside it by JS objects (typed arrays), after a GC. */
+  heap: number;
+  external: number;
 }
 
 export async function writeCostBench() {
@@ -114,11 +118,11 @@ export async function writeCostBench() {
   console.log(
     "per-write cost (1 s samples, write every 10 s, fold every 300 s; history simulated):",
   );
+  const mem = (r: Result) =>
+    `RSS ${r.rss.toFixed(1)} MiB (V8 heap ${r.heap.toFixed(1)}, external ${r.external.toFixed(1)})`;
+  console.log(`  after 1 h: ${hour.ms.toFixed(2)} CPU-ms per write, ${mem(hour)}`);
   console.log(
-    `  after 1 h: ${hour.ms.toFixed(2)} CPU-ms per write, RSS ${hour.rss.toFixed(1)} MiB`,
-  );
-  console.log(
-    `  after 24 h: ${day.ms.toFixed(2)} CPU-ms per write, RSS ${day.rss.toFixed(1)} MiB; ` +
+    `  after 24 h: ${day.ms.toFixed(2)} CPU-ms per write, ${mem(day)}; ` +
       `ratio ${(day.ms / hour.ms).toFixed(2)}x CPU (target <= 2x), ${
         (day.rss / hour.rss).toFixed(2)
       }x RSS`,
