@@ -52,10 +52,15 @@ interface Sealed {
 const MAGIC = 0x31524150; // "PAR1"
 
 // zstd is in Deno's node:zlib; older @types/node (pulled in by DuckDB's deps) lacks it.
-const { zstdCompressSync } = zlib as unknown as { zstdCompressSync(b: Uint8Array): Uint8Array };
+const { zstdCompressSync } = zlib as unknown as {
+  zstdCompressSync(b: Uint8Array, o: { pledgedSrcSize: number }): Uint8Array;
+};
 
 const compressors = {
-  ZSTD: (b: Uint8Array) => new Uint8Array(zstdCompressSync(b)),
+  // The size up front lets zstd size its tables to the page (a few KB), not to its 2 MB
+  // window: about 4 MiB less resident memory at a fold's peak.
+  // A copy: the result may be a view of a larger buffer, and pages are kept for an hour.
+  ZSTD: (b: Uint8Array) => new Uint8Array(zstdCompressSync(b, { pledgedSrcSize: b.length })),
   GZIP: (b: Uint8Array) => new Uint8Array(zlib.gzipSync(b)),
 };
 
