@@ -43,6 +43,7 @@ export class ParquetSink implements TraceSink {
   private nextSeq: number;
   private durable: number;
   private lastFold = -Infinity;
+  private lastRelease = -Infinity;
   private dropped = 0;
   private renumber = false;
   private extra: Record<string, string> = {};
@@ -130,7 +131,8 @@ export class ParquetSink implements TraceSink {
       error = describeWriteError(this.journal.path, err);
     }
     const due = now - this.lastFold >= (this.opts.foldIntervalMs ?? 300_000);
-    if (final || due || error !== null) {
+    const fold = final || due || error !== null;
+    if (fold) {
       try {
         this.fold();
         this.lastFold = now;
@@ -140,6 +142,13 @@ export class ParquetSink implements TraceSink {
       }
     }
     if (error !== null) this.bound();
+    // Rows live until their write, long enough to reach V8's old generation, which grows
+    // until a full collection: one a minute keeps a trace's memory flat (about 10 ms). A
+    // fold's zstd buffers go back to the system at once.
+    if (fold || now - this.lastRelease >= RELEASE_EVERY_MS) {
+      releaseMemory();
+      this.lastRelease = now;
+    }
     return {
       rowsWritten: this.durable,
       fileBytes: fileSize(this.path),
@@ -150,7 +159,6 @@ export class ParquetSink implements TraceSink {
   private fold() {
     const sealedBefore = this.trace.sealedRows;
     this.trace.fold(traceMetadata(this.info(), this.trace.columns, this.extra));
-    releaseMemory();
     if (this.trace.lostFile) {
       this.trace.lostFile = false;
       this.notices.push(`${this.path} disappeared or was replaced; it now starts again`);
@@ -206,6 +214,8 @@ export class ParquetSink implements TraceSink {
  * A fold leaves a burst of garbage; where V8 exposes gc() (the tasks run the tracer with
  * --expose-gc) one full collection now keeps the resident size flat between folds.
  */
+
+const RELEASE_EVERY_MS = 60_000;
 
 function traceOptions(opts: ParquetSinkOptions) {
   return {

@@ -174,8 +174,8 @@ export async function browserRenderBench(): Promise<void> {
     console.log(`  skipped: ${CHROMIUM} is absent (apt-get install -y chromium)`);
     return;
   }
-  const small = await traceFile(SMALL_ROWS, `/tmp/sysmon-bench-${SMALL_ROWS}-rows-v2.parquet`);
-  const big = await traceFile(BIG_ROWS, `/tmp/sysmon-bench-${BIG_ROWS}-rows-v2.parquet`);
+  const small = await traceFile(SMALL_ROWS, `/tmp/sysmon-bench-${SMALL_ROWS}-rows-v3.parquet`);
+  const big = await traceFile(BIG_ROWS, `/tmp/sysmon-bench-${BIG_ROWS}-rows-v3.parquet`);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],

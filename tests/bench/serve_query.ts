@@ -22,7 +22,7 @@ import { SystemSampler } from "../../tracer/system.ts";
 
 const ROWS = 1_000_000;
 const GROUP = 3600;
-const VERSION = "v2";
+const VERSION = "v3";
 
 function tracePath(): string {
   const dir = `${Deno.env.get("TMPDIR") ?? "/tmp"}/sysmon-bench`;
