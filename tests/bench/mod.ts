@@ -1,7 +1,7 @@
 // deno task bench [--quick] [name…]: the numbers the issues name, each against a baseline
 // run in the same process. Names: write, overhead, processes, docker, serve, browser, live,
-// liveload.
-import { overheadBench } from "./overhead.ts";
+// liveload; and hour (62 minutes: only when named).
+import { hourBench, overheadBench } from "./overhead.ts";
 import { writeCostBench } from "./write_cost.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -9,10 +9,11 @@ const picked = Deno.args.filter((a) => !a.startsWith("--"));
 const want = (name: string) => picked.length === 0 || picked.includes(name);
 
 if (want("write")) await writeCostBench();
-if (want("overhead")) await overheadBench(quick ? 60 : 300, 30, quick);
+if (want("overhead")) await overheadBench(quick ? 60 : 300, 30);
 if (want("processes")) await (await import("./processes.ts")).processesBench(quick ? 20 : 60);
 if (want("docker")) await (await import("./docker_pool.ts")).dockerPoolBench(quick ? 10 : 30);
 if (want("serve")) await (await import("./serve_query.ts")).serveQueryBench();
 if (want("browser")) await (await import("./browser_render.ts")).browserRenderBench();
 if (want("live")) await (await import("./live_jitter.ts")).liveJitterBench(quick ? 15 : 30);
 if (want("liveload")) await (await import("./live_load.ts")).liveLoadBench(quick ? 20 : 60);
+if (picked.includes("hour")) await hourBench();
