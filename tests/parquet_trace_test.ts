@@ -142,3 +142,19 @@ Deno.test("a fold writes only the open group's footer entry; many sealed groups 
   });
   assert.ok(t["sealed"].footer.length > 0 && t["sealed"].count === 20);
 });
+
+Deno.test("statistics of text across folds follow UTF-8 byte order, as Parquet's do", async () => {
+  const path = `${tempDir()}/t.parquet`;
+  const t = new ParquetTrace({ path, utc: true, rowGroupRows: 1000 });
+  // U+FF5E sorts after U+1F600 in UTF-16 code units, before it in UTF-8 bytes.
+  t.add([row(0, { max_files_process: "😀(1)" })], defs);
+  t.fold(meta);
+  t.add([row(1, { max_files_process: "～(2)" })], defs);
+  t.fold(meta);
+  const { meta: m } = await readParquet(path);
+  const chunk = m.row_groups[0]!.columns.find((c) =>
+    c.meta_data?.path_in_schema[0] === "max_files_process"
+  )!;
+  assert.equal(chunk.meta_data?.statistics?.max_value, "😀(1)");
+  assert.equal(chunk.meta_data?.statistics?.min_value, "～(2)");
+});

@@ -48,26 +48,30 @@ export function localZone(): string {
 
 function zoneFromSystem(): string | null {
   const tz = Deno.env.get("TZ");
-  let name: string | null = null;
+  let name: string;
   if (tz !== undefined) {
-    name = tz.replace(/^:/, "").replace(/^.*\/zoneinfo\//, "");
+    name = tz.replace(/^:/, "");
     if (!name) return "UTC"; // TZ set but empty: UTC, as the C library reads it
-    if (name.startsWith("/") || !isZoneFile(name)) return null; // a POSIX rule or a file
   } else {
     try {
-      const target = Deno.readLinkSync("/etc/localtime");
-      const at = target.indexOf("zoneinfo/");
-      if (at < 0) return null;
-      name = target.slice(at + "zoneinfo/".length);
+      name = Deno.readLinkSync("/etc/localtime");
     } catch {
       return null;
     }
   }
+  // A path into the zone database ("…/zoneinfo/Europe/Berlin", its posix/ and right/
+  // copies too) names the zone after it; anything else (a POSIX rule) is Intl's to read.
+  const at = name.lastIndexOf("zoneinfo/");
+  if (at >= 0) name = name.slice(at + "zoneinfo/".length);
+  name = name.replace(/^(posix|right)\//, "");
+  if (!isZoneFile(name)) return null;
   return /^(Etc\/)?(UTC|UCT|Universal|Zulu)$/.test(name) ? "UTC" : name;
 }
 
+/** An IANA zone name with a file in the zone database (not one of its special files). */
 function isZoneFile(name: string): boolean {
   if (!/^[A-Za-z0-9_+\-]+(\/[A-Za-z0-9_+\-]+)*$/.test(name)) return false;
+  if (/^(localtime|posixrules|Factory|leapseconds|leap-seconds\.list)$/.test(name)) return false;
   try {
     return Deno.statSync(`/usr/share/zoneinfo/${name}`).isFile;
   } catch {

@@ -187,14 +187,12 @@ function joinPages(a: ScalarPages | null, b: ScalarPages): ScalarPages {
   if (!a) return b;
   const x = a.meta, y = b.meta;
   const sx = x.statistics, sy = y.statistics;
-  const pick = (u: unknown, v: unknown, less: boolean) =>
-    u === undefined || u === null
-      ? v
-      : v === undefined || v === null
-      ? u
-      : (less ? (v as number) < (u as number) : (v as number) > (u as number))
-      ? v
-      : u;
+  const pick = (u: unknown, v: unknown, less: boolean) => {
+    if (u === undefined || u === null) return v;
+    if (v === undefined || v === null) return u;
+    const order = compare(v, u);
+    return (less ? order < 0 : order > 0) ? v : u;
+  };
   const statistics = sx && sy
     ? {
       ...sx,
@@ -219,6 +217,19 @@ function joinPages(a: ScalarPages | null, b: ScalarPages): ScalarPages {
     },
   };
 }
+
+/** Statistics order: numbers as numbers, strings by their UTF-8 bytes (as Parquet orders them). */
+function compare(a: unknown, b: unknown): number {
+  if (typeof a === "string" && typeof b === "string") {
+    const x = utf8.encode(a), y = utf8.encode(b);
+    const n = Math.min(x.length, y.length);
+    for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+    return x.length - y.length;
+  }
+  return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+}
+
+const utf8 = new TextEncoder();
 
 function nanCount(s: object): bigint | undefined {
   const n = (s as { nan_count?: unknown }).nan_count;

@@ -131,11 +131,12 @@ export class ParquetSink implements TraceSink {
       error = describeWriteError(this.journal.path, err);
     }
     const due = now - this.lastFold >= (this.opts.foldIntervalMs ?? 300_000);
-    const fold = final || due || error !== null;
-    if (fold) {
+    let folded = false;
+    if (final || due || error !== null) {
       try {
         this.fold();
         this.lastFold = now;
+        folded = true;
         error = null; // the file itself holds every row now
       } catch (err) {
         error ??= describeWriteError(this.path, err);
@@ -145,7 +146,7 @@ export class ParquetSink implements TraceSink {
     // Rows live until their write, long enough to reach V8's old generation, which grows
     // until a full collection: one a minute keeps a trace's memory flat (about 10 ms). A
     // fold's zstd buffers go back to the system at once.
-    if (fold || now - this.lastRelease >= RELEASE_EVERY_MS) {
+    if (folded || now - this.lastRelease >= RELEASE_EVERY_MS) {
       releaseMemory();
       this.lastRelease = now;
     }

@@ -70,6 +70,8 @@ export class ParquetTrace {
   readonly rowGroupRows: number;
   readonly codec: CompressionCodec;
   summaryWidth: number;
+  /** Codec of the summary blocks: the file's, when continuing one. */
+  private blockCodec: string;
   columns: ColumnDef[] = [];
   /** Rows since the last fold. */
   private pending = new RowBuffer();
@@ -86,6 +88,7 @@ export class ParquetTrace {
     this.utc = opts.utc;
     this.rowGroupRows = opts.rowGroupRows ?? 3600;
     this.codec = opts.codec ?? "ZSTD";
+    this.blockCodec = this.codec;
     this.summaryWidth = opts.summaryWidth ?? summaryWidthFor(1);
   }
 
@@ -130,7 +133,7 @@ export class ParquetTrace {
     const kv = meta.key_value_metadata ?? [];
     const index = parseSummaryIndex(kv.find((e) => e.key === SUMMARY_KEY)?.value);
     // Blocks keep the width they were written with; groups written without one get none.
-    if (index) trace.summaryWidth = index.width;
+    if (index) (trace.summaryWidth = index.width), (trace.blockCodec = index.codec);
     const blocks = meta.row_groups.map((_, i) => index?.blocks[i] ?? null);
     const names = defs.map((d) => d.name).filter((name) =>
       meta.row_groups.every((g) => g.columns.some((c) => c.meta_data?.path_in_schema[0] === name))
@@ -220,7 +223,7 @@ export class ParquetTrace {
       const index: SummaryIndex = {
         format: 1,
         width: this.summaryWidth,
-        codec: this.codec,
+        codec: this.blockCodec,
         blocks,
       };
       kv.push({ key: SUMMARY_KEY, value: JSON.stringify(index) });
@@ -265,9 +268,9 @@ export class ParquetTrace {
   private writeBlock(out: ByteWriter, block: Block | null): [number, number] | null {
     if (this.summaryWidth <= 0 || block === null) return null;
     const raw = encodeBlock(block);
-    const compress = this.codec === "UNCOMPRESSED"
+    const compress = this.blockCodec === "UNCOMPRESSED"
       ? (b: Uint8Array) => b
-      : (compressors as Record<string, (b: Uint8Array) => Uint8Array>)[this.codec];
+      : (compressors as Record<string, (b: Uint8Array) => Uint8Array>)[this.blockCodec];
     if (!compress) return null;
     const bytes = compress(raw);
     const at = out.offset;

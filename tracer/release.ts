@@ -6,7 +6,7 @@ let trim: (() => void) | null | undefined;
 
 export function releaseMemory() {
   (globalThis as { gc?: () => void }).gc?.();
-  trim ??= openTrim();
+  if (trim === undefined) trim = openTrim(); // once: null when it cannot be had
   trim?.();
 }
 

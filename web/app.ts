@@ -15,7 +15,6 @@ import { html } from "hono/html";
 import { HTTPException } from "hono/http-exception";
 import { basename } from "node:path";
 import { crc32hex } from "../tracer/journal.ts";
-import { localZone } from "../tracer/metadata.ts";
 import { ProcFs, type Roots } from "../tracer/proc/fs.ts";
 import type { UserNames } from "../tracer/processes.ts";
 import { buildProcTree, byCommand } from "../tracer/proctree.ts";
@@ -55,6 +54,7 @@ import {
 import { TreeSnapshots, userNames } from "./proc_inspect.ts";
 import { type AuthConfig, authConfig, secure } from "./security.ts";
 import { openTrace } from "./source.ts";
+import { serverZone as machineZone } from "./server_zone.ts";
 import type { ColumnInfo, SeriesResult, TraceMeta, TraceSource } from "./types.ts";
 import { sideModel, uiRoutes } from "./ui_routes.ts";
 
@@ -246,7 +246,7 @@ export function createApp(opts: AppOptions): DashboardApp {
     return holder;
   };
   const refreshMs = opts.refreshMs ?? 10_000;
-  const serverZone = localZone();
+  const serverZone = machineZone();
   const asset = assetCache();
   let procFs: ProcFs | null = null;
   let users: UserNames | null = null;

@@ -3,9 +3,9 @@
 // The file is what import reads and export writes: a header `event,timestamp,kind`, then one
 // row per event with the time as an ISO 8601 UTC instant and kind `manual` or `auto` (a watch
 // point's crossing). It is replaced atomically on every change.
+import { serverZone } from "./server_zone.ts";
 import { crc32hex } from "../tracer/journal.ts";
 import { removeQuietly, replaceAtomically } from "../tracer/atomic.ts";
-import { localZone } from "../tracer/metadata.ts";
 
 export type EventKind = "manual" | "auto";
 
@@ -65,7 +65,7 @@ export function isValidZone(zone: string): boolean {
 /** The zone naive times are read in: the one given, or this machine's for "local" or none. */
 export function resolveZone(zone: string | null | undefined): string {
   const z = (zone ?? "").trim();
-  if (z === "" || z.toLowerCase() === "local") return localZone();
+  if (z === "" || z.toLowerCase() === "local") return serverZone();
   if (!isValidZone(z)) throw new EventError(`unknown time zone '${z}' (use UTC or an IANA name)`);
   return z;
 }

@@ -3,8 +3,8 @@
 // rows another `sysmon run` adds to the followed file. The file lags behind (the tracer folds
 // its journal into it every fold interval), so the feed keeps more than a fold interval of
 // rows; a page that asks for rows older than the feed holds reloads instead.
+import { serverZone } from "./server_zone.ts";
 import { columnDef } from "../tracer/columns.ts";
-import { localZone } from "../tracer/metadata.ts";
 import type { LiveSession, SessionRow } from "./events_api.ts";
 import { instant } from "./live.ts";
 import type { ColumnInfo, SeriesResult, TraceMeta } from "./types.ts";
@@ -37,7 +37,7 @@ export class LiveFeed {
   private readonly maxRows: number;
   private readonly keepMs: number;
   private readonly quietMs: number;
-  private readonly zone = localZone();
+  private readonly zone = serverZone();
   /** Changes when the rows start over (another trace, a reset): pages with older rows reload. */
   epoch = 1;
 

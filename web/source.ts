@@ -30,9 +30,9 @@ import { Temporal } from "temporal-polyfill";
 import { columnDef, PROCESS_FIELDS, PROCESSES_COLUMN } from "../tracer/columns.ts";
 import { splitCsvLine } from "../tracer/csv_sink.ts";
 import { DOCKER_METRICS, dockerColumnDef } from "../tracer/docker/docker_stats.ts";
-import { localZone } from "../tracer/metadata.ts";
 import { parseSummaryIndex, SUMMARY_KEY, type SummaryIndex } from "../tracer/summary_block.ts";
 import { type ReadAt, readFileSummary } from "./file_summary.ts";
+import { serverZone } from "./server_zone.ts";
 import { type Engine, engine, ident, literal, type Table } from "./engine.ts";
 import {
   aggregate,
@@ -95,7 +95,7 @@ export interface OpenOptions {
 
 /** Opens a trace; throws TraceError when it is missing or unreadable. */
 export async function openTrace(path: string, opts: OpenOptions = {}): Promise<TraceSource> {
-  const defaultZone = resolveZone(opts.defaultZone ?? localZone());
+  const defaultZone = opts.defaultZone ? resolveZone(opts.defaultZone) : serverZone();
   const source = new FileTrace(path, await engine(), defaultZone, opts);
   await source.meta(); // reads it now, so that a bad file is reported at once
   return source;
@@ -107,7 +107,7 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<T
 /** A zone as given by a user ("UTC", "local" for this server's, an IANA name), canonical. */
 export function resolveZone(zone: string): string {
   const z = zone.trim();
-  if (z.toLowerCase() === "local") return resolveZone(localZone());
+  if (z.toLowerCase() === "local") return serverZone();
   if (z.toUpperCase() === "UTC" || z === "Z") return "UTC";
   try {
     return Temporal.Now.zonedDateTimeISO(z).timeZoneId;
