@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAIN, readParquet, sysmon, tempDir, waitFor } from "./helpers.ts";
+import { readParquet, spawnSysmon, sysmon, tempDir, waitFor } from "./helpers.ts";
 
 Deno.test("SIGKILL at random moments never leaves an unreadable file or loses a written sample", async () => {
   const dir = tempDir();
@@ -9,24 +9,17 @@ Deno.test("SIGKILL at random moments never leaves an unreadable file or loses a 
   let seed = 7;
   const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   for (let i = 0; i < 12; i++) {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN,
-        "run",
-        "-o",
-        out,
-        "--sample-interval",
-        "0.1",
-        "--write-interval",
-        "0.1",
-        "--fold-interval",
-        "0.25",
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
+    const child = spawnSysmon([
+      "run",
+      "-o",
+      out,
+      "--sample-interval",
+      "0.1",
+      "--write-interval",
+      "0.1",
+      "--fold-interval",
+      "0.25",
+    ], { stdout: "piped" });
     // Read the per-write log lines as they come: "wrote N rows".
     let written = 0;
     const reader = (async () => {

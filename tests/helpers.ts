@@ -42,6 +42,27 @@ export async function sysmon(
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** Starts `sysmon` (deno run main.ts) in the background; its output goes nowhere unless piped. */
+export function spawnSysmon(
+  args: string[],
+  opts: {
+    stdin?: "piped" | "null";
+    stdout?: "piped" | "null";
+    stderr?: "piped" | "null";
+    env?: Record<string, string>;
+    cwd?: string;
+  } = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdin: opts.stdin,
+    stdout: opts.stdout ?? "null",
+    stderr: opts.stderr ?? "null",
+    env: opts.env,
+    cwd: opts.cwd,
+  }).spawn();
+}
+
 /** Waits until `check` is true, polling; fails after `ms`. */
 export async function waitFor(check: () => boolean, ms = 20_000, what = "condition") {
   const end = Date.now() + ms;

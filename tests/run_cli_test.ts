@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parquetSchema } from "hyparquet";
 import { parseMeminfo } from "../tracer/proc/parse.ts";
-import { MAIN, readParquet, sysmon, tempDir, waitFor } from "./helpers.ts";
+import { MAIN, readParquet, spawnSysmon, sysmon, tempDir, waitFor } from "./helpers.ts";
 
 Deno.test("sysmon run writes a Parquet file with every column and sane values", async () => {
   const dir = tempDir();
@@ -128,22 +128,15 @@ Deno.test("sysmon run rejects bad values before sampling, naming the flag", asyn
 Deno.test("sysmon run stops on SIGTERM with a final write holding every sample", async () => {
   const dir = tempDir();
   const out = `${dir}/t.parquet`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "run",
-      "-o",
-      out,
-      "--sample-interval",
-      "0.1",
-      "--write-interval",
-      "60",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnSysmon([
+    "run",
+    "-o",
+    out,
+    "--sample-interval",
+    "0.1",
+    "--write-interval",
+    "60",
+  ], { stdout: "piped", stderr: "piped" });
   await waitFor(
     () => {
       try {

@@ -5,7 +5,7 @@ import { FileFollower, LiveError, type LiveRow, LiveTracer } from "../web/live.t
 import { journalPath, readJournal } from "../tracer/journal.ts";
 import { confineOutputPath, PathError } from "../web/paths.ts";
 import { watchedValues, WatchEvaluator } from "../web/watch.ts";
-import { MAIN, readParquet, tempDir, waitFor } from "./helpers.ts";
+import { readParquet, spawnSysmon, tempDir, waitFor } from "./helpers.ts";
 
 const OPTS = {
   sampleInterval: 0.2,
@@ -125,24 +125,16 @@ Deno.test({
 Deno.test("sysmon run --control stops, writing everything, when its stdin closes", async () => {
   const dir = tempDir();
   const out = `${dir}/orphan.parquet`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "run",
-      "--control",
-      "-o",
-      out,
-      "--sample-interval",
-      "0.2",
-      "--no-gpu",
-      "--no-docker",
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
+  const child = spawnSysmon([
+    "run",
+    "--control",
+    "-o",
+    out,
+    "--sample-interval",
+    "0.2",
+    "--no-gpu",
+    "--no-docker",
+  ], { stdin: "piped", stdout: "piped" });
   const lines: Record<string, unknown>[] = [];
   const reading = (async () => {
     let rest = "";
@@ -297,27 +289,20 @@ Deno.test({
     let seen = 0;
     followed.subscribe(() => seen++);
     await followed.follow();
-    const run = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN,
-        "run",
-        "-o",
-        other,
-        "--sample-interval",
-        "0.2",
-        "--write-interval",
-        "0.3",
-        "--duration",
-        "2",
-        "--no-gpu",
-        "--no-docker",
-        "-q",
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const run = spawnSysmon([
+      "run",
+      "-o",
+      other,
+      "--sample-interval",
+      "0.2",
+      "--write-interval",
+      "0.3",
+      "--duration",
+      "2",
+      "--no-gpu",
+      "--no-docker",
+      "-q",
+    ]);
     try {
       assert.equal((await run.status).code, 0);
       await waitFor(() => seen >= 10, 10_000, "followed rows");
@@ -400,27 +385,20 @@ Deno.test({
 
 Deno.test("a follower passes on the rows a killed tracer left only in its journal", async () => {
   const out = `${tempDir()}/killed.parquet`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "run",
-      "-o",
-      out,
-      "--sample-interval",
-      "0.2",
-      "--write-interval",
-      "0.4",
-      "--no-gpu",
-      "--no-docker",
-      "--top-processes",
-      "0",
-      "-q",
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const child = spawnSysmon([
+    "run",
+    "-o",
+    out,
+    "--sample-interval",
+    "0.2",
+    "--write-interval",
+    "0.4",
+    "--no-gpu",
+    "--no-docker",
+    "--top-processes",
+    "0",
+    "-q",
+  ]);
   await waitFor(() => (readJournal(journalPath(out))?.rows.length ?? 0) >= 8, 20_000, "journal");
   child.kill("SIGKILL");
   await child.status;

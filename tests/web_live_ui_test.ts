@@ -9,7 +9,7 @@ import { LiveSession } from "../web/events_api.ts";
 import { feedMeta, type FeedRow, joinResults, LiveFeed, rowsResult } from "../web/live_feed.ts";
 import { diffSnapshots, type TreeSnapshot } from "../web/proc_inspect.ts";
 import { copySync } from "./copy.ts";
-import { MAIN, readParquet, tempDir, waitFor } from "./helpers.ts";
+import { MAIN, readParquet, spawnSysmon, tempDir, waitFor } from "./helpers.ts";
 
 const FIXTURE_PROCS = new URL("./fixtures/procs", import.meta.url).pathname;
 const OPTS = { sampleInterval: 0.2, writeInterval: 0.5, enableGpu: false, enableDocker: false };
@@ -624,29 +624,22 @@ Deno.test({
     const session = new LiveSession({ file, followIntervalMs: 100 });
     const app = createApp({ session, refreshMs: 60_000 });
     await session.follow();
-    const run = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN,
-        "run",
-        "-o",
-        file,
-        "--sample-interval",
-        "0.2",
-        "--write-interval",
-        "0.3",
-        "--fold-interval",
-        "1",
-        "--duration",
-        "4",
-        "--no-gpu",
-        "--no-docker",
-        "-q",
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const run = spawnSysmon([
+      "run",
+      "-o",
+      file,
+      "--sample-interval",
+      "0.2",
+      "--write-interval",
+      "0.3",
+      "--fold-interval",
+      "1",
+      "--duration",
+      "4",
+      "--no-gpu",
+      "--no-docker",
+      "-q",
+    ]);
     try {
       await waitFor(() => app.feed.rows().length >= 3, 20_000, "followed rows");
       assert.equal(app.feed.active(), true);
@@ -681,13 +674,12 @@ Deno.test({
 
 /** Starts `sysmon serve ARGS`; resolves with the child and what it printed up to the URL line. */
 async function startServe(args: string[], cwd?: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "serve", "--port", "0", ...args],
+  const child = spawnSysmon(["serve", "--port", "0", ...args], {
     cwd,
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
-  }).spawn();
+  });
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   while (!/data file: .*\n/.test(out)) {

@@ -8,7 +8,7 @@ import { createApp } from "../web/app.ts";
 import { openTrace } from "../web/source.ts";
 import { coreColumns } from "../views/charts.ts";
 import { DEFAULT_STATE, pageUrl, parseState, stateQuery, TABS } from "../views/state.ts";
-import { MAIN, readParquet, sysmon, tempDir } from "./helpers.ts";
+import { readParquet, spawnSysmon, sysmon, tempDir } from "./helpers.ts";
 
 /** One 3-second trace for the whole file (sysmon run, 0.2 s samples). */
 let traceOnce: Promise<string> | null = null;
@@ -534,12 +534,11 @@ Deno.test("the data API is mounted and the CSV link downloads the range", async 
 
 Deno.test("sysmon serve prints its URL, serves the page and stops on SIGTERM", async () => {
   const file = await trace();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "serve", file, "--port", "0"],
+  const child = spawnSysmon(["serve", file, "--port", "0"], {
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
-  }).spawn();
+  });
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   while (!/http:\/\/127\.0\.0\.1:\d+\/[^]*data file: .*\n/.test(out)) {
