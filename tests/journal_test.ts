@@ -1,11 +1,18 @@
 import assert from "node:assert/strict";
-import { Journal, readJournal } from "../tracer/journal.ts";
+import { crc32hex, Journal, readJournal } from "../tracer/journal.ts";
 import { ParquetSink, recoverJournal } from "../tracer/parquet_sink.ts";
 import { readParquet, tempDir } from "./helpers.ts";
 
 const header = { sysmon_journal: 1 as const, trace_id: "abc", utc: true, sample_interval_s: 1 };
 const T0 = 1_795_000_000_000_000;
 const row = (i: number) => ({ timestamp: T0 + i * 1e6, sys_total: 1000 + i, load_1m: i / 4 });
+
+Deno.test("crc32hex() is CRC-32 (IEEE) of the UTF-8 bytes", () => {
+  assert.equal(crc32hex("123456789"), "cbf43926"); // the standard check value
+  assert.equal(crc32hex(""), "00000000");
+  // "é" is c3 a9 in UTF-8 (a Latin-1 or UTF-16 reading gives another sum).
+  assert.equal(crc32hex("\u00e9"), "0e048d3e");
+});
 
 Deno.test("readJournal() stops at a torn or corrupt entry: it was never written", () => {
   const path = `${tempDir()}/t.parquet.journal`;

@@ -14,6 +14,7 @@ import {
 } from "../tracer/control.ts";
 import { journalPath, readJournal } from "../tracer/journal.ts";
 import { fileSize } from "../tracer/sink.ts";
+import { V8_FLAGS } from "../tracer/v8_flags.ts";
 
 /** What the page (or `sysmon serve`) starts tracing with; `output` is already confined. */
 export interface LiveStartOptions {
@@ -68,21 +69,13 @@ export class LiveError extends Error {
   }
 }
 
-const V8_FLAGS = "--v8-flags=--lite-mode,--max-semi-space-size=1,--expose-gc";
-
 /**
  * How to start `sysmon`: a compiled binary runs itself; otherwise this Deno runs main.ts
  * beside this module (with its deno.json, for the npm imports).
  */
 export function sysmonCommand(): { cmd: string; args: string[]; env?: Record<string, string> } {
-  // A compiled binary carries the server's flags; the tracer asks for lite mode itself.
-  if (Deno.build.standalone) {
-    return {
-      cmd: Deno.execPath(),
-      args: [],
-      env: { DENO_V8_FLAGS: V8_FLAGS.slice("--v8-flags=".length) },
-    };
-  }
+  // A compiled binary carries its flags (deno task compile gives it V8_FLAGS).
+  if (Deno.build.standalone) return { cmd: Deno.execPath(), args: [] };
   const main = new URL("../main.ts", import.meta.url);
   const args = ["run", "-A", V8_FLAGS];
   if (main.protocol === "file:") {

@@ -1,10 +1,7 @@
 // `sysmon serve` needs WebAssembly (DuckDB-WASM reads the traces), which V8's --lite-mode turns
-// off; the lean flags suit the tracer (`sysmon run`), so an installed `sysmon` may carry them.
-// Then serve starts itself again without them (the tracer it starts still runs in lite mode).
-// This module imports nothing that needs WebAssembly.
-
-/** V8 flags of the server: small young generation, no lite mode. */
-export const SERVE_V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--expose-gc";
+// off: a `sysmon` installed with it (as earlier versions of the README said) starts serve
+// again with sysmon's own flags. This module imports nothing that needs WebAssembly.
+import { V8_FLAGS } from "../tracer/v8_flags.ts";
 
 /**
  * Runs this `sysmon serve` again in a Deno with WebAssembly, passing its arguments, output
@@ -21,7 +18,7 @@ export async function serveAgain(): Promise<number> {
   }
   const main = new URL("../main.ts", import.meta.url);
   const config = new URL("../deno.json", import.meta.url);
-  const args = ["run", "-A", SERVE_V8_FLAGS];
+  const args = ["run", "-A", V8_FLAGS];
   if (main.protocol === "file:") {
     try {
       Deno.statSync(config);

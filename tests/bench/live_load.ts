@@ -8,9 +8,9 @@
 // 50 ms), and the server's RSS at the start and end of the phase (flat).
 //
 //   deno run -A tests/bench/live_load.ts [seconds per phase, default 60]
+import { V8_FLAGS } from "../../tracer/v8_flags.ts"; // as `deno task demo` runs it
+
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-// As `deno task demo` runs it (serve needs WebAssembly: no lite mode; its tracer child has it).
-const V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--expose-gc";
 const CLIENTS = 20;
 
 function percentile(values: number[], p: number): number {

@@ -3,10 +3,10 @@
 // so that its CPU and memory count. `hourBench` (only when named: it takes 62 minutes) runs
 // the tracer through a whole row group at 1/s, the most it ever holds, for its memory.
 import { MAIN } from "../helpers.ts";
+import { describeRss, residentMiB, type Rss } from "./memory.ts";
+import { V8_FLAGS } from "../../tracer/v8_flags.ts";
 
 const TICKS = 100; // USER_HZ
-/** The flags the deno.json tasks run the tracer with. */
-const V8_FLAGS = "--v8-flags=--lite-mode,--max-semi-space-size=1,--expose-gc";
 
 function cpuSeconds(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
@@ -14,24 +14,21 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / TICKS; // utime + stime
 }
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-  return Number(m?.[1] ?? 0) / 1024;
-}
+const higher = (a: Rss, b: Rss) => (b.total > a.total ? b : a);
 
 async function measure(args: string[], seconds: number, warmup: number) {
   // Max RSS from the start (a fold at the first write included), CPU after the warm-up.
   const child = new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "null" })
     .spawn();
-  let maxRss = 0;
+  let maxRss: Rss = { total: 0, anon: 0, file: 0 };
   for (let i = 0; i < warmup; i++) {
     await new Promise((r) => setTimeout(r, 1000)); // start-up and JIT settle
-    maxRss = Math.max(maxRss, rssMiB(child.pid));
+    maxRss = higher(maxRss, residentMiB(child.pid));
   }
   const c0 = cpuSeconds(child.pid);
   for (let i = 0; i < seconds; i++) {
     await new Promise((r) => setTimeout(r, 1000));
-    maxRss = Math.max(maxRss, rssMiB(child.pid));
+    maxRss = higher(maxRss, residentMiB(child.pid));
   }
   const perMin = ((cpuSeconds(child.pid) - c0) / seconds) * 60;
   child.kill("SIGTERM");
@@ -67,14 +64,14 @@ export async function overheadBench(seconds: number, warmup: number) {
   );
   console.log(
     `  sysmon run: ${tracer.perMin.toFixed(3)} CPU-s/min (target 0.3), max RSS ${
-      tracer.maxRss.toFixed(1)
-    } MiB (target 64 MB = 61.0 MiB)`,
+      describeRss(tracer.maxRss)
+    } (target 64 MB = 61.0 MiB)`,
   );
   console.log(
     `  baseline idle deno: ${idle.perMin.toFixed(3)} CPU-s/min, max RSS ${
-      idle.maxRss.toFixed(1)
-    } MiB; ratio ${(tracer.perMin / Math.max(idle.perMin, 0.001)).toFixed(1)}x CPU, ${
-      (tracer.maxRss / idle.maxRss).toFixed(2)
+      describeRss(idle.maxRss)
+    }; ratio ${(tracer.perMin / Math.max(idle.perMin, 0.001)).toFixed(1)}x CPU, ${
+      (tracer.maxRss.total / idle.maxRss.total).toFixed(2)
     }x RSS`,
   );
   Deno.removeSync(dir, { recursive: true });
@@ -87,8 +84,8 @@ export async function hourBench() {
   const hour = await measure(tracerArgs(dir, "1"), 3700, 10);
   console.log(
     `tracer through a whole row group (3,710 s at 1 Hz, 12 folds, a seal): max RSS ${
-      hour.maxRss.toFixed(1)
-    } MiB (target 64 MB = 61.0 MiB), ${hour.perMin.toFixed(3)} CPU-s/min`,
+      describeRss(hour.maxRss)
+    } (target 64 MB = 61.0 MiB), ${hour.perMin.toFixed(3)} CPU-s/min`,
   );
   Deno.removeSync(dir, { recursive: true });
 }

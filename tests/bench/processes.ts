@@ -6,8 +6,8 @@
 import process from "node:process";
 import { ProcFs } from "../../tracer/proc/fs.ts";
 import { SystemSampler } from "../../tracer/system.ts";
+import { V8_FLAGS } from "../../tracer/v8_flags.ts";
 
-const V8_FLAGS = "--v8-flags=--lite-mode,--max-semi-space-size=1,--expose-gc";
 const TARGET_CPU_S_PER_MIN = 0.3;
 const WARMUP_TICKS = 5;
 

@@ -4,6 +4,8 @@ import { ParquetSink } from "../../tracer/parquet_sink.ts";
 import type { Row } from "../../tracer/columns.ts";
 import { SystemSampler } from "../../tracer/system.ts";
 import process from "node:process";
+import { residentMiB } from "./memory.ts";
+import { V8_FLAGS } from "../../tracer/v8_flags.ts";
 
 /** Rows shaped like this machine's real ones, with realistic noise, one per second. */
 function rowMaker() {
@@ -50,11 +52,6 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-function rssMiB(): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"));
-  return Number(m?.[1] ?? 0) / 1024;
-}
-
 /** Runs in its own process (so the figures are the writer's, not the bench's). */
 function simulate(): { hour: Result; day: Result; size: number } {
   const dir = Deno.makeTempDirSync();
@@ -83,7 +80,14 @@ function simulate(): { hour: Result; day: Result; size: number } {
     const ms = (cpuMs() - c0) / 180;
     (globalThis as unknown as { gc(): void }).gc();
     const m = Deno.memoryUsage();
-    return { ms, rss: rssMiB(), heap: m.heapUsed / 2 ** 20, external: m.external / 2 ** 20 };
+    const r = residentMiB();
+    return {
+      ms,
+      rss: r.total,
+      anon: r.anon,
+      heap: m.heapUsed / 2 ** 20,
+      external: m.external / 2 ** 20,
+    };
   };
   advance(3600 - 1800);
   const hour = measure();
@@ -98,6 +102,7 @@ function simulate(): { hour: Result; day: Result; size: number } {
 interface Result {
   ms: number;
   rss: number;
+  anon: number;
   /** V8's live heap and memory held outside it by JS objects (typed arrays), after a GC. */
   heap: number;
   external: number;
@@ -108,7 +113,7 @@ export async function writeCostBench() {
     args: [
       "run",
       "-A",
-      "--v8-flags=--lite-mode,--max-semi-space-size=1,--expose-gc",
+      V8_FLAGS,
       import.meta.filename!,
     ],
     stderr: "inherit",
@@ -119,13 +124,15 @@ export async function writeCostBench() {
     "per-write cost (1 s samples, write every 10 s, fold every 300 s; history simulated):",
   );
   const mem = (r: Result) =>
-    `RSS ${r.rss.toFixed(1)} MiB (V8 heap ${r.heap.toFixed(1)}, external ${r.external.toFixed(1)})`;
+    `RSS ${r.rss.toFixed(1)} MiB (private ${r.anon.toFixed(1)}; V8 heap ${
+      r.heap.toFixed(1)
+    }, external ${r.external.toFixed(1)})`;
   console.log(`  after 1 h: ${hour.ms.toFixed(2)} CPU-ms per write, ${mem(hour)}`);
   console.log(
     `  after 24 h: ${day.ms.toFixed(2)} CPU-ms per write, ${mem(day)}; ` +
       `ratio ${(day.ms / hour.ms).toFixed(2)}x CPU (target <= 2x), ${
         (day.rss / hour.rss).toFixed(2)
-      }x RSS`,
+      }x RSS, ${(day.anon / hour.anon).toFixed(2)}x private`,
   );
   console.log(`file size of one day at 1 s: ${(size / 2 ** 20).toFixed(1)} MiB (target < 20 MB)`);
 }
