@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { crc32hex, Journal, readJournal } from "../tracer/journal.ts";
+import { crc32hex, crc32Loop, Journal, readJournal } from "../tracer/journal.ts";
 import { ParquetSink, recoverJournal } from "../tracer/parquet_sink.ts";
 import { readParquet, tempDir } from "./helpers.ts";
 
@@ -7,11 +7,19 @@ const header = { sysmon_journal: 1 as const, trace_id: "abc", utc: true, sample_
 const T0 = 1_795_000_000_000_000;
 const row = (i: number) => ({ timestamp: T0 + i * 1e6, sys_total: 1000 + i, load_1m: i / 4 });
 
-Deno.test("crc32hex() is CRC-32 (IEEE) of the UTF-8 bytes", () => {
-  assert.equal(crc32hex("123456789"), "cbf43926"); // the standard check value
-  assert.equal(crc32hex(""), "00000000");
-  // "é" is c3 a9 in UTF-8 (a Latin-1 or UTF-16 reading gives another sum).
-  assert.equal(crc32hex("\u00e9"), "0e048d3e");
+Deno.test("crc32hex() is CRC-32 (IEEE) of the UTF-8 bytes, the same with or without zlib", () => {
+  const known: [string, string][] = [
+    ["123456789", "cbf43926"], // the standard check value
+    ["", "00000000"],
+    ["\u00e9", "0e048d3e"], // c3 a9 (a Latin-1 or UTF-16 reading gives another sum)
+    ["\u{1F642}", "f258e529"], // f0 9f 99 82: one code point, not two halves
+    ["\ud800", "8b7233c9"], // a lone surrogate is U+FFFD, as TextEncoder writes it
+    ["a\udc00b", "d0b99122"],
+  ];
+  for (const [text, sum] of known) {
+    assert.equal(crc32hex(text), sum, JSON.stringify(text));
+    assert.equal((crc32Loop(text) >>> 0).toString(16).padStart(8, "0"), sum);
+  }
 });
 
 Deno.test("readJournal() stops at a torn or corrupt entry: it was never written", () => {

@@ -138,10 +138,28 @@ function sameNames(a: string[], b: string[]): boolean {
   return true;
 }
 
-// zlib.crc32 (Node 22.2+; Deno has it) is missing from the bundled Node types.
-const { crc32 } = zlib as unknown as { crc32(data: string): number };
+// zlib.crc32 (Node 22.2+, Deno 2.x) is 200x a JS loop; the loop stays for a Deno without it.
+const zlibCrc32 = (zlib as unknown as { crc32?: (data: string) => number }).crc32;
 
-/** CRC-32 (IEEE) of a string's UTF-8 bytes, as 8 hex digits (zlib's: 200x a JS loop). */
+/** CRC-32 (IEEE) of a string's UTF-8 bytes, as 8 hex digits. */
 export function crc32hex(text: string): string {
-  return (crc32(text) >>> 0).toString(16).padStart(8, "0");
+  const c = typeof zlibCrc32 === "function" ? zlibCrc32(text) : crc32Loop(text);
+  return (c >>> 0).toString(16).padStart(8, "0");
+}
+
+let table: Uint32Array | null = null;
+
+/** The same sum in JS (exported for the tests). */
+export function crc32Loop(text: string): number {
+  if (table === null) {
+    table = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (const b of encoder.encode(text)) c = table[(c ^ b) & 0xff]! ^ (c >>> 8);
+  return c ^ 0xffffffff;
 }

@@ -1,11 +1,13 @@
-// Hands memory back after a fold and once a minute:
-// - a full GC (when V8 exposes it);
-// - glibc's malloc_trim, which returns the C heap's free pages (a fold's zstd buffers,
-//   about 7 MiB) to the system;
-// - the read-only file pages the process no longer touches: most of the deno executable's
-//   code and data that start-up used (module loading, TypeScript, npm resolution), about
-//   20 MiB. madvise(MADV_DONTNEED) unmaps them; they stay in the page cache, and a page
-//   that is needed again is mapped back from there (a minor fault, no disk read).
+// Handing memory back to the system.
+// - releaseMemory(), after a fold and once a minute: a full GC (where V8 exposes gc()),
+//   then glibc's malloc_trim, which returns the C heap's free pages (a fold's zstd
+//   buffers, about 7 MiB).
+// - dropStartupPages(), at the end of start-up and after the first fold: the pages of the
+//   deno executable that start-up touched (module loading, TypeScript, npm resolution),
+//   about 20 MiB of code and read-only data the tracer never runs again.
+//   madvise(MADV_DONTNEED) unmaps them; they stay in the page cache, and a page needed
+//   again is mapped back from there (a minor fault, no disk read). Not repeated: what the
+//   tracer keeps using stays mapped, so memory pressure does not evict it first.
 
 import { droppableMappings } from "./smaps.ts";
 
@@ -18,18 +20,27 @@ interface Libc {
 
 let libc: Libc | null | undefined;
 
+function getLibc(): Libc | null {
+  if (libc === undefined) libc = openLibc(); // once: null when it cannot be had
+  return libc;
+}
+
 export function releaseMemory() {
   (globalThis as { gc?: () => void }).gc?.();
-  if (libc === undefined) libc = openLibc(); // once: null when it cannot be had
-  if (libc === null) return;
-  libc.trim();
-  let smaps: string;
+  getLibc()?.trim();
+}
+
+export function dropStartupPages() {
+  const c = getLibc();
+  if (c === null) return;
+  let smaps: string, exe: string;
   try {
     smaps = Deno.readTextFileSync("/proc/self/smaps");
+    exe = Deno.realPathSync(Deno.execPath());
   } catch {
-    return; // no /proc, or reading it is not allowed
+    return; // no /proc, or Deno allows reading /proc/self only with -A
   }
-  for (const m of droppableMappings(smaps)) libc.dontNeed(m.start, m.end - m.start);
+  for (const m of droppableMappings(smaps, exe)) c.dontNeed(m.start, m.end - m.start);
 }
 
 /** glibc through FFI where the C library is glibc and FFI is allowed; otherwise null. */
@@ -44,7 +55,7 @@ function openLibc(): Libc | null {
     });
     return {
       trim: () => void lib.symbols.malloc_trim(0n),
-      // A failure (a locked mapping, say) only means those pages stay.
+      // A failure only means those pages stay.
       dontNeed: (start, length) =>
         void lib.symbols.madvise(Deno.UnsafePointer.create(start), length, MADV_DONTNEED),
     };

@@ -1,21 +1,27 @@
-// Which of a process's mappings can be handed back with MADV_DONTNEED without changing
-// what the process sees: read-only mappings of a file that hold no private copy of any
-// page. Dropping such a page only unmaps it; the next access maps the file's page again.
-// A mapping with copied pages (RELRO data once relocated, say) would lose them: never.
+// Which of the executable's mappings can be handed back with MADV_DONTNEED without changing
+// what the process sees: read-only mappings that never held a private copy of a page.
+// Dropping such a page only unmaps it; the next access maps the file's page again. A
+// mapping with a copied page (relocated RELRO data, a breakpoint), in memory or swapped
+// out, would lose it: never. The executable's mappings never move while it runs, so the
+// addresses read here stay right.
 
 export interface Mapping {
   start: bigint;
   end: bigint;
   perms: string;
   path: string;
-  /** Resident KiB. */
+  /** Resident KiB; -1 where the line is missing (then the mapping is never dropped). */
   rss: number;
-  /** KiB of private copies (copy-on-write or anonymous pages) in this mapping. */
+  /** KiB of private copies (copy-on-write or anonymous pages) in memory. */
   anonymous: number;
+  /** KiB of private copies swapped out. */
+  swap: number;
+  /** VmFlags: "ac" (accountable) marks a mapping that was once writable; "lo": locked. */
+  flags: string[] | null;
 }
 
 const HEADER = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \S+ *(.*)$/;
-const FIELD = /^(Rss|Anonymous):\s+(\d+) kB$/;
+const FIELD = /^(Rss|Anonymous|Swap):\s+(\d+) kB$/;
 
 /** Parses /proc/PID/smaps; only the fields droppableMappings needs. */
 export function parseSmaps(text: string): Mapping[] {
@@ -29,25 +35,32 @@ export function parseSmaps(text: string): Mapping[] {
         end: BigInt(`0x${h[2]}`),
         perms: h[3]!,
         path: h[4]!,
-        rss: 0,
-        anonymous: -1, // unknown until its line is seen
+        rss: -1,
+        anonymous: -1,
+        swap: -1,
+        flags: null,
       };
       out.push(cur);
       continue;
     }
-    const f = cur && FIELD.exec(line);
-    if (f && cur) {
-      if (f[1] === "Rss") cur.rss = Number(f[2]);
-      else cur.anonymous = Number(f[2]);
+    if (!cur) continue;
+    if (line.startsWith("VmFlags:")) {
+      cur.flags = line.slice(8).trim().split(/\s+/);
+      continue;
     }
+    const f = FIELD.exec(line);
+    if (f?.[1] === "Rss") cur.rss = Number(f[2]);
+    else if (f?.[1] === "Anonymous") cur.anonymous = Number(f[2]);
+    else if (f?.[1] === "Swap") cur.swap = Number(f[2]);
   }
   return out;
 }
 
-/** Resident, read-only mappings of regular files without a single private page. */
-export function droppableMappings(smaps: string): Mapping[] {
+/** The resident mappings of `file` that are read-only and never held a private page. */
+export function droppableMappings(smaps: string, file: string): Mapping[] {
   return parseSmaps(smaps).filter((m) =>
-    m.rss > 0 && m.anonymous === 0 && !m.perms.includes("w") && m.path.startsWith("/") &&
-    !m.path.startsWith("/dev/") // device memory is not the page cache's
+    (m.path === file || m.path === `${file} (deleted)`) &&
+    m.rss > 0 && m.anonymous === 0 && m.swap === 0 && !m.perms.includes("w") &&
+    m.flags !== null && !m.flags.includes("ac") && !m.flags.includes("lo")
   );
 }

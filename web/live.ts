@@ -69,11 +69,16 @@ export class LiveError extends Error {
   }
 }
 
+interface SysmonCommand {
+  cmd: string;
+  args: string[];
+}
+
 /**
  * How to start `sysmon`: a compiled binary runs itself; otherwise this Deno runs main.ts
  * beside this module (with its deno.json, for the npm imports).
  */
-export function sysmonCommand(): { cmd: string; args: string[]; env?: Record<string, string> } {
+export function sysmonCommand(): SysmonCommand {
   // A compiled binary carries its flags (deno task compile gives it V8_FLAGS).
   if (Deno.build.standalone) return { cmd: Deno.execPath(), args: [] };
   const main = new URL("../main.ts", import.meta.url);
@@ -106,13 +111,13 @@ export class LiveTracer {
   private started: Pending | null = null;
   private stderrTail: string[] = [];
   private stoppedCleanly = false;
-  private readonly command: { cmd: string; args: string[]; env?: Record<string, string> };
+  private readonly command: SysmonCommand;
   private readonly stopTimeoutMs: number;
   private readonly startTimeoutMs: number;
 
   constructor(
     opts: {
-      command?: { cmd: string; args: string[]; env?: Record<string, string> };
+      command?: SysmonCommand;
       stopTimeoutMs?: number;
       startTimeoutMs?: number;
     } = {},
@@ -154,7 +159,6 @@ export class LiveTracer {
     ];
     const child = new Deno.Command(this.command.cmd, {
       args,
-      env: this.command.env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

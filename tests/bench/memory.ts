@@ -6,13 +6,15 @@ export interface Rss {
   total: number;
   anon: number;
   file: number;
+  /** The most it ever held (VmHWM), start-up included. */
+  peak: number;
 }
 
 export function residentMiB(pid: number | "self" = "self"): Rss {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const mib = (key: string) =>
     Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
-  return { total: mib("VmRSS"), anon: mib("RssAnon"), file: mib("RssFile") };
+  return { total: mib("VmRSS"), anon: mib("RssAnon"), file: mib("RssFile"), peak: mib("VmHWM") };
 }
 
 /** "57.8 MiB (20.9 private, 36.9 file pages)" */

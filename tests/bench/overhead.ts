@@ -20,7 +20,7 @@ async function measure(args: string[], seconds: number, warmup: number) {
   // Max RSS from the start (a fold at the first write included), CPU after the warm-up.
   const child = new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "null" })
     .spawn();
-  let maxRss: Rss = { total: 0, anon: 0, file: 0 };
+  let maxRss: Rss = { total: 0, anon: 0, file: 0, peak: 0 };
   for (let i = 0; i < warmup; i++) {
     await new Promise((r) => setTimeout(r, 1000)); // start-up and JIT settle
     maxRss = higher(maxRss, residentMiB(child.pid));
@@ -31,9 +31,10 @@ async function measure(args: string[], seconds: number, warmup: number) {
     maxRss = higher(maxRss, residentMiB(child.pid));
   }
   const perMin = ((cpuSeconds(child.pid) - c0) / seconds) * 60;
+  const peak = residentMiB(child.pid).peak; // start-up included
   child.kill("SIGTERM");
   await child.status;
-  return { perMin, maxRss };
+  return { perMin, maxRss, peak };
 }
 
 const tracerArgs = (dir: string, interval: string) => [
@@ -65,7 +66,7 @@ export async function overheadBench(seconds: number, warmup: number) {
   console.log(
     `  sysmon run: ${tracer.perMin.toFixed(3)} CPU-s/min (target 0.3), max RSS ${
       describeRss(tracer.maxRss)
-    } (target 64 MB = 61.0 MiB)`,
+    } (target 64 MB = 61.0 MiB); peak with start-up (VmHWM) ${tracer.peak.toFixed(1)} MiB`,
   );
   console.log(
     `  baseline idle deno: ${idle.perMin.toFixed(3)} CPU-s/min, max RSS ${
@@ -85,7 +86,9 @@ export async function hourBench() {
   console.log(
     `tracer through a whole row group (3,710 s at 1 Hz, 12 folds, a seal): max RSS ${
       describeRss(hour.maxRss)
-    } (target 64 MB = 61.0 MiB), ${hour.perMin.toFixed(3)} CPU-s/min`,
+    } (target 64 MB = 61.0 MiB), peak with start-up (VmHWM) ${hour.peak.toFixed(1)} MiB, ${
+      hour.perMin.toFixed(3)
+    } CPU-s/min`,
   );
   Deno.removeSync(dir, { recursive: true });
 }
