@@ -1,7 +1,7 @@
 // sysmon's command line: parses arguments and dispatches; the work lives in tracer/ and web/.
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { VERSION } from "./tracer/metadata.ts";
-import { dropStartupPages } from "./tracer/release.ts";
+import { dropExecutablePages } from "./tracer/release.ts";
 
 const seconds = (flag: string) => (text: string) => {
   const n = Number(text);
@@ -82,7 +82,7 @@ program.command("run", { isDefault: true })
       Deno.exitCode = await controlCommand(monitor, ui);
       return;
     }
-    dropStartupPages(); // before the tracer's modules load: a lower peak
+    dropExecutablePages(); // start-up's, before the tracer's modules load: a lower peak
     const { runCommand } = await import("./tracer/run_command.ts");
     const ui = { quiet: opts.quiet, foldInterval: opts.foldInterval };
     Deno.exitCode = await runCommand(monitor, ui);

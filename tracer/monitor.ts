@@ -4,7 +4,7 @@ import type { Row } from "./columns.ts";
 import { CsvSink } from "./csv_sink.ts";
 import { type MonitorOptions, validateOptions, type ValidOptions } from "./options.ts";
 import { ParquetSink } from "./parquet_sink.ts";
-import { dropStartupPages } from "./release.ts";
+import { dropExecutablePages } from "./release.ts";
 import type { ProcFs } from "./proc/fs.ts";
 import type { TraceSink, WriteReport } from "./sink.ts";
 import { closeSources, processLookups, type Source, startSources } from "./sources.ts";
@@ -117,7 +117,7 @@ async function sampleLoop(
   const endAt = o.duration === null ? Infinity : start + o.duration * 1000;
   let lastWrite = start;
   sampler.sample(); // the baseline for the first row's rates and percentages
-  dropStartupPages(); // start-up is over
+  dropExecutablePages(); // start-up is over
   let k = 1;
   while (!signal?.aborted) {
     let due = start + k * intervalMs;
@@ -144,7 +144,6 @@ async function sampleLoop(
     if (performance.now() - lastWrite >= o.writeInterval * 1000 - intervalMs / 2) {
       annotate();
       applyReport(sink.write());
-      if (lastWrite === start) dropStartupPages(); // the first fold's one-off code
       lastWrite = performance.now();
     }
   }

@@ -11,7 +11,7 @@ import {
 import { newTraceId, traceMetadata } from "./metadata.ts";
 import { removeStaleTemps } from "./atomic.ts";
 import { summaryWidthFor } from "./summary_block.ts";
-import { releaseMemory } from "./release.ts";
+import { dropExecutablePages, releaseMemory } from "./release.ts";
 import { ParquetTrace, readFooter } from "./parquet_trace.ts";
 import { describeWriteError, fileSize, type TraceSink, type WriteReport } from "./sink.ts";
 
@@ -145,11 +145,12 @@ export class ParquetSink implements TraceSink {
     if (error !== null) this.bound();
     // Rows live until their write, long enough to reach V8's old generation, which grows
     // until a full collection: one a minute keeps a trace's memory flat (about 10 ms). A
-    // fold's zstd buffers go back to the system at once.
+    // fold's zstd buffers go back to the system at once, and the code it ran leaves memory.
     if (folded || now - this.lastRelease >= RELEASE_EVERY_MS) {
       releaseMemory();
       this.lastRelease = now;
     }
+    if (folded) dropExecutablePages();
     return {
       rowsWritten: this.durable,
       fileBytes: fileSize(this.path),
