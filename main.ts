@@ -158,9 +158,9 @@ program.command("serve")
       .default(5).argParser(seconds("--write-interval")),
   )
   .action(async (file, opts) => {
-    if (typeof WebAssembly === "undefined") {
-      // V8 lite mode (the tracer's lean flags): serve needs WebAssembly, start it again.
-      const { serveAgain } = await import("./web/serve_again.ts");
+    const { serveAgain, startedLean } = await import("./web/serve_again.ts");
+    if (startedLean()) {
+      // The tracer's lean V8 flags (an installed `sysmon`): serve wants the server's.
       Deno.exitCode = await serveAgain();
       return;
     }

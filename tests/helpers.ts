@@ -51,10 +51,12 @@ export function spawnSysmon(
     stderr?: "piped" | "null";
     env?: Record<string, string>;
     cwd?: string;
+    /** "--v8-flags=…", as an installed `sysmon` passes them. */
+    v8Flags?: string;
   } = {},
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
+    args: ["run", "-A", ...(opts.v8Flags ? [opts.v8Flags] : []), MAIN, ...args],
     stdin: opts.stdin,
     stdout: opts.stdout ?? "null",
     stderr: opts.stderr ?? "null",

@@ -9,6 +9,7 @@ import { openTrace } from "../web/source.ts";
 import { coreColumns } from "../views/charts.ts";
 import { DEFAULT_STATE, pageUrl, parseState, stateQuery, TABS } from "../views/state.ts";
 import { readParquet, spawnSysmon, sysmon, tempDir } from "./helpers.ts";
+import { TRACER_V8_FLAGS, V8_FLAGS } from "../tracer/v8_flags.ts";
 
 /** One 3-second trace for the whole file (sysmon run, 0.2 s samples). */
 let traceOnce: Promise<string> | null = null;
@@ -532,12 +533,13 @@ Deno.test("the data API is mounted and the CSV link downloads the range", async 
   await a.close();
 });
 
-Deno.test("sysmon serve prints its URL, serves the page and stops on SIGTERM", async () => {
+async function serveAndStop(v8Flags?: string) {
   const file = await trace();
   const child = spawnSysmon(["serve", file, "--port", "0"], {
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
+    v8Flags,
   });
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
@@ -551,6 +553,7 @@ Deno.test("sysmon serve prints its URL, serves the page and stops on SIGTERM", a
   const res = await fetch(url);
   assert.equal(res.status, 200);
   assert.match(await res.text(), /System Resource Monitor/);
+  const server = childCmdlines(child.pid);
   child.kill("SIGTERM");
   const status = await child.status;
   for (;;) {
@@ -561,6 +564,26 @@ Deno.test("sysmon serve prints its URL, serves the page and stops on SIGTERM", a
   await child.stderr.cancel();
   assert.equal(status.code, 0);
   assert.match(out, /stopped/);
+  return server;
+}
+
+/** Command lines of a process's children. */
+function childCmdlines(pid: number): string[][] {
+  const kids = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim();
+  return kids === ""
+    ? []
+    : kids.split(" ").map((k) => Deno.readTextFileSync(`/proc/${k}/cmdline`).split("\0"));
+}
+
+Deno.test("sysmon serve prints its URL, serves the page and stops on SIGTERM", async () => {
+  assert.deepEqual(await serveAndStop(), []); // serves in the process itself
+});
+
+Deno.test("serve started with the tracer's lean V8 flags runs again with the server's", async () => {
+  const kids = await serveAndStop(TRACER_V8_FLAGS); // as an installed `sysmon` starts it
+  assert.equal(kids.length, 1);
+  assert.ok(kids[0]!.includes(V8_FLAGS), kids[0]!.join(" "));
+  assert.ok(kids[0]!.includes("serve"));
 });
 
 Deno.test("sysmon serve refuses a bad port with exit code 2", async () => {

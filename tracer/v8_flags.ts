@@ -1,5 +1,13 @@
-// The V8 flags sysmon runs with: its tasks, the install command, the compiled binary and the
-// tracer that `serve` starts. A small young generation (1 MiB semi-spaces: less memory, more
-// frequent scavenges) and gc() for the tracer's collection once a minute. Not --lite-mode:
-// it saves about 9 MiB but costs a quarter more CPU, and turns WebAssembly (serve) off.
+// The V8 flags sysmon runs with.
+//
+// V8_FLAGS, the server's (`deno task demo`, the compiled binary): a small young generation
+// (1 MiB semi-spaces: less memory, more frequent scavenges) and gc().
+//
+// TRACER_V8_FLAGS, a long-running `sysmon run` (`deno task start`, the install command, the
+// tracer `serve` starts): the same, and V8's baseline compiler only (no Maglev, no
+// TurboFan). Sampling once a second never pays back an optimizing compile: side by side
+// over 5 minutes, 0.20 CPU-s/min and 41 MiB at most against 0.23 and 52 MiB with both
+// optimizing tiers (lite mode, with no compiler at all: 0.28 CPU-s/min).
 export const V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--expose-gc";
+export const TRACER_V8_FLAGS =
+  "--v8-flags=--max-semi-space-size=1,--expose-gc,--no-opt,--no-maglev";

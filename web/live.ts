@@ -14,7 +14,7 @@ import {
 } from "../tracer/control.ts";
 import { journalPath, readJournal } from "../tracer/journal.ts";
 import { fileSize } from "../tracer/sink.ts";
-import { V8_FLAGS } from "../tracer/v8_flags.ts";
+import { TRACER_V8_FLAGS } from "../tracer/v8_flags.ts";
 
 /** What the page (or `sysmon serve`) starts tracing with; `output` is already confined. */
 export interface LiveStartOptions {
@@ -72,6 +72,7 @@ export class LiveError extends Error {
 interface SysmonCommand {
   cmd: string;
   args: string[];
+  env?: Record<string, string>;
 }
 
 /**
@@ -79,10 +80,13 @@ interface SysmonCommand {
  * beside this module (with its deno.json, for the npm imports).
  */
 export function sysmonCommand(): SysmonCommand {
-  // A compiled binary carries its flags (deno task compile gives it V8_FLAGS).
-  if (Deno.build.standalone) return { cmd: Deno.execPath(), args: [] };
+  // A compiled binary carries the server's flags; its tracer asks for its own.
+  if (Deno.build.standalone) {
+    const flags = TRACER_V8_FLAGS.slice("--v8-flags=".length);
+    return { cmd: Deno.execPath(), args: [], env: { DENO_V8_FLAGS: flags } };
+  }
   const main = new URL("../main.ts", import.meta.url);
-  const args = ["run", "-A", V8_FLAGS];
+  const args = ["run", "-A", TRACER_V8_FLAGS];
   if (main.protocol === "file:") {
     const config = new URL("../deno.json", import.meta.url);
     if (fileSize(config.pathname) !== null) args.push("--config", config.pathname);
@@ -159,6 +163,7 @@ export class LiveTracer {
     ];
     const child = new Deno.Command(this.command.cmd, {
       args,
+      env: this.command.env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

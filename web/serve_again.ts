@@ -1,7 +1,28 @@
-// `sysmon serve` needs WebAssembly (DuckDB-WASM reads the traces), which V8's --lite-mode turns
-// off: a `sysmon` installed with it (as earlier versions of the README said) starts serve
-// again with sysmon's own flags. This module imports nothing that needs WebAssembly.
+// A `sysmon` installed with the tracer's lean V8 flags (TRACER_V8_FLAGS: no optimizing
+// compiler; or --lite-mode, as earlier versions of the README said, which also turns off the
+// WebAssembly that DuckDB-WASM needs) starts `serve` again with the server's flags: the
+// dashboard's queries need the optimizing compilers. This module imports nothing that needs
+// WebAssembly.
+import { dropExecutablePages } from "../tracer/release.ts";
 import { V8_FLAGS } from "../tracer/v8_flags.ts";
+
+const LEAN = ["--lite-mode", "--no-opt", "--no-maglev", "--jitless"];
+
+/** Whether this process was started with V8 flags that do not suit the server. */
+export function startedLean(cmdline = readCmdline()): boolean {
+  if (typeof WebAssembly === "undefined") return true;
+  return cmdline.some((arg) =>
+    arg.startsWith("--v8-flags=") && arg.slice(11).split(",").some((f) => LEAN.includes(f))
+  );
+}
+
+function readCmdline(): string[] {
+  try {
+    return Deno.readTextFileSync("/proc/self/cmdline").split("\0");
+  } catch {
+    return []; // not Linux, or not allowed: run as is
+  }
+}
 
 /**
  * Runs this `sysmon serve` again in a Deno with WebAssembly, passing its arguments, output
@@ -36,6 +57,7 @@ export async function serveAgain(): Promise<number> {
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
+  dropExecutablePages(); // this one only waits
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const forward = (s: Deno.Signal) => () => {
     try {

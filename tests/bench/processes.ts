@@ -6,7 +6,7 @@
 import process from "node:process";
 import { ProcFs } from "../../tracer/proc/fs.ts";
 import { SystemSampler } from "../../tracer/system.ts";
-import { V8_FLAGS } from "../../tracer/v8_flags.ts";
+import { TRACER_V8_FLAGS as V8_FLAGS } from "../../tracer/v8_flags.ts";
 
 const TARGET_CPU_S_PER_MIN = 0.3;
 const WARMUP_TICKS = 5;

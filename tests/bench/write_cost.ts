@@ -5,7 +5,7 @@ import type { Row } from "../../tracer/columns.ts";
 import { SystemSampler } from "../../tracer/system.ts";
 import process from "node:process";
 import { residentMiB } from "./memory.ts";
-import { V8_FLAGS } from "../../tracer/v8_flags.ts";
+import { TRACER_V8_FLAGS as V8_FLAGS } from "../../tracer/v8_flags.ts";
 
 /** Rows shaped like this machine's real ones, with realistic noise, one per second. */
 function rowMaker() {
