@@ -4,7 +4,7 @@
 //   buffers, about 7 MiB).
 // - dropExecutablePages(), at the end of start-up and after each fold (every 5 minutes):
 //   the deno executable's code and read-only data. Start-up touches about 35 MiB of it
-//   (module loading, TypeScript, npm resolution), and V8's optimizing compilers and a fold
+//   (module loading, TypeScript, npm resolution), and V8's compiler and a fold
 //   touch more as the run goes on; sampling needs a few MiB. madvise(MADV_DONTNEED) unmaps
 //   them; they stay in the page cache, and a page needed again is mapped back from there
 //   (a minor fault, no disk read: about 200 of them after a drop, under a millisecond).
