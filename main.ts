@@ -76,13 +76,13 @@ program.command("run", { isDefault: true })
       enableDocker: opts.docker,
       topProcesses: opts.topProcesses,
     };
+    dropExecutablePages(); // start-up's, before the tracer's modules load: a lower peak
     if (opts.control) {
       const { controlCommand } = await import("./tracer/control.ts");
       const ui = { foldInterval: opts.foldInterval, rows: opts.control === "rows" };
       Deno.exitCode = await controlCommand(monitor, ui);
       return;
     }
-    dropExecutablePages(); // start-up's, before the tracer's modules load: a lower peak
     const { runCommand } = await import("./tracer/run_command.ts");
     const ui = { quiet: opts.quiet, foldInterval: opts.foldInterval };
     Deno.exitCode = await runCommand(monitor, ui);

@@ -8,7 +8,8 @@ import { createApp } from "../web/app.ts";
 import { openTrace } from "../web/source.ts";
 import { coreColumns } from "../views/charts.ts";
 import { DEFAULT_STATE, pageUrl, parseState, stateQuery, TABS } from "../views/state.ts";
-import { readParquet, spawnSysmon, sysmon, tempDir } from "./helpers.ts";
+import { MAIN, readParquet, spawnSysmon, sysmon, tempDir } from "./helpers.ts";
+import { startedLean } from "../web/serve_again.ts";
 import { TRACER_V8_FLAGS, V8_FLAGS } from "../tracer/v8_flags.ts";
 
 /** One 3-second trace for the whole file (sysmon run, 0.2 s samples). */
@@ -543,11 +544,13 @@ async function serveAndStop(v8Flags?: string) {
   });
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
+  const deadline = setTimeout(() => child.kill("SIGKILL"), 20_000); // a hang fails, not waits
   while (!/http:\/\/127\.0\.0\.1:\d+\/[^]*data file: .*\n/.test(out)) {
     const { value, done } = await reader.read();
     if (done) break;
     out += value;
   }
+  clearTimeout(deadline);
   const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)![0];
   assert.match(out, new RegExp(`data file: ${file}`));
   const res = await fetch(url);
@@ -584,6 +587,32 @@ Deno.test("serve started with the tracer's lean V8 flags runs again with the ser
   assert.equal(kids.length, 1);
   assert.ok(kids[0]!.includes(V8_FLAGS), kids[0]!.join(" "));
   assert.ok(kids[0]!.includes("serve"));
+  assert.ok(kids[0]!.includes("--port") && kids[0]!.includes("0"), kids[0]!.join(" "));
+});
+
+Deno.test("startedLean() reads only Deno's own flags, not the script's arguments", () => {
+  const deno = (flags: string[], args: string[]): [string[], string[]] => [
+    ["deno", "run", "-A", ...flags, "/x/main.ts", ...args, ""],
+    args,
+  ];
+  const lean = "--v8-flags=--max-semi-space-size=1,--no-opt";
+  assert.equal(startedLean(...deno([lean], ["serve"])), true);
+  assert.equal(startedLean(...deno(["--v8-flags=--lite-mode"], ["serve", "x.parquet"])), true);
+  assert.equal(startedLean(...deno([V8_FLAGS], ["serve"])), false);
+  assert.equal(startedLean(...deno([], ["serve"])), false);
+  // A file, or a token, that looks like the flags is the user's, not V8's.
+  assert.equal(startedLean(...deno([V8_FLAGS], ["serve", "--", lean])), false);
+  assert.equal(startedLean(...deno([], ["serve", "--token", lean])), false);
+});
+
+Deno.test("serve with lean flags that the server would inherit refuses instead of looping", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "serve", "--port", "0"],
+    env: { DENO_V8_FLAGS: "--jitless" }, // no WebAssembly, here and in any child
+    stdin: "null",
+  }).output();
+  assert.equal(out.code, 2);
+  assert.match(new TextDecoder().decode(out.stderr), /without WebAssembly or without/);
 });
 
 Deno.test("sysmon serve refuses a bad port with exit code 2", async () => {

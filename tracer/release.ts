@@ -33,14 +33,27 @@ export function releaseMemory() {
 export function dropExecutablePages() {
   const c = getLibc();
   if (c === null) return;
-  let smaps: string, exe: string;
+  exe ??= executable();
+  let smaps: string;
   try {
     smaps = Deno.readTextFileSync("/proc/self/smaps");
-    exe = Deno.realPathSync(Deno.execPath());
   } catch {
     return; // no /proc, or Deno allows reading /proc/self only with -A
   }
   for (const m of droppableMappings(smaps, exe)) c.dontNeed(m.start, m.end - m.start);
+}
+
+let exe: string | undefined;
+
+/** The executable's path as smaps names it (found once: it may be replaced later). */
+function executable(): string {
+  // An executable replaced on disk (an upgrade) reads "… (deleted)"; smaps says the same.
+  const path = Deno.execPath().replace(/ \(deleted\)$/, "");
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** glibc through FFI where the C library is glibc and FFI is allowed; otherwise null. */

@@ -5,7 +5,7 @@
 //
 // TRACER_V8_FLAGS, a long-running `sysmon run` (`deno task start`, the install command, the
 // tracer `serve` starts): the same, and V8's baseline compiler only (no Maglev, no
-// TurboFan). Sampling once a second never pays back an optimizing compile: side by side
+// TurboFan). Sampling once a second never pays back TurboFan; Maglev costs memory: side by side
 // over 5 minutes, 0.20 CPU-s/min and 41 MiB at most against 0.23 and 52 MiB with both
 // optimizing tiers (lite mode, with no compiler at all: 0.28 CPU-s/min).
 export const V8_FLAGS = "--v8-flags=--max-semi-space-size=1,--expose-gc";

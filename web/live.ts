@@ -72,7 +72,6 @@ export class LiveError extends Error {
 interface SysmonCommand {
   cmd: string;
   args: string[];
-  env?: Record<string, string>;
 }
 
 /**
@@ -80,11 +79,9 @@ interface SysmonCommand {
  * beside this module (with its deno.json, for the npm imports).
  */
 export function sysmonCommand(): SysmonCommand {
-  // A compiled binary carries the server's flags; its tracer asks for its own.
-  if (Deno.build.standalone) {
-    const flags = TRACER_V8_FLAGS.slice("--v8-flags=".length);
-    return { cmd: Deno.execPath(), args: [], env: { DENO_V8_FLAGS: flags } };
-  }
+  // A compiled binary runs with its compiled-in flags only (the server's; its runtime
+  // takes no DENO_V8_FLAGS), so its tracer runs with them too.
+  if (Deno.build.standalone) return { cmd: Deno.execPath(), args: [] };
   const main = new URL("../main.ts", import.meta.url);
   const args = ["run", "-A", TRACER_V8_FLAGS];
   if (main.protocol === "file:") {
@@ -163,7 +160,6 @@ export class LiveTracer {
     ];
     const child = new Deno.Command(this.command.cmd, {
       args,
-      env: this.command.env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

@@ -7,11 +7,19 @@ import { dropExecutablePages } from "../tracer/release.ts";
 import { V8_FLAGS } from "../tracer/v8_flags.ts";
 
 const LEAN = ["--lite-mode", "--no-opt", "--no-maglev", "--jitless"];
+/** Set in the started server: one started again and still lean stops instead of looping. */
+const AGAIN = "SYSMON_SERVE_AGAIN";
 
-/** Whether this process was started with V8 flags that do not suit the server. */
-export function startedLean(cmdline = readCmdline()): boolean {
+/**
+ * Whether this process was started with V8 flags that do not suit the server. `deno` is
+ * /proc/self/cmdline split at NULs, `args` the script's own arguments (Deno.args): only
+ * Deno's flags, before the script, count (a file may be named "--v8-flags=--no-opt").
+ */
+export function startedLean(deno = readCmdline(), args: readonly string[] = Deno.args): boolean {
   if (typeof WebAssembly === "undefined") return true;
-  return cmdline.some((arg) =>
+  if (deno.at(-1) === "") deno = deno.slice(0, -1);
+  const own = deno.slice(0, Math.max(0, deno.length - args.length - 1)); // less script, args
+  return own.some((arg) =>
     arg.startsWith("--v8-flags=") && arg.slice(11).split(",").some((f) => LEAN.includes(f))
   );
 }
@@ -29,11 +37,11 @@ function readCmdline(): string[] {
  * and signals through; returns its exit code (2 where that cannot be done).
  */
 export async function serveAgain(): Promise<number> {
-  if (Deno.build.standalone) {
+  if (Deno.build.standalone || Deno.env.get(AGAIN) === "1") {
     console.error(
-      "sysmon serve: this binary was compiled with --v8-flags=--lite-mode, which turns " +
-        "WebAssembly off; serve needs it (DuckDB-WASM). Compile without --lite-mode " +
-        "(deno task compile does).",
+      "sysmon serve: V8 runs without WebAssembly or without its optimizing compilers " +
+        "(--lite-mode, --jitless, --no-opt or --no-maglev, compiled in or in DENO_V8_FLAGS); " +
+        "serve needs them. Start it without those flags (deno task demo, or deno task compile).",
     );
     return 2;
   }
@@ -53,12 +61,14 @@ export async function serveAgain(): Promise<number> {
   args.push(...Deno.args.slice(at < 0 ? 0 : at));
   const child = new Deno.Command(Deno.execPath(), {
     args,
+    env: { [AGAIN]: "1" },
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
   dropExecutablePages(); // this one only waits
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  // A terminal's Ctrl-C reaches both processes; the server stops once either way.
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   const forward = (s: Deno.Signal) => () => {
     try {
       child.kill(s);

@@ -95,6 +95,10 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   const shutdown = async () => {
+    // A second signal while closing (a terminal's Ctrl-C reaches a parent that forwards it
+    // too) must not kill the process midway: swap in a listener that ignores it.
+    const ignore = () => {};
+    for (const s of signals) Deno.addSignalListener(s, ignore);
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
     await app.close();
     const st = await session.close().then(() => session.tracer.status());

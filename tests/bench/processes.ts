@@ -76,7 +76,7 @@ export async function processesBench(seconds = 30) {
     const off = perMin(r.offCpuS), on = perMin(r.onCpuS);
     console.log(
       `processes (${r.ticks} samples at 1 Hz after ${WARMUP_TICKS} of warm-up, ${r.processes} ` +
-        `processes, V8 lite mode; same process, same loop):`,
+        `processes, the tracer's V8 flags; same process, same loop):`,
     );
     console.log(
       `  per-process recording on (top 10, ${(r.onEntries / r.ticks).toFixed(1)} processes a ` +
