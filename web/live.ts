@@ -15,6 +15,7 @@ import {
 import { journalPath, readJournal } from "../tracer/journal.ts";
 import { fileSize } from "../tracer/sink.ts";
 import { TRACER_V8_FLAGS } from "../tracer/v8_flags.ts";
+import { type SysmonCommand, sysmonCommand } from "./sysmon_command.ts";
 
 /** What the page (or `sysmon serve`) starts tracing with; `output` is already confined. */
 export interface LiveStartOptions {
@@ -69,29 +70,6 @@ export class LiveError extends Error {
   }
 }
 
-interface SysmonCommand {
-  cmd: string;
-  args: string[];
-}
-
-/**
- * How to start `sysmon`: a compiled binary runs itself; otherwise this Deno runs main.ts
- * beside this module (with its deno.json, for the npm imports).
- */
-export function sysmonCommand(): SysmonCommand {
-  // A compiled binary runs with its compiled-in flags only (the server's; its runtime
-  // takes no DENO_V8_FLAGS), so its tracer runs with them too.
-  if (Deno.build.standalone) return { cmd: Deno.execPath(), args: [] };
-  const main = new URL("../main.ts", import.meta.url);
-  const args = ["run", "-A", TRACER_V8_FLAGS];
-  if (main.protocol === "file:") {
-    const config = new URL("../deno.json", import.meta.url);
-    if (fileSize(config.pathname) !== null) args.push("--config", config.pathname);
-    args.push(main.pathname);
-  } else args.push(main.href);
-  return { cmd: Deno.execPath(), args };
-}
-
 interface Pending {
   resolve: (m: ControlMessage) => void;
   reject: (e: Error) => void;
@@ -123,7 +101,7 @@ export class LiveTracer {
       startTimeoutMs?: number;
     } = {},
   ) {
-    this.command = opts.command ?? sysmonCommand();
+    this.command = opts.command ?? sysmonCommand(TRACER_V8_FLAGS);
     this.stopTimeoutMs = opts.stopTimeoutMs ?? 60_000;
     this.startTimeoutMs = opts.startTimeoutMs ?? 60_000;
   }

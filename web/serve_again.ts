@@ -5,6 +5,7 @@
 // WebAssembly.
 import { dropExecutablePages } from "../tracer/release.ts";
 import { V8_FLAGS } from "../tracer/v8_flags.ts";
+import { sysmonCommand } from "./sysmon_command.ts";
 
 const LEAN = ["--lite-mode", "--no-opt", "--no-maglev", "--jitless"];
 /** Set in the started server: one started again and still lean stops instead of looping. */
@@ -45,21 +46,10 @@ export async function serveAgain(): Promise<number> {
     );
     return 2;
   }
-  const main = new URL("../main.ts", import.meta.url);
-  const config = new URL("../deno.json", import.meta.url);
-  const args = ["run", "-A", V8_FLAGS];
-  if (main.protocol === "file:") {
-    try {
-      Deno.statSync(config);
-      args.push("--config", config.pathname);
-    } catch {
-      // installed without its deno.json: the import map is in the lock or the cache
-    }
-    args.push(main.pathname);
-  } else args.push(main.href);
+  const { cmd, args } = sysmonCommand(V8_FLAGS);
   const at = Deno.args.indexOf("serve");
   args.push(...Deno.args.slice(at < 0 ? 0 : at));
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(cmd, {
     args,
     env: { [AGAIN]: "1" },
     stdin: "inherit",
