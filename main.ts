@@ -165,17 +165,25 @@ program.command("serve")
       return;
     }
     const { serveCommand } = await import("./web/serve_command.ts");
-    Deno.exitCode = await serveCommand({
-      file: file ?? null,
-      port: opts.port,
-      host: opts.host,
-      open: opts.open,
-      token: opts.token ?? null,
-      noAuth: !opts.auth,
-      dataDir: opts.dataDir,
-      sampleInterval: opts.sampleInterval,
-      writeInterval: opts.writeInterval,
-    });
+    let code: number;
+    try {
+      code = await serveCommand({
+        file: file ?? null,
+        port: opts.port,
+        host: opts.host,
+        open: opts.open,
+        token: opts.token ?? null,
+        noAuth: !opts.auth,
+        dataDir: opts.dataDir,
+        sampleInterval: opts.sampleInterval,
+        writeInterval: opts.writeInterval,
+      });
+    } catch (err) {
+      console.error(`sysmon serve: ${(err as Error).message}`);
+      code = 1;
+    }
+    // Exits rather than waiting for clients that keep a connection open (serve has stopped).
+    Deno.exit(code);
   });
 
 program.command("event")

@@ -48,6 +48,19 @@ Deno.test("sysmon event posts an event now, or --at a zoned or local time", asyn
   assert.equal(byName.get("naive"), Date.parse("2024-05-01T18:00:00Z"));
 });
 
+Deno.test("sysmon event --at takes epoch milliseconds, and refuses epoch seconds", async () => {
+  await using s = serve({ host: "127.0.0.1" });
+  let r = await sysmon(["event", "deploy", "--at", "1764950000000", "--url", s.url]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /event 'deploy' at 2025-12-05T15:53:20\.000Z/);
+  assert.deepEqual(s.session.events.list().map((e) => [e.name, e.at]), [
+    ["deploy", 1764950000000],
+  ]);
+  r = await sysmon(["event", "deploy", "--at", "1764950000", "--url", s.url]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--at: 1764950000 is too small for epoch milliseconds/);
+});
+
 Deno.test("sysmon event says what is wrong: a bad time, no server, no token", async () => {
   await using s = serve({ host: "0.0.0.0", token: TOKEN });
   let r = await sysmon(["event", "x", "--at", "next tuesday", "--url", s.url]);

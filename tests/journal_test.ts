@@ -26,20 +26,63 @@ Deno.test("readJournal() stops at a torn or corrupt entry: it was never written"
   const path = `${tempDir()}/t.parquet.journal`;
   const j = new Journal(path);
   j.reset(header);
-  j.append([{ seq: 0, row: row(0) }, { seq: 1, row: row(1) }]);
+  j.append([{ seq: 0, row: row(0) }]);
+  j.append([{ seq: 1, row: row(1) }]);
   const good = Deno.readFileSync(path);
-  // A crash mid-write leaves half a line.
+  // A crash mid-write leaves half an entry.
   Deno.writeFileSync(path, new TextEncoder().encode("0badc0de [2,17"), { append: true });
   let c = readJournal(path)!;
   assert.equal(c.rows.length, 2);
   assert.equal(c.tornBytes, 14);
   assert.deepEqual(c.rows[1]!.row, row(1));
-  // A flipped byte inside an entry fails its checksum.
+  // A flipped byte inside the last entry fails its checksum: its row is dropped.
   const flipped = good.slice();
   flipped[flipped.length - 3]! ^= 1;
   Deno.writeFileSync(path, flipped);
   c = readJournal(path)!;
   assert.equal(c.rows.length, 1);
+});
+
+Deno.test("a batch whose rows differ in columns keeps each row's own values", () => {
+  const path = `${tempDir()}/t.parquet.journal`;
+  const j = new Journal(path);
+  j.reset(header);
+  const rows = [
+    { seq: 0, row: row(0) },
+    { seq: 1, row: { ...row(1), gpu_0_power: 70 } },
+    { seq: 2, row: { ...row(2), gpu_0_power: 71, gpu_0_temp: 40 } },
+  ];
+  j.append(rows);
+  j.append([{ seq: 3, row: row(3) }]); // back to fewer columns
+  const c = readJournal(path)!;
+  assert.deepEqual(c.rows.map((r) => r.row), [
+    { ...row(0), gpu_0_power: null, gpu_0_temp: null },
+    { ...row(1), gpu_0_power: 70, gpu_0_temp: null },
+    { ...row(2), gpu_0_power: 71, gpu_0_temp: 40 },
+    row(3),
+  ]);
+});
+
+Deno.test("a journal in the line format of older sysmon is still read and recovered", async () => {
+  const dir = tempDir();
+  const path = `${dir}/t.parquet`;
+  const line = (v: unknown) => `${crc32hex(JSON.stringify(v))} ${JSON.stringify(v)}\n`;
+  const names = Object.keys(row(0));
+  Deno.writeTextFileSync(
+    `${path}.journal`,
+    line(header) + line({ columns: names }) +
+      [0, 1, 2].map((i) => line([i, ...Object.values(row(i))])).join("") + "0badc0de [3,",
+  );
+  const c = readJournal(`${path}.journal`)!;
+  assert.equal(c.header?.trace_id, "abc");
+  assert.deepEqual(c.rows.map((r) => r.row), [row(0), row(1), row(2)]);
+  assert.equal(c.tornBytes, 12);
+  recoverJournal(path);
+  assert.deepEqual((await readParquet(path)).rows.map((r) => Number(r.sys_total)), [
+    1000,
+    1001,
+    1002,
+  ]);
 });
 
 Deno.test("Journal.append after a failed append leaves no garbage behind", () => {

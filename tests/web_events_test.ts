@@ -208,6 +208,82 @@ Deno.test("POST/GET/DELETE /api/events add, list and delete events", async () =>
   assert.deepEqual(await r.json(), { removed: 3 });
 });
 
+Deno.test("POST /api/events takes epoch ms as a JSON number or a string of digits", async () => {
+  const { app } = setup();
+  const deploy = "2025-12-05T15:53:20.000Z"; // 1764950000000
+  let r = await app.request(
+    "/api/events",
+    { ...json({}), body: '{"event":"deploy","timestamp":1764950000000}' },
+  );
+  assert.equal(r.status, 201, await r.clone().text());
+  assert.equal((await r.json()).event.time, deploy);
+  r = await app.request(
+    "/api/events",
+    { ...json({}), body: '{"event":"deploy","timestamp":"1764950000000"}' },
+  );
+  assert.equal(r.status, 201, await r.clone().text());
+  // A form's field is text: digits are epoch ms there too.
+  r = await app.request("/api/events", {
+    method: "POST",
+    body: new URLSearchParams({ name: "form", timestamp: "1764950000001" }),
+  });
+  assert.equal(r.status, 201, await r.clone().text());
+
+  const list = await (await app.request("/api/events")).json();
+  assert.deepEqual(
+    list.events.map((e: { name: string; at: number; time: string }) => [e.name, e.at, e.time]),
+    [
+      ["deploy", 1764950000000, deploy],
+      ["deploy", 1764950000000, deploy],
+      ["form", 1764950000001, "2025-12-05T15:53:20.001Z"],
+    ],
+  );
+});
+
+Deno.test("POST /api/events refuses a time that is not epoch ms or ISO 8601, and says why", async () => {
+  const { app, session } = setup();
+  const cases: [string, RegExp][] = [
+    ["true", /'timestamp' must be epoch milliseconds \(a number\) or ISO 8601 text, not true/],
+    ['{"ms":1}', /'timestamp' must be .*, not an object/],
+    ["[1764950000000]", /'timestamp' must be .*, not a list/],
+    ["[]", /'timestamp' must be .*, not a list/],
+    ["1764950000000.5", /not a whole number of milliseconds/],
+    ["-1", /before 1970/],
+    ["253402300800000", /after the year 9999/],
+    ["1e400", /not a finite number/],
+    ['"NaN"', /'NaN' is not a date and time \(use epoch milliseconds or ISO 8601/],
+    ["1764950000", /1764950000 is too small for epoch milliseconds.*1764950000000/],
+    ['"1764950000"', /1764950000 is too small for epoch milliseconds/],
+  ];
+  for (const [stamp, why] of cases) {
+    const r = await app.request("/api/events", {
+      ...json({}),
+      body: `{"name":"x","timestamp":${stamp}}`,
+    });
+    assert.equal(r.status, 400, stamp);
+    const text = await r.text();
+    assert.match(JSON.parse(text).error, why, stamp);
+    assert.doesNotMatch(text, /\.ts|at /, "no stack trace");
+  }
+  assert.deepEqual(session.events.list(), []);
+});
+
+Deno.test("parseTime() and CSV import read epoch ms digits as well as ISO 8601", () => {
+  assert.equal(parseTime("1764950000000", DENVER).at, 1764950000000);
+  assert.equal(parseTime(" 1764950000000 ", "UTC").warning, null);
+  assert.throws(() => parseTime("20240501", "UTC"), /too small for epoch milliseconds/);
+  assert.throws(() => parseTime("0001-01-01T00:00Z", "UTC"), /before 1970/);
+  const r = parseEventsCsv(
+    "event,timestamp\ndeploy,1764950000000\niso,2025-12-05T15:53:21Z\n",
+    DENVER,
+  );
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.events.map((e) => e.at), [1764950000000, 1764950001000]);
+  const headless = parseEventsCsv("deploy,1764950000000\n", "UTC");
+  assert.equal(headless.header, false);
+  assert.deepEqual(headless.events.map((e) => e.at), [1764950000000]);
+});
+
 Deno.test("POST /api/events/import reports bad lines (422), imports CSV bodies and forms", async () => {
   const { app } = setup();
   let r = await app.request("/api/events/import?zone=UTC", {

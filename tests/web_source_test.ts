@@ -538,7 +538,7 @@ Deno.test("openTrace() says what is wrong with a missing, empty, truncated or fo
   );
 
   Deno.mkdirSync(`${dir}/adir`);
-  await rejects(openTrace(`${dir}/adir`), "unreadable", /is not a file/);
+  await rejects(openTrace(`${dir}/adir`), "unreadable", /is a directory, not a trace file/);
 });
 
 Deno.test("openTrace() names the columns of a CSV without timestamp and a column of the wrong type", async () => {

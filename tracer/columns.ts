@@ -195,6 +195,37 @@ export function columnRank(name: string): number {
   return ORDER.length + 2;
 }
 
+/** 2^63: the first number beyond Parquet's INT64 (as a double, exact). */
+const INT64_LIMIT = 2 ** 63;
+
+/**
+ * Whether a number can be stored in a column of this kind: finite, and within INT64 for
+ * integer kinds. A reading that does not fit (a driver printing 1e23, a daemon reporting
+ * 1e30 bytes) is stored as null: one bad value must never fail a write.
+ */
+export function fitsKind(kind: ColumnKind | ProcessFieldDef["kind"], v: number): boolean {
+  if (!Number.isFinite(v)) return false;
+  if (kind === "int64" || kind === "timestamp") return v >= -INT64_LIMIT && v < INT64_LIMIT;
+  return true;
+}
+
+/**
+ * Nulls the numbers of a row that do not fit their column (see fitsKind); returns the names
+ * of the columns it nulled. Unknown columns are stored as doubles.
+ */
+export function fitRow(row: Row): string[] {
+  const bad: string[] = [];
+  for (const name in row) {
+    const v = row[name];
+    if (typeof v !== "number") continue;
+    if (!fitsKind(columnDef(name)?.kind ?? "double", v)) {
+      row[name] = null;
+      bad.push(name);
+    }
+  }
+  return bad;
+}
+
 /** Sorts definitions in column order (stable for unknown names). */
 export function sortColumns(defs: ColumnDef[]): ColumnDef[] {
   return defs.map((d, i) => ({ d, i }))

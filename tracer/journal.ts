@@ -1,8 +1,12 @@
-// Append-only journal beside a Parquet trace: the rows since its last fold.
+// Append-only journal beside a Parquet trace: the rows not yet folded into the file.
 //
-// One entry per line: "<crc32 hex> <json>\n". A header entry names the trace; a
-// columns entry gives the names the following rows' values are in; a row entry is
-// [seq, ...values]. A torn or corrupt line ends the journal: it was never written.
+// Binary, one entry per write: "SYSMON-JOURNAL-2\n", then entries of
+//   u32le length, u32le CRC-32 of the payload, payload (zstd-compressed JSON).
+// The first entry is the header (it names the trace); each later one is a batch of rows,
+// {"columns"?: names, "rows": [[seq, ...values], ...]}, the names carried over from the
+// entry before when absent. A torn or corrupt entry ends the journal: it was never written.
+// Journals of sysmon before this format (one "<crc32 hex> <json>" line per entry) are read
+// too, so a trace traced by an older version is recovered.
 import type { Row, Value } from "./columns.ts";
 import zlib from "node:zlib";
 import { removeQuietly, replaceAtomically, writeAll } from "./atomic.ts";
@@ -28,6 +32,10 @@ export interface JournalContents {
 
 export const journalPath = (tracePath: string) => `${tracePath}.journal`;
 
+const MAGIC = new TextEncoder().encode("SYSMON-JOURNAL-2\n");
+/** An entry longer than this is a corrupt length, not an entry. */
+const MAX_ENTRY = 256 << 20;
+
 export class Journal {
   readonly path: string;
   private size = 0;
@@ -39,28 +47,30 @@ export class Journal {
 
   /** Starts a fresh journal holding only its header (atomically). */
   reset(header: JournalHeader) {
-    const bytes = encoder.encode(entry(header));
+    const head = entry(header);
+    const bytes = new Uint8Array(MAGIC.length + head.length);
+    bytes.set(MAGIC);
+    bytes.set(head, MAGIC.length);
     replaceAtomically(this.path, bytes);
     this.size = bytes.length;
     this.names = [];
   }
 
-  /** Appends rows and syncs them to disk. A failed append leaves nothing behind. */
+  /** Appends rows as one entry and syncs it to disk. A failed append leaves nothing behind. */
   append(rows: JournalRow[]) {
     if (rows.length === 0) return;
-    let text = "";
-    let names = this.names;
-    for (const { seq, row } of rows) {
-      const keys = Object.keys(row);
-      if (!sameNames(keys, names)) {
-        names = keys;
-        text += entry({ columns: names });
-      }
+    if (this.size === 0) throw new Error(`journal ${this.path} appended to before reset()`);
+    // Every row carries every column the batch has; a row without one holds null.
+    const index = new Map<string, number>();
+    for (const { row } of rows) for (const k in row) if (!index.has(k)) index.set(k, index.size);
+    const names = [...index.keys()];
+    const out = rows.map(({ seq, row }) => {
       const values: Value[] = [seq];
       for (const k of names) values.push(row[k] ?? null);
-      text += entry(values);
-    }
-    const bytes = encoder.encode(text);
+      return values;
+    });
+    const batch = sameNames(names, this.names) ? { rows: out } : { columns: names, rows: out };
+    const bytes = entry(batch);
     const f = Deno.openSync(this.path, { write: true });
     try {
       // Drop whatever an earlier failed append left past the last good entry.
@@ -68,6 +78,13 @@ export class Journal {
       f.seekSync(this.size, Deno.SeekMode.Start);
       writeAll(f, bytes);
       f.syncDataSync();
+    } catch (err) {
+      // A cut-short append (disk full) gives its space back at once: the bytes it left
+      // would fill the disk that a fold needs.
+      try {
+        f.truncateSync(this.size);
+      } catch { /* the next append truncates again */ }
+      throw err;
     } finally {
       f.close();
     }
@@ -89,37 +106,101 @@ export function readJournal(path: string): JournalContents | null {
     if (err instanceof Deno.errors.NotFound) return null;
     throw err;
   }
+  if (startsWith(bytes, MAGIC)) return readEntries(bytes);
+  return readLines(bytes);
+}
+
+function readEntries(bytes: Uint8Array): JournalContents {
+  const out: JournalContents = { header: null, rows: [], tornBytes: 0 };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let names: string[] = [];
+  let pos = MAGIC.length;
+  while (pos < bytes.length) {
+    const parsed = pos + 8 <= bytes.length ? parsePayload(bytes, view, pos) : null;
+    if (parsed === null) {
+      out.tornBytes = bytes.length - pos;
+      break;
+    }
+    const value = parsed.value as Record<string, unknown>;
+    if ("sysmon_journal" in value) out.header = value as unknown as JournalHeader;
+    else {
+      if (Array.isArray(value.columns)) names = value.columns as string[];
+      for (const values of (value.rows ?? []) as [number, ...Value[]][]) {
+        out.rows.push(rowOf(names, values));
+      }
+    }
+    pos = parsed.end;
+  }
+  return out;
+}
+
+function parsePayload(
+  bytes: Uint8Array,
+  view: DataView,
+  pos: number,
+): { value: unknown; end: number } | null {
+  const length = view.getUint32(pos, true);
+  const sum = view.getUint32(pos + 4, true);
+  const end = pos + 8 + length;
+  if (length > MAX_ENTRY || end > bytes.length) return null;
+  const payload = bytes.subarray(pos + 8, end);
+  if (crc32(payload) !== sum) return null;
+  try {
+    const value = JSON.parse(decoder.decode(zstdDecompressSync(payload)));
+    return value !== null && typeof value === "object" ? { value, end } : null;
+  } catch {
+    return null; // a checksum collision on garbage: treat as torn
+  }
+}
+
+/** The line format of sysmon before the binary journal. */
+function readLines(bytes: Uint8Array): JournalContents {
   const out: JournalContents = { header: null, rows: [], tornBytes: 0 };
   let names: string[] = [];
   let pos = 0;
   while (pos < bytes.length) {
     const nl = bytes.indexOf(10, pos);
-    const parsed = nl < 0 ? null : parseEntry(bytes.subarray(pos, nl));
+    const parsed = nl < 0 ? null : parseLine(bytes.subarray(pos, nl));
     if (parsed === null) {
       out.tornBytes = bytes.length - pos;
       break;
     }
-    if (Array.isArray(parsed)) {
-      const [seq, ...values] = parsed as [number, ...Value[]];
-      const row: Row = {};
-      names.forEach((n, i) => (row[n] = values[i] ?? null));
-      out.rows.push({ seq, row });
-    } else if ("columns" in parsed) names = parsed.columns as string[];
+    if (Array.isArray(parsed)) out.rows.push(rowOf(names, parsed as [number, ...Value[]]));
+    else if ("columns" in parsed) names = parsed.columns as string[];
     else if ("sysmon_journal" in parsed) out.header = parsed as unknown as JournalHeader;
     pos = nl + 1;
   }
   return out;
 }
 
+function rowOf(names: string[], [seq, ...values]: [number, ...Value[]]): JournalRow {
+  const row: Row = {};
+  names.forEach((n, i) => (row[n] = values[i] ?? null));
+  return { seq, row };
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function entry(value: unknown): string {
-  const json = JSON.stringify(value);
-  return `${crc32hex(json)} ${json}\n`;
+// zstd is in Deno's node:zlib; older @types/node (pulled in by DuckDB's deps) lacks it.
+const { zstdCompressSync, zstdDecompressSync } = zlib as unknown as {
+  zstdCompressSync(b: Uint8Array, o: { pledgedSrcSize: number }): Uint8Array;
+  zstdDecompressSync(b: Uint8Array): Uint8Array;
+};
+
+/** One entry: length, CRC-32 and the compressed JSON of `value`. */
+function entry(value: unknown): Uint8Array {
+  const json = encoder.encode(JSON.stringify(value));
+  const payload = zstdCompressSync(json, { pledgedSrcSize: json.length });
+  const bytes = new Uint8Array(8 + payload.length);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, payload.length, true);
+  view.setUint32(4, crc32(payload), true);
+  bytes.set(payload, 8);
+  return bytes;
 }
 
-function parseEntry(line: Uint8Array): unknown[] | Record<string, unknown> | null {
+function parseLine(line: Uint8Array): unknown[] | Record<string, unknown> | null {
   const text = decoder.decode(line);
   const sp = text.indexOf(" ");
   if (sp !== 8) return null;
@@ -132,6 +213,12 @@ function parseEntry(line: Uint8Array): unknown[] | Record<string, unknown> | nul
   }
 }
 
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
+}
+
 function sameNames(a: string[], b: string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -139,18 +226,22 @@ function sameNames(a: string[], b: string[]): boolean {
 }
 
 // zlib.crc32 (Node 22.2+, Deno 2.x) is 200x a JS loop; the loop stays for a Deno without it.
-const zlibCrc32 = (zlib as unknown as { crc32?: (data: string) => number }).crc32;
+const zlibCrc32 = (zlib as unknown as { crc32?: (data: string | Uint8Array) => number }).crc32;
+
+/** CRC-32 (IEEE) of bytes, or of a string's UTF-8 bytes. */
+export function crc32(data: string | Uint8Array): number {
+  return (typeof zlibCrc32 === "function" ? zlibCrc32(data) : crc32Loop(data)) >>> 0;
+}
 
 /** CRC-32 (IEEE) of a string's UTF-8 bytes, as 8 hex digits. */
 export function crc32hex(text: string): string {
-  const c = typeof zlibCrc32 === "function" ? zlibCrc32(text) : crc32Loop(text);
-  return (c >>> 0).toString(16).padStart(8, "0");
+  return crc32(text).toString(16).padStart(8, "0");
 }
 
 let table: Uint32Array | null = null;
 
 /** The same sum in JS (exported for the tests). */
-export function crc32Loop(text: string): number {
+export function crc32Loop(data: string | Uint8Array): number {
   if (table === null) {
     table = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -160,6 +251,7 @@ export function crc32Loop(text: string): number {
     }
   }
   let c = 0xffffffff;
-  for (const b of encoder.encode(text)) c = table[(c ^ b) & 0xff]! ^ (c >>> 8);
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  for (const b of bytes) c = table[(c ^ b) & 0xff]! ^ (c >>> 8);
   return c ^ 0xffffffff;
 }

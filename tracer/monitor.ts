@@ -1,6 +1,6 @@
 // The sampling loop of `sysmon run`: samples on a fixed schedule, writes every
 // write interval, and ends (after a final write) on abort or after --duration.
-import type { Row } from "./columns.ts";
+import { fitRow, type Row } from "./columns.ts";
 import { CsvSink } from "./csv_sink.ts";
 import { type MonitorOptions, validateOptions, type ValidOptions } from "./options.ts";
 import { ParquetSink } from "./parquet_sink.ts";
@@ -98,6 +98,7 @@ async function sampleLoop(
     error: null,
   };
   let annotated = "";
+  const outOfRange = new Set<string>(); // columns already noticed
   const annotate = () => {
     const extra = Object.assign({}, ...sources.map((s) => s.metadata()));
     const text = JSON.stringify(extra);
@@ -133,6 +134,11 @@ async function sampleLoop(
     const timing = { dueMs: performance.timeOrigin + due, lateMs: performance.now() - due };
     const row = sampler.sample();
     for (const s of sources) s.collect(row);
+    for (const name of fitRow(row)) {
+      if (outOfRange.has(name)) continue;
+      outOfRange.add(name);
+      hooks.onNotice?.(`${name}: a reading out of range for its column is stored as null`);
+    }
     sink.add(row);
     status.samples++;
     status.unavailable = [...sampler.unavailable].map(([k, why]) => `${k} (${why})`);

@@ -10,7 +10,7 @@ import type { ColumnChunk, CompressionCodec, SchemaElement } from "hyparquet";
 import type { ColumnEncoder, Writer } from "hyparquet-writer/src/types.js";
 import { ByteWriter } from "hyparquet-writer";
 import { writeDataPageV2 } from "hyparquet-writer/src/datapage.js";
-import { PROCESS_FIELDS, type ProcessFieldDef, type ProcessRecord } from "./columns.ts";
+import { fitsKind, PROCESS_FIELDS, type ProcessFieldDef, type ProcessRecord } from "./columns.ts";
 
 /** One field's encoded pages, for the rows encoded so far. */
 export interface LeafPages {
@@ -49,7 +49,7 @@ export class ProcessColumn {
       const p = list![k]!;
       NUMERIC.forEach((f, j) => {
         const v: unknown = p[f.name];
-        this.nums[j]![at + k] = typeof v === "number" && Number.isFinite(v) ? v : NaN;
+        this.nums[j]![at + k] = typeof v === "number" && fitsKind(f.kind, v) ? v : NaN;
       });
       STRING.forEach((f, j) => {
         const v: unknown = p[f.name];

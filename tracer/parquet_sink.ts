@@ -45,7 +45,8 @@ export class ParquetSink implements TraceSink {
   private lastFold = -Infinity;
   private lastRelease = -Infinity;
   private dropped = 0;
-  private renumber = false;
+  /** The journal may hold rows under old numbers or a torn tail: rewrite it before use. */
+  private journalStale = false;
   private extra: Record<string, string> = {};
 
   private constructor(
@@ -124,7 +125,8 @@ export class ParquetSink implements TraceSink {
     this.buffer = [];
     let error: string | null = null;
     try {
-      this.journal.append(this.unjournaled);
+      if (this.journalStale) this.rejournal(); // holds every unfolded row
+      else this.journal.append(this.unjournaled);
       this.unjournaled = [];
       this.durable = this.nextSeq;
     } catch (err) {
@@ -158,21 +160,30 @@ export class ParquetSink implements TraceSink {
     };
   }
 
+  /**
+   * Writes every row into the file, then starts the journal over: it holds only rows the
+   * file does not. A journal that cannot start over (disk full) is marked stale and
+   * rewritten before it takes rows again; the rows are in the file meanwhile.
+   */
   private fold() {
-    const sealedBefore = this.trace.sealedRows;
     this.trace.fold(traceMetadata(this.info(), this.trace.columns, this.extra));
     if (this.trace.lostFile) {
       this.trace.lostFile = false;
       this.notices.push(`${this.path} disappeared or was replaced; it now starts again`);
-      this.rejournal();
-    } else if (this.trace.sealedRows !== sealedBefore || this.renumber) {
-      this.rejournal(); // sealed rows live in the file; the journal starts over
     }
+    this.unjournaled = [];
+    this.nextSeq = this.trace.rows;
     this.durable = this.nextSeq;
+    try {
+      this.rejournal();
+    } catch {
+      this.journalStale = true;
+    }
   }
 
-  /** A fresh journal holding the open row group's rows not yet journaled. */
+  /** A fresh journal holding the rows not folded into the file yet. */
   private rejournal() {
+    this.journalStale = true; // until the new journal is whole
     this.journal.reset(this.header);
     const base = this.trace.foldedRows;
     const rows: JournalRow[] = [];
@@ -182,7 +193,7 @@ export class ParquetSink implements TraceSink {
     this.journal.append(rows);
     this.unjournaled = [];
     this.nextSeq = this.trace.rows;
-    this.renumber = false;
+    this.journalStale = false;
   }
 
   /** Keeps memory bounded while writes fail. */
@@ -190,11 +201,11 @@ export class ParquetSink implements TraceSink {
     const max = this.opts.maxBufferedRows ?? 20_000;
     const n = this.trace.dropOldest(max);
     if (n > 0) {
-      // Sequence numbers shift: the journal is rewritten after the next good fold.
+      // Sequence numbers shift: the journal is rewritten before it takes rows again.
       this.dropped += n;
       this.unjournaled = [];
       this.nextSeq = this.trace.rows;
-      this.renumber = true;
+      this.journalStale = true;
     }
   }
 

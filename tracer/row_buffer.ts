@@ -1,7 +1,7 @@
 // Rows kept column by column in typed arrays: about 9 bytes a value instead of a
 // JS object per row (the open row group can hold an hour of samples). The one nested
 // column (`processes`) is kept field by field too (ProcessColumn).
-import type { ColumnDef, Row, Value } from "./columns.ts";
+import { type ColumnDef, fitsKind, type Row, type Value } from "./columns.ts";
 import { ProcessColumn } from "./parquet_processes.ts";
 
 interface Column {
@@ -33,14 +33,12 @@ export class RowBuffer {
       if (c.procs) {
         c.procs.push(Array.isArray(v) ? v : null);
         c.nulls[i] = Array.isArray(v) ? 0 : 1;
-      } else if (
-        v === undefined || v === null || Array.isArray(v) ||
-        (typeof v === "number" && Number.isNaN(v))
-      ) {
+      } else if (v === undefined || v === null || Array.isArray(v)) {
         c.nulls[i] = 1;
       } else if (c.strs) (c.strs[i] = String(v)), (c.nulls[i] = 0);
-      else if (typeof v === "number") (c.nums[i] = v), (c.nulls[i] = 0);
-      else c.nulls[i] = 1; // a string where a number belongs: not a value
+      else if (typeof v === "number" && fitsKind(c.def.kind, v)) {
+        (c.nums[i] = v), (c.nulls[i] = 0);
+      } else c.nulls[i] = 1; // text, NaN or out of range where a number belongs: no value
     }
   }
 

@@ -140,9 +140,12 @@ interface WasmModule {
 }
 
 /**
- * The node runtime, except that a local file DuckDB opens without the write flag is opened
- * read-only. The rest (reads, closes, stats) is the runtime's own, on the same descriptor
- * table; the answer is what the runtime's openFile returns: [size, 0] as two doubles.
+ * The node runtime, except for local files DuckDB opens without the write flag:
+ * - opened read-only;
+ * - opened once per registered name. DuckDB-WASM calls openFile for every handle (two per
+ *   query) and closeFile only when the name is dropped; the runtime's own openFile opens a
+ *   new descriptor each time and keeps only the last, leaking the rest (4 per request).
+ * The rest (reads, closes, stats) is the runtime's own, on the same descriptor table.
  */
 function readOnlyRuntime(): duckdb.DuckDBRuntime {
   const base = duckdb.NODE_RUNTIME as unknown as NodeRuntimeInternals;
@@ -154,6 +157,8 @@ function readOnlyRuntime(): duckdb.DuckDBRuntime {
       if (info?.dataProtocol !== duckdb.DuckDBDataProtocol.NODE_FS || flags & FILE_FLAGS_WRITE) {
         return base.openFile(mod, fileId, flags);
       }
+      const open = base._filesById.get(info.fileId);
+      if (open !== undefined) return sizeResult(mod, open);
       let fd: number;
       try {
         fd = fs.openSync(info.dataUrl, "r");
@@ -161,12 +166,17 @@ function readOnlyRuntime(): duckdb.DuckDBRuntime {
         return base.openFile(mod, fileId, flags); // it reports the error its own way
       }
       base._filesById.set(info.fileId, fd);
-      const result = mod._malloc(2 * 8);
-      mod.HEAPF64[result >> 3] = fs.fstatSync(fd).size;
-      mod.HEAPF64[(result >> 3) + 1] = 0;
-      return result;
+      return sizeResult(mod, fd);
     },
   } as unknown as duckdb.DuckDBRuntime;
+}
+
+/** What the runtime's openFile answers: the file's size and 0, as two doubles. */
+function sizeResult(mod: WasmModule, fd: number): number {
+  const result = mod._malloc(2 * 8);
+  mod.HEAPF64[result >> 3] = fs.fstatSync(fd).size;
+  mod.HEAPF64[(result >> 3) + 1] = 0;
+  return result;
 }
 
 /** Quotes an identifier (a column name taken from a file) for SQL. */

@@ -5,6 +5,8 @@
 //
 //   GET    /api/events                 → {file, events: [{id, name, at, time, kind}], problem}
 //   POST   /api/events                 {name, timestamp?} | {name, date, time, zone?} → 201 {event}
+//                                      (timestamp: epoch ms, as a number or digits, or ISO 8601;
+//                                      `event` is taken for `name`)
 //   DELETE /api/events/:id             → {deleted: event} | 404
 //   DELETE /api/events?kind=auto       → {removed: n}   (kind: auto | manual; none: all)
 //   POST   /api/events/clear           {kind?}  → {removed: n}   (the same, for plain forms)
@@ -29,6 +31,7 @@ import {
   EventError,
   type EventKind,
   EventStore,
+  eventTime,
   parseTime,
   resolveZone,
   type TraceEvent,
@@ -327,17 +330,20 @@ export function eventsApi(session: LiveSession): Hono {
     const f = await readFields(c);
     try {
       const zone = resolveZone(text(f, "zone"));
-      const stamp = text(f, "timestamp");
+      const stamp = f.timestamp;
       const date = text(f, "date");
       const time = text(f, "time");
       let at = Date.now();
       let warning: string | null = null;
-      if (stamp !== undefined && stamp.trim() !== "") {
-        ({ at, warning } = parseTime(stamp, zone));
+      const blank = stamp === undefined || stamp === null ||
+        (typeof stamp === "string" && stamp.trim() === "");
+      if (!blank) {
+        ({ at, warning } = eventTime(stamp, zone, "'timestamp'"));
       } else if (date !== undefined && date.trim() !== "") {
         ({ at, warning } = parseTime(`${date.trim()}T${(time ?? "").trim() || "00:00"}`, zone));
       }
-      const event = session.events.add({ name: f.name, at, kind: "manual" });
+      // `event` is the CSV's name for it: accepted here too.
+      const event = session.events.add({ name: f.name ?? f.event, at, kind: "manual" });
       return c.json({ event: eventJson(event), warning }, 201);
     } catch (err) {
       asHttp(err);

@@ -4,9 +4,10 @@
 //   (a page on another site cannot reach the server by pointing its own name at 127.0.0.1).
 // - Listening anywhere else: every route needs the token, from `?token=` (set as an HttpOnly,
 //   SameSite=Strict cookie, then redirected away), the cookie, or `Authorization: Bearer`.
-//   `--no-auth` turns this off, explicitly and with a warning.
+//   `--no-auth` turns this off, explicitly and with a warning. Wrong tokens cost time: after
+//   5 from one client (IPv4 address, IPv6 /64), it waits 1 s, doubling to 60 s (429).
 // - GET, HEAD, POST and DELETE only; POST and DELETE refuse cross-site requests (Origin,
-//   Sec-Fetch-Site). Bodies are size-limited. Errors answer JSON without stack traces.
+//   Sec-Fetch-Site, Referer). Bodies are size-limited. Errors answer JSON without stack traces.
 import type { Context, ErrorHandler, Hono, MiddlewareHandler, NotFoundHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie, setCookie } from "hono/cookie";
@@ -84,12 +85,119 @@ export function urlWithToken(base: string, token: string | null): string {
   return u.href;
 }
 
-/** Compares without an early exit, so timing does not tell how much of a guess was right. */
-function sameToken(a: string | undefined | null, b: string): boolean {
-  if (typeof a !== "string" || a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+/** Compares in a time set by the token's length alone: it tells nothing about the guess. */
+function sameToken(guess: string, token: string): boolean {
+  let diff = guess.length ^ token.length;
+  for (let i = 0; i < token.length; i++) {
+    diff |= (guess.charCodeAt(i) || 0) ^ token.charCodeAt(i);
+  }
   return diff === 0;
+}
+
+// ---------------------------------------------------------------- wrong tokens
+
+export interface GuessLimits {
+  /** Wrong tokens a client may send before it has to wait (default 5). */
+  allowed?: number;
+  /** The first wait (ms, default 1000); each further wrong token doubles it. */
+  firstWaitMs?: number;
+  /** The longest wait (ms, default 60 000). */
+  maxWaitMs?: number;
+  /** Clients kept (default 4096); the least recent is forgotten first. */
+  maxTracked?: number;
+  /** A client quiet this long (ms, default 15 min) starts over. */
+  forgetMs?: number;
+  now?: () => number;
+}
+
+interface Guesser {
+  failures: number;
+  last: number;
+  until: number;
+  /** Digests of the last wrong tokens: a repeat teaches nothing, so it is not a guess. */
+  recent: string[];
+}
+
+/** Wrong tokens per client, and how long each must wait before the next try. */
+export class TokenGuesses {
+  private readonly clients = new Map<string, Guesser>();
+  private readonly o: Required<GuessLimits>;
+
+  constructor(limits: GuessLimits = {}) {
+    this.o = {
+      allowed: 5,
+      firstWaitMs: 1000,
+      maxWaitMs: 60_000,
+      maxTracked: 4096,
+      forgetMs: 15 * 60_000,
+      now: Date.now,
+      ...limits,
+    };
+  }
+
+  /** How many clients are kept. */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Milliseconds until `client` may try again; 0 when it may now. */
+  waitMs(client: string): number {
+    const g = this.clients.get(client);
+    return g ? Math.max(0, g.until - this.o.now()) : 0;
+  }
+
+  /** Records a wrong token; from the `allowed`-th on, the client waits. */
+  async fail(client: string, token: string) {
+    const digest = await sha256(token);
+    const now = this.o.now();
+    let g = this.clients.get(client);
+    this.clients.delete(client); // set again below: the map stays in order of last failure
+    if (!g || now - g.last > this.o.forgetMs) g = { failures: 0, last: now, until: 0, recent: [] };
+    while (this.clients.size >= this.o.maxTracked) {
+      this.clients.delete(this.clients.keys().next().value!);
+    }
+    this.clients.set(client, g);
+    g.last = now;
+    if (g.recent.includes(digest)) return;
+    g.recent = [...g.recent.slice(-3), digest];
+    g.failures++;
+    const over = g.failures - this.o.allowed;
+    if (over >= 0) g.until = now + Math.min(this.o.firstWaitMs * 2 ** over, this.o.maxWaitMs);
+  }
+
+  /** The right token: the client starts over. */
+  succeed(client: string) {
+    this.clients.delete(client);
+  }
+}
+
+async function sha256(text: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Whom wrong tokens are counted against: an IPv4 address, or an IPv6 /64 (what one
+ * host usually has; counting single IPv6 addresses would give it 2^64 tries).
+ */
+export function clientOf(address: string): string {
+  const a = address.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/%.*$/, "");
+  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/.exec(a);
+  if (v4) return v4[1]!;
+  if (!a.includes(":")) return a;
+  const [head = "", tail] = a.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const zeros = tail === undefined ? [] : Array(Math.max(0, 8 - left.length - right.length));
+  const groups = [...left, ...zeros.fill("0"), ...right].slice(0, 4);
+  return `${groups.map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+}
+
+/** The peer's address, as Deno.serve passes it to the app (Hono's `c.env`). */
+function remoteAddress(c: Context): string {
+  const addr = (c.env as { remoteAddr?: Deno.Addr } | undefined)?.remoteAddr;
+  if (addr === undefined) return "unknown";
+  return "hostname" in addr ? addr.hostname : addr.transport;
 }
 
 /** One JSON error answer (also what HTTPException carries). */
@@ -110,7 +218,10 @@ const wantsHtml = (c: Context) =>
  * Method, host, token and cross-site checks, in that order. Mount first:
  * `app.use("*", securityMiddleware(cfg))`.
  */
-export function securityMiddleware(cfg: AuthConfig): MiddlewareHandler {
+export function securityMiddleware(
+  cfg: AuthConfig,
+  guesses: TokenGuesses = new TokenGuesses(),
+): MiddlewareHandler {
   return async (c, next) => {
     const method = c.req.method;
     if (!ALLOWED_METHODS.includes(method)) {
@@ -125,10 +236,26 @@ export function securityMiddleware(cfg: AuthConfig): MiddlewareHandler {
       );
     }
     if (cfg.token !== null) {
+      const token = cfg.token;
       const fromUrl = url.searchParams.get("token");
+      const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
+      const sent = fromUrl !== null
+        ? [fromUrl]
+        : [getCookie(c, tokenCookie(url)), bearer].filter((t) => t !== undefined);
+      if (sent.length === 0) return unauthorized(c, "this sysmon server needs its token");
+      const client = clientOf(remoteAddress(c));
+      const wait = guesses.waitMs(client);
+      if (wait > 0) return tooManyGuesses(c, client, wait);
+      if (!sent.some((t) => sameToken(t, token))) {
+        await guesses.fail(client, sent.join("\n"));
+        return unauthorized(
+          c,
+          fromUrl !== null ? "the token in the URL is wrong" : "the token sent is wrong",
+        );
+      }
+      guesses.succeed(client);
       if (fromUrl !== null) {
-        if (!sameToken(fromUrl, cfg.token)) return unauthorized(c, "the token in the URL is wrong");
-        setCookie(c, tokenCookie(url), cfg.token, {
+        setCookie(c, tokenCookie(url), token, {
           httpOnly: true,
           sameSite: "Strict",
           path: "/",
@@ -138,13 +265,6 @@ export function securityMiddleware(cfg: AuthConfig): MiddlewareHandler {
         if (method === "GET" || method === "HEAD") {
           url.searchParams.delete("token");
           return c.redirect(url.pathname + url.search, 303);
-        }
-      } else {
-        const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
-        if (
-          !sameToken(getCookie(c, tokenCookie(url)), cfg.token) && !sameToken(bearer, cfg.token)
-        ) {
-          return unauthorized(c, "this sysmon server needs its token");
         }
       }
     }
@@ -156,7 +276,13 @@ export function securityMiddleware(cfg: AuthConfig): MiddlewareHandler {
   };
 }
 
-/** Why a state-changing request is cross-site, or null when it is not. */
+/**
+ * Why a state-changing request is cross-site, or null when it is not. Browsers send
+ * Sec-Fetch-Site (all current ones) or Origin with every cross-site POST and DELETE, so a
+ * request with neither is no browser's form or fetch and cannot be a forgery: it is
+ * `sysmon event`, curl or a script, and needs the token off loopback like any other. A
+ * Referer naming another origin (an older browser, or a client saying so) is refused too.
+ */
 function crossSite(c: Context, url: URL): string | null {
   const site = c.req.header("sec-fetch-site");
   if (site !== undefined && site !== "same-origin" && site !== "none") {
@@ -166,7 +292,27 @@ function crossSite(c: Context, url: URL): string | null {
   if (origin !== undefined && origin !== url.origin) {
     return `cross-site request refused (Origin ${origin} is not ${url.origin})`;
   }
+  const referer = c.req.header("referer");
+  const from = referer !== undefined && URL.canParse(referer) ? new URL(referer).origin : null;
+  if (referer !== undefined && from !== url.origin) {
+    const shown = referer.slice(0, 200);
+    return `cross-site request refused (Referer ${shown} is not from ${url.origin})`;
+  }
   return null;
+}
+
+function tooManyGuesses(c: Context, client: string, waitMs: number): Response {
+  const seconds = Math.ceil(waitMs / 1000);
+  c.header("Retry-After", String(seconds));
+  const why = `too many wrong tokens from ${client}; try again in ${seconds} s`;
+  if (wantsHtml(c)) {
+    return c.html(
+      `<!doctype html><title>sysmon: wait</title><h1>Too many wrong tokens</h1><p>` +
+        `${why.replaceAll("<", "&lt;")}.</p>`,
+      429,
+    );
+  }
+  return c.json({ error: why }, 429);
 }
 
 function unauthorized(c: Context, why: string): Response {
@@ -212,8 +358,8 @@ function formatSize(n: number): string {
 }
 
 /** Applies everything above to an app: checks on every route, error and 404 handlers. */
-export function secure(app: Hono, cfg: AuthConfig): Hono {
-  app.use("*", securityMiddleware(cfg));
+export function secure(app: Hono, cfg: AuthConfig, guesses?: TokenGuesses): Hono {
+  app.use("*", securityMiddleware(cfg, guesses));
   app.onError(errorHandler);
   app.notFound(notFoundHandler);
   return app;

@@ -3,8 +3,9 @@
 // shows it live; with FILE it shows that trace and follows it while another `sysmon run`
 // writes it. Either way the page can start, stop and reset tracing.
 import { resolve } from "node:path";
-import { createApp } from "./app.ts";
+import { createApp, type DashboardApp } from "./app.ts";
 import { LiveSession } from "./events_api.ts";
+import { dataDirProblem, inspectPath, servedFileProblem } from "./paths.ts";
 import {
   type AuthConfig,
   authConfig,
@@ -50,9 +51,15 @@ export function urlFor(host: string, port: number): string {
   return `http://${h}:${port}/`;
 }
 
+/** How long requests still running (a download, a live stream) may go on after a signal. */
+export const DRAIN_MS = 3000;
+/** How long the tracer started from serve may take to write everything and exit. */
+export const TRACER_STOP_MS = 5000;
+
 /**
  * Serves until a signal; returns the exit code (0 after a clean shutdown, 2 when it cannot
- * listen or an option is wrong).
+ * listen or an option or the file is wrong). Connections still open when it returns (a
+ * client that never reads) are the caller's to end: `sysmon serve` exits.
  */
 export async function serveCommand(opts: ServeOptions): Promise<number> {
   let auth: AuthConfig;
@@ -67,8 +74,12 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     console.error(`sysmon serve: --token (or ${TOKEN_ENV}): ${(err as Error).message}`);
     return 2;
   }
-  if (opts.dataDir !== undefined && !isDirectory(opts.dataDir)) {
-    console.error(`sysmon serve: --data-dir ${opts.dataDir} is not a directory`);
+  const dirProblem = opts.dataDir !== undefined ? dataDirProblem(opts.dataDir) : null;
+  const pathProblem = dirProblem !== null
+    ? `--data-dir ${dirProblem}`
+    : servedFileProblem(opts.file ?? DEFAULT_FILE);
+  if (pathProblem !== null) {
+    console.error(`sysmon serve: ${pathProblem}`);
     return 2;
   }
   for (
@@ -90,37 +101,25 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   });
   const app = createApp({ session, auth, refreshMs: opts.refreshMs });
   const stop = new AbortController();
+  const stopped = new Promise<void>((r) => stop.signal.addEventListener("abort", () => r()));
   opts.signal?.addEventListener("abort", () => stop.abort(), { once: true });
+  // Every signal, the second one included (a terminal's Ctrl-C also reaches a parent that
+  // forwards it), only asks to stop: the shutdown below is bounded, so nothing can wedge it.
   const onSignal = () => stop.abort();
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
-  const shutdown = async () => {
-    // A second signal while closing (a terminal's Ctrl-C reaches a parent that forwards it
-    // too) must not kill the process midway: swap in a listener that ignores it.
-    const ignore = () => {};
-    for (const s of signals) Deno.addSignalListener(s, ignore);
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
-    await app.close();
-    const st = await session.close().then(() => session.tracer.status());
-    if (st.state === "stopped" || st.state === "failed") {
-      console.log(
-        `sysmon serve: tracing stopped: ${st.rowsWritten.toLocaleString("en-US")} samples in ` +
-          `${st.options?.output}${st.error ? ` (last error: ${st.error})` : ""}`,
-      );
-    }
-  };
 
-  let server: Deno.HttpServer;
+  let server: Deno.HttpServer | null = null;
   let listening: { hostname: string; port: number } | null = null;
   try {
     server = Deno.serve({
       hostname: opts.host,
       port: opts.port,
-      signal: stop.signal,
       onListen: (addr) => (listening = addr),
     }, app.fetch);
   } catch (err) {
-    await shutdown();
+    await shutdown(null, app, session);
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
     const why = err instanceof Deno.errors.AddrInUse
       ? `port ${opts.port} on ${opts.host} is in use; choose another with --port`
       : err instanceof Error
@@ -131,50 +130,93 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   }
   const addr = listening ?? { hostname: opts.host, port: (server.addr as Deno.NetAddr).port };
   let tracing = "";
-  if (opts.file === null) {
+  const begin = async () => {
     try {
+      if (opts.file !== null) return await session.follow();
       const st = await session.start({});
       tracing =
         `\n  tracing this machine every ${st.options?.sampleInterval} s (Stop on the page, ` +
         `or Ctrl-C, which writes everything)`;
     } catch (err) {
-      tracing = `\n  cannot start tracing: ${(err as Error).message}`;
+      tracing = `\n  cannot ${opts.file ? "follow" : "start tracing"}: ${(err as Error).message}`;
     }
-  } else await session.follow();
-  const url = urlWithToken(urlFor(addr.hostname, addr.port), auth.token);
-  const exists = fileExists(session.file);
-  const exposed = isLoopbackHost(addr.hostname)
-    ? ""
-    : auth.token !== null
-    ? `\n  listening on ${addr.hostname}: every request needs the token (the URL above sets a ` +
-      `cookie; scripts send 'Authorization: Bearer TOKEN' or use sysmon event --token)`
-    : `\n  listening on ${addr.hostname} WITHOUT authentication (--no-auth)`;
-  console.log(
-    `sysmon serve: ${url}${exposed}\n  data file: ${session.file}` +
-      (exists || opts.file === null ? "" : " (not there yet: the page waits for it)") + tracing,
-  );
-  if (opts.open) void openBrowser(url);
-  await server.finished;
-  await shutdown();
+  };
+  // A signal while the tracer starts stops serve at once.
+  if (await Promise.race([begin().then(() => true), stopped.then(() => false)])) {
+    const url = urlWithToken(urlFor(addr.hostname, addr.port), auth.token);
+    const exposed = isLoopbackHost(addr.hostname)
+      ? ""
+      : auth.token !== null
+      ? `\n  listening on ${addr.hostname}: every request needs the token (the URL above sets ` +
+        `a cookie; scripts send 'Authorization: Bearer TOKEN' or use sysmon event --token)`
+      : `\n  listening on ${addr.hostname} WITHOUT authentication (--no-auth)`;
+    const waiting = opts.file !== null && inspectPath(session.file).kind === "missing"
+      ? " (not there yet: the page waits for it)"
+      : "";
+    console.log(`sysmon serve: ${url}${exposed}\n  data file: ${session.file}${waiting}${tracing}`);
+    if (opts.open) void openBrowser(url);
+    await stopped;
+  }
+  await shutdown(server, app, session);
+  for (const s of signals) Deno.removeSignalListener(s, onSignal);
   console.log("sysmon serve: stopped");
   return 0;
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
+/**
+ * Stops serving within about TRACER_STOP_MS: no new connections; requests still running get
+ * DRAIN_MS to finish while the tracer (if serve started it) writes everything and exits, or
+ * is killed after TRACER_STOP_MS (its journal keeps what it had written).
+ */
+async function shutdown(
+  server: Deno.HttpServer | null,
+  app: DashboardApp,
+  session: LiveSession,
+): Promise<void> {
+  const drain = server ? within(server.shutdown(), DRAIN_MS) : Promise.resolve(true);
+  const tracerStop = stopTracer(session);
+  await drain;
+  await within(app.close(), 1000);
+  await tracerStop;
+}
+
+async function stopTracer(session: LiveSession): Promise<void> {
+  const closing = session.close().catch((err) => {
+    console.error(`sysmon serve: stopping the tracer: ${(err as Error).message}`);
+  });
+  if (!(await within(closing, TRACER_STOP_MS))) {
+    const { pid, options } = session.tracer.status();
+    if (pid === null) return;
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // it exited meanwhile
+    }
+    console.error(
+      `sysmon serve: the tracer did not stop within ${TRACER_STOP_MS / 1000} s and was ` +
+        `killed; what it had written is in ${options?.output}.journal (fold it in with ` +
+        `sysmon recover ${options?.output})`,
+    );
+    await within(closing, 1000);
+    return;
+  }
+  const st = session.tracer.status();
+  if (st.state === "stopped" || st.state === "failed") {
+    console.log(
+      `sysmon serve: tracing stopped: ${st.rowsWritten.toLocaleString("en-US")} samples in ` +
+        `${st.options?.output}${st.error ? ` (last error: ${st.error})` : ""}`,
+    );
   }
 }
 
-function fileExists(path: string): boolean {
+/** Whether `work` settled within `ms` (it goes on either way). */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
   try {
-    Deno.statSync(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
+    return await Promise.race([work.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

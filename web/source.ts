@@ -34,6 +34,7 @@ import { parseSummaryIndex, SUMMARY_KEY, type SummaryIndex } from "../tracer/sum
 import { type ReadAt, readFileSummary } from "./file_summary.ts";
 import { serverZone } from "./server_zone.ts";
 import { type Engine, engine, ident, literal, type Table } from "./engine.ts";
+import { inspectPath, openRegularFile, PathKindError } from "./paths.ts";
 import {
   aggregate,
   appendSummary,
@@ -553,7 +554,7 @@ class FileTrace implements TraceSource {
       const snap = await snapshot(this.path, this.opts.afterRead);
       if (snap === null) continue;
       const key = `${snap.key}|${sidecarKey}`;
-      if (snap.kind === "text") return this.parseCsv(key, snap.bytes, await this.readSidecar());
+      if (snap.kind === "text") return this.parseCsv(key, snap.bytes, this.readSidecar());
       return this.parseParquet(key, snap);
     }
     throw new TraceError(
@@ -615,13 +616,18 @@ class FileTrace implements TraceSource {
     }
   }
 
-  private async readSidecar(): Promise<{ kv: Record<string, string>; notice: string | null }> {
+  private readSidecar(): { kv: Record<string, string>; notice: string | null } {
     const path = `${this.path}.meta.json`;
     let text: string;
     try {
-      text = await Deno.readTextFile(path);
+      const fd = openRegularFile(path, "a JSON file");
+      try {
+        text = new TextDecoder().decode(fs.readFileSync(fd));
+      } finally {
+        fs.closeSync(fd);
+      }
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return { kv: {}, notice: null };
+      if (err instanceof PathKindError && err.kind === "missing") return { kv: {}, notice: null };
       return { kv: {}, notice: `${path} could not be read (${(err as Error).message}); ignored` };
     }
     try {
@@ -1295,11 +1301,15 @@ function missing(path: string): TraceError {
 
 function openError(path: string, err: unknown): TraceError {
   if (err instanceof TraceError) return err;
+  if (err instanceof PathKindError) {
+    return err.kind === "missing" ? missing(path) : new TraceError("unreadable", err.message);
+  }
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return missing(path);
   if (code === "EACCES" || code === "EPERM") {
     return new TraceError("unreadable", `cannot read ${path}: permission denied`);
   }
+  if (code === "ELOOP") return new TraceError("unreadable", `${path} ${inspectPath(path).says}`);
   return new TraceError("unreadable", `cannot read ${path}: ${(err as Error).message}`);
 }
 
@@ -1338,14 +1348,13 @@ async function snapshot(
 ): Promise<Snapshot | null> {
   let fd: number;
   try {
-    fd = fs.openSync(path, "r");
+    fd = openRegularFile(path); // a FIFO or a device is refused, never read
   } catch (err) {
     throw openError(path, err);
   }
   let keep = false;
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new TraceError("unreadable", `${path} is not a file`);
     const changed = () => {
       const now = fs.fstatSync(fd);
       return now.size !== st.size || now.mtimeMs !== st.mtimeMs;
