@@ -3,9 +3,11 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "@commande
 import { VERSION } from "./tracer/metadata.ts";
 import { dropExecutablePages } from "./tracer/release.ts";
 
+// Decimal seconds only: Number() alone would take "0x10" as 16.
+const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
 const seconds = (flag: string) => (text: string) => {
   const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n)) {
+  if (!DECIMAL.test(text) || !Number.isFinite(n)) {
     throw new InvalidArgumentError(`${flag} must be a number of seconds.`);
   }
   return n;

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { parquetSchema } from "hyparquet";
 import { parseMeminfo } from "../tracer/proc/parse.ts";
+import { summaryLine } from "../tracer/status.ts";
+import { Journal } from "../tracer/journal.ts";
 import { MAIN, readParquet, spawnSysmon, sysmon, tempDir, waitFor } from "./helpers.ts";
 
 Deno.test("sysmon run writes a Parquet file with every column and sane values", async () => {
@@ -108,6 +110,8 @@ Deno.test("sysmon run --utc records UTC instants and says so", async () => {
 
 Deno.test("sysmon run rejects bad values before sampling, naming the flag", async () => {
   const dir = tempDir();
+  const fifo = `${tempDir()}/fifo`;
+  await new Deno.Command("mkfifo", { args: [fifo] }).output();
   const cases: [string[], RegExp][] = [
     [["--sample-interval", "0"], /--sample-interval must be at least 0.1/],
     [["--sample-interval", "-2"], /--sample-interval/],
@@ -116,6 +120,13 @@ Deno.test("sysmon run rejects bad values before sampling, naming the flag", asyn
     [["--duration", "-5"], /--duration must be more than 0/],
     [["--output", `${dir}/missing/x.parquet`], /--output: directory .*missing does not exist/],
     [["--output", `${MAIN}/x.parquet`], /--output: .* is not a directory/],
+    [["--sample-interval", "0x10"], /--sample-interval must be a number/],
+    [["--duration", "1e"], /--duration must be a number/],
+    [
+      ["--sample-interval", "16", "--duration", "2"],
+      /--duration 2 is shorter than --sample-interval 16: no sample would be taken/,
+    ],
+    [["--output", fifo], /--output: .*fifo is not a regular file/],
   ];
   for (const [args, msg] of cases) {
     const r = await sysmon(["run", "-o", `${dir}/t.parquet`, ...args]);
@@ -248,4 +259,46 @@ Deno.test("sysmon run on a terminal keeps one live status line", async (t) => {
   );
   assert.doesNotMatch(text, /wrote \d+ rows to/, "no per-write log lines on a terminal");
   assert.match(text, /sysmon: 5 samples in/);
+});
+
+Deno.test("the run summary says a file was not written instead of giving it rows", () => {
+  const base = { output: "/x/t.parquet", samples: 3, seconds: 3, rowsWritten: 0 };
+  const line = summaryLine({
+    ...base,
+    fileBytes: null,
+    lastWrite: null,
+    unavailable: [],
+    error: "disk full writing /x/t.parquet",
+  });
+  assert.equal(
+    line,
+    "sysmon: 3 samples in 3.0 s; /x/t.parquet was not written; " +
+      "last write FAILED: disk full writing /x/t.parquet",
+  );
+});
+
+Deno.test("sysmon recover says when a journal's samples were all in the file already", async () => {
+  const dir = tempDir();
+  const out = `${dir}/t.parquet`;
+  const r = await sysmon(["run", "-o", out, "--sample-interval", "0.2", "--duration", "0.5", "-q"]);
+  assert.equal(r.code, 0, r.stderr);
+  // A journal of a run killed just after its last fold: the same trace, rows already in.
+  const { kv, rows } = await readParquet(out);
+  const j = new Journal(`${out}.journal`);
+  j.reset({
+    sysmon_journal: 1,
+    trace_id: kv.get("sysmon.trace_id")!,
+    utc: false,
+    sample_interval_s: 0.2,
+  });
+  j.append([{ seq: 0, row: { timestamp: 1, sys_total: 1 } }]);
+  const again = await sysmon(["recover", out]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(
+    again.stdout,
+    `sysmon: ${out}.journal: its 1 samples were all in ${out} already; removed it\n`,
+  );
+  assert.equal((await readParquet(out)).rows.length, rows.length);
+  const none = await sysmon(["recover", out]);
+  assert.equal(none.stdout, `sysmon: no journal beside ${out}\n`);
 });

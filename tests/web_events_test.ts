@@ -129,6 +129,16 @@ Deno.test("EventStore keeps an unreadable file as it is and refuses to write ove
   assert.equal(Deno.readTextFileSync(store.path), broken);
 });
 
+Deno.test("EventStore with a FIFO for its file: no blocking read, a problem, nothing written", async () => {
+  const dir = tempDir();
+  const store = EventStore.forTrace(`${dir}/t.parquet`);
+  await new Deno.Command("mkfifo", { args: [store.path] }).output();
+  assert.deepEqual(store.list(), []);
+  assert.match(store.problem!, /is not a regular file/);
+  assert.throws(() => store.add({ name: "x", at: Date.now() }), /read-only/);
+  assert.ok(Deno.statSync(store.path).isFifo);
+});
+
 Deno.test("import is all or nothing, and export imports back to the same events", () => {
   const dir = tempDir();
   const store = EventStore.forTrace(`${dir}/t.parquet`);

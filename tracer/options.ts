@@ -40,8 +40,9 @@ export const DEFAULT_OUTPUT = "system_monitor.parquet";
 
 /** Parses a CLI number; names the flag when the value is not one. */
 export function parseSeconds(flag: string, text: string): number {
+  // Decimal only: Number() would also take "0x10" (16), "0b1" and "".
   const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n)) {
+  if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text) || !Number.isFinite(n)) {
     throw new UsageError(`${flag} must be a number of seconds, got '${text}'`);
   }
   return n;
@@ -66,6 +67,13 @@ export function validateOptions(o: MonitorOptions): ValidOptions {
   }
   if (o.duration !== undefined && !(o.duration > 0)) {
     throw new UsageError(`--duration must be more than 0 seconds, got ${o.duration}`);
+  }
+  if (o.duration !== undefined && o.duration < sampleInterval) {
+    // The first row is due one interval after start (it needs a baseline for its rates).
+    throw new UsageError(
+      `--duration ${o.duration} is shorter than --sample-interval ${sampleInterval}: ` +
+        `no sample would be taken; give a duration of at least ${sampleInterval} s`,
+    );
   }
   const topProcesses = o.topProcesses ?? DEFAULT_TOP_PROCESSES;
   if (!(Number.isInteger(topProcesses) && topProcesses >= 0 && topProcesses <= 10_000)) {
@@ -101,6 +109,10 @@ function checkWritableDir(output: string) {
   try {
     const st2 = Deno.statSync(output);
     if (st2.isDirectory) throw new UsageError(`--output: ${output} is a directory`);
+    if (!st2.isFile) {
+      // A FIFO or a device would block or swallow the trace: only regular files are replaced.
+      throw new UsageError(`--output: ${output} is not a regular file`);
+    }
   } catch (err) {
     if (err instanceof UsageError) throw err;
   }

@@ -307,6 +307,8 @@ export function recoverJournal(path: string): string[] {
     };
     trace.fold(traceMetadata(info, trace.columns));
     notices.push(`recovered ${missing.length} samples from ${jpath} into ${path}`);
+  } else {
+    notices.push(`${jpath}: its ${j.rows.length} samples were all in ${path} already; removed it`);
   }
   if (j.tornBytes > 0) notices.push(`${jpath}: ignored ${j.tornBytes} bytes of a cut-short write`);
   Deno.removeSync(jpath);

@@ -2,6 +2,7 @@
 import { monitorToParquet } from "./monitor.ts";
 import { foldIntervalMs, type MonitorOptions, UsageError } from "./options.ts";
 import { OutputError, recoverJournal } from "./parquet_sink.ts";
+import { describeWriteError } from "./sink.ts";
 import { collectSystemSnapshot } from "./snapshot.ts";
 import { processTable, rowToJson, statusLine, summaryLine, writeLogLine } from "./status.ts";
 import type { ProcessRecord } from "./columns.ts";
@@ -120,6 +121,9 @@ export function recoverCommand(file: string): number {
       err(`sysmon: ${e.message}\n`);
       return 2;
     }
-    throw e;
+    // Disk full, permissions, a file that is not a trace: a message, never a stack trace.
+    // The journal is removed only after a successful fold, so it is still there to retry.
+    err(`sysmon: recover failed: ${describeWriteError(file, e)}; the journal is kept\n`);
+    return 1;
   }
 }

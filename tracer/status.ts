@@ -38,8 +38,9 @@ export function writeLogLine(s: MonitorStatus): string {
 
 export function summaryLine(s: MonitorSummary): string {
   const outcome = s.error ? `; last write FAILED: ${s.error}` : "";
-  return `sysmon: ${s.samples} samples in ${s.seconds.toFixed(1)} s; ${s.rowsWritten} rows in ` +
-    `${s.output} (${formatBytes(s.fileBytes)})${outcome}`;
+  const took = `sysmon: ${s.samples} samples in ${s.seconds.toFixed(1)} s`;
+  if (s.fileBytes === null) return `${took}; ${s.output} was not written${outcome}`;
+  return `${took}; ${s.rowsWritten} rows in ${s.output} (${formatBytes(s.fileBytes)})${outcome}`;
 }
 
 /** A row as JSON: timestamps as ISO text without a zone (as recorded). */

@@ -462,6 +462,13 @@ export class EventStore {
       this.events = [];
       return;
     }
+    if (!Deno.statSync(this.path).isFile) {
+      // A FIFO put there would block the read (and the server with it).
+      this.events = [];
+      this.problem =
+        `${this.path} is not a regular file; move it (events are read-only until then)`;
+      return;
+    }
     const parsed = parseEventsCsv(Deno.readTextFileSync(this.path), "UTC");
     if (parsed.errors.length > 0) {
       const e = parsed.errors[0]!;

@@ -479,7 +479,8 @@ export class FileFollower {
     let meta: FileMetaData | null = null;
     let file: Deno.FsFile | null = null;
     try {
-      file = await Deno.open(this.path);
+      // Only a regular file: opening a FIFO put in its place would block.
+      if ((await Deno.stat(this.path)).isFile) file = await Deno.open(this.path);
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
