@@ -4,21 +4,10 @@ import assert from "node:assert/strict";
 import { FakeDockerApi } from "./fixtures/fake_docker_api.ts";
 import { readParquet, sysmon, tempDir } from "./helpers.ts";
 import { Journal } from "../tracer/journal.ts";
+import { smiPrinting } from "./fault_kit.ts";
 
 const HUGE_LINE =
   "0, GPU-1, 10, 5, 81920, 1024, 99999999999999999999999, 40, 100, 300, 1500, 2600, 30, P0, FakeGPU";
-
-/** A dir holding an `nvidia-smi` that prints `line` every 0.2 s for --query-gpu. */
-export function smiPrinting(line: string): string {
-  const dir = tempDir();
-  Deno.writeTextFileSync(
-    `${dir}/nvidia-smi`,
-    `#!/bin/sh\ncase "$*" in\n  *--query-gpu=*) while :; do echo '${line}'; sleep 0.2; done;;\n` +
-      `  *) while :; do sleep 1; done;;\nesac\n`,
-  );
-  Deno.chmodSync(`${dir}/nvidia-smi`, 0o755);
-  return dir;
-}
 
 Deno.test("an nvidia-smi reading of 99999999999999999999999 is null in a file with every row", async () => {
   const out = `${tempDir()}/gpu.parquet`;

@@ -3,113 +3,17 @@
 // place), SIGTERM ends it within seconds, and requests do not leak file descriptors.
 import assert from "node:assert/strict";
 import { confineOutputPath, PathError } from "../web/paths.ts";
-import { MAIN, readParquet, spawnSysmon, sysmon, tempDir, waitFor } from "./helpers.ts";
-
-/** How long serve may take to exit after SIGTERM, in every state. */
-const EXIT_MS = 8000;
-
-/** Runs `sysmon ARGS` to completion, killed after 30 s (a hang fails instead of waiting). */
-async function runBounded(args: string[], cwd?: string) {
-  const child = spawnSysmon(args, { cwd, stdout: "piped", stderr: "piped", stdin: "null" });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const out = await child.output();
-  clearTimeout(timer);
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-function mkfifo(path: string) {
-  const r = new Deno.Command("mkfifo", { args: [path] }).outputSync();
-  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
-}
-
-/** A real `sysmon serve` on a free port, up to the line that names its data file. */
-async function startServe(args: string[], opts: { cwd?: string; prefix?: string[] } = {}) {
-  const child = opts.prefix
-    ? new Deno.Command(opts.prefix[0]!, {
-      args: [...opts.prefix.slice(1), Deno.execPath(), "run", "-A", MAIN, "serve", ...args],
-      cwd: opts.cwd,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn()
-    : spawnSysmon(["serve", ...args], {
-      cwd: opts.cwd,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    });
-  const hang = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!/data file: .*\n/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += value;
-  }
-  const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0];
-  assert.ok(url, `serve printed no URL: ${out}`);
-  const err = new Response(child.stderr).text();
-  /** Sends SIGTERM (then `more` signals) and waits at most EXIT_MS for the exit. */
-  const stop = async (...more: Deno.Signal[]) => {
-    const sent = Date.now();
-    child.kill("SIGTERM");
-    for (const s of more) {
-      await new Promise((r) => setTimeout(r, 100));
-      try {
-        child.kill(s);
-      } catch {
-        // it has exited already
-      }
-    }
-    const late = setTimeout(() => child.kill("SIGKILL"), EXIT_MS);
-    const status = await child.status;
-    clearTimeout(late);
-    clearTimeout(hang);
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += value;
-    }
-    const ms = Date.now() - sent;
-    assert.ok(status.signal !== "SIGKILL", `serve did not exit within ${EXIT_MS} ms of SIGTERM`);
-    return { code: status.code, ms, out, stderr: await err };
-  };
-  return { child, url, out, stop };
-}
-
-/** A short real trace, made once. */
-let traceMade: Promise<string> | null = null;
-function smallTrace(): Promise<string> {
-  traceMade ??= (async () => {
-    const file = `${tempDir()}/t.parquet`;
-    const r = await sysmon([
-      "run",
-      "-o",
-      file,
-      "--sample-interval",
-      "0.2",
-      "--write-interval",
-      "1",
-      "--duration",
-      "3",
-      "--no-gpu",
-      "--no-docker",
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    return file;
-  })();
-  return traceMade;
-}
-
-async function get(url: string) {
-  const res = await fetch(url, { signal: AbortSignal.timeout(15_000) });
-  return { status: res.status, text: await res.text() };
-}
-
-function noStackTrace(text: string) {
-  assert.doesNotMatch(text, /Uncaught|^\s+at /m, text);
-}
+import { readParquet, tempDir, waitFor } from "./helpers.ts";
+import {
+  EXIT_MS,
+  fdCount,
+  get,
+  mkfifo,
+  noStackTrace,
+  runBounded,
+  smallTrace,
+  startServe,
+} from "./fault_kit.ts";
 
 // ---- bad paths at start
 
@@ -315,10 +219,6 @@ async function requestPaths(url: string): Promise<string[]> {
     "tab/overview/panel",
     "api/meta",
   ];
-}
-
-function fdCount(pid: number): number {
-  return [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
 }
 
 Deno.test({

@@ -152,13 +152,14 @@ async function fileState(path: string): Promise<FileState> {
     main = await Deno.stat(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return { kind: "missing" };
-    throw err;
+    // A link loop, no permission: the source says what is wrong when the page asks it.
+    return { kind: "present", version: `error-${crc32hex(String(err))}` };
   }
   let sidecar = "-";
   try {
     sidecar = statKey(await Deno.stat(`${path}.meta.json`));
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    if (!(err instanceof Deno.errors.NotFound)) sidecar = `error-${crc32hex(String(err))}`;
   }
   return { kind: "present", version: `${statKey(main)}.${sidecar}` };
 }

@@ -448,7 +448,7 @@ export class EventStore {
       return `${st.ino}:${st.size}:${st.mtime?.getTime()}`;
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return "none";
-      throw err;
+      return `error:${(err as Error).message}`;
     }
   }
 
@@ -460,6 +460,11 @@ export class EventStore {
     this.problem = null;
     if (stamp === "none") {
       this.events = [];
+      return;
+    }
+    if (stamp.startsWith("error:")) {
+      this.events = [];
+      this.problem = `${this.path} cannot be read (${stamp.slice(6)}); events are read-only`;
       return;
     }
     if (!Deno.statSync(this.path).isFile) {

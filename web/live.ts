@@ -481,8 +481,8 @@ export class FileFollower {
     try {
       // Only a regular file: opening a FIFO put in its place would block.
       if ((await Deno.stat(this.path)).isFile) file = await Deno.open(this.path);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    } catch {
+      // Missing, a link loop, no permission: nothing to read; the page's source says why.
     }
     try {
       const buffer = file ? await fileBuffer(file) : null;
