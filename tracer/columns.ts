@@ -5,38 +5,8 @@
 import { dockerColumnDef } from "./docker/docker_stats.ts";
 import { gpuColumnDef, gpuColumnRank } from "./gpu/nvidia_smi_parse.ts";
 
-/** "processes" is the one nested column: a list of ProcessRecord structs per sample. */
-export type ColumnKind = "timestamp" | "int64" | "double" | "string" | "processes";
-
-export interface ColumnDef {
-  name: string;
-  kind: ColumnKind;
-  unit: string;
-  help: string;
-}
-
-/**
- * One process at one sample, as stored in the `processes` column (a list of these structs).
- * The field names are the dashboard's (`ProcessEntry` in web/types.ts); see PROCESS_FIELDS.
- */
-export interface ProcessRecord {
-  pid: number;
-  ppid: number | null;
-  name: string;
-  cmdline: string | null;
-  user: string | null;
-  cpu_percent: number | null;
-  rss_bytes: number | null;
-  threads: number | null;
-  read_bytes_per_sec: number | null;
-  write_bytes_per_sec: number | null;
-  container: string | null;
-  gpu_memory_bytes: number | null;
-}
-
-export type Value = number | string | null | ProcessRecord[];
-/** One sample: column name → value. */
-export type Row = Record<string, Value>;
+export type { ColumnDef, ColumnKind, ProcessRecord, Row, Value } from "./column_types.ts";
+import type { ColumnDef, ColumnKind, ProcessRecord, Row } from "./column_types.ts";
 
 const col = (name: string, kind: ColumnKind, unit: string, help: string): ColumnDef => ({
   name,

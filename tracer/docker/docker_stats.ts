@@ -4,7 +4,7 @@
 // (tests/fixtures/captures/docker-api/podman-4.3.1/README.md): podman zeroes precpu_stats,
 // counts only CPU used by cgroups in system_cpu_usage, has no memory "stats" map, names its
 // network "network" and sends an empty body for a stopped container.
-import type { ColumnDef, Row } from "../columns.ts";
+import type { ColumnDef, Row } from "../column_types.ts";
 
 /**
  * Metric suffixes of a container's columns, `docker_<name>_<metric>` (the original tool's

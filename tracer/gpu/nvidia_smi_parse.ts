@@ -1,6 +1,6 @@
 // Pure parsers for nvidia-smi's CSV output (--format=csv,noheader,nounits) and the
 // GPU columns they fill; no I/O here. Field meanings: `nvidia-smi --help-query-gpu`.
-import type { ColumnDef, ColumnKind, Row } from "../columns.ts";
+import type { ColumnDef, ColumnKind, Row } from "../column_types.ts";
 
 /**
  * Fields asked of `--query-gpu`, in output order. `name` comes last so that a name
