@@ -195,7 +195,7 @@ program.command("event")
   .option("--url <url>", "the server", "http://127.0.0.1:8050")
   .option("--token <token>", "the server's token (default: $SYSMON_TOKEN)")
   .action(async (name, opts) => {
-    const { eventCommand } = await import("./tracer/event_command.ts");
+    const { eventCommand } = await import("./web/event_command.ts");
     Deno.exitCode = await eventCommand({
       name,
       at: opts.at,

@@ -1,7 +1,7 @@
 // `sysmon event NAME [--at TIME] [--url URL] [--token T]`: marks an event on a running
 // `sysmon serve` (POST /api/events), for scripts ("deploy started").
-import { EventError, parseTime } from "../web/events.ts";
-import { localZone } from "./metadata.ts";
+import { EventError, parseTime } from "./events.ts";
+import { localZone } from "../tracer/metadata.ts";
 
 export const DEFAULT_URL = "http://127.0.0.1:8050";
 
