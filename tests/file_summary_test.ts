@@ -14,7 +14,7 @@ import {
   summaryWidthFor,
 } from "../tracer/summary_block.ts";
 import { openTrace } from "../web/source.ts";
-import type { SeriesResult, TraceSource } from "../web/types.ts";
+import type { SeriesResult, TraceSource } from "../views/types.ts";
 import { readParquet, tempDir } from "./helpers.ts";
 
 const defOf = (name: string): ColumnDef =>

@@ -86,3 +86,12 @@ Deno.test("the tracer imports nothing from the server or its views", () => {
   }
   assert.deepEqual(crossings, []);
 });
+
+Deno.test("the views own their model types: they import nothing from the server", () => {
+  const crossings: string[] = [];
+  for (const [file, deps] of importGraph()) {
+    if (!file.startsWith("views/")) continue;
+    for (const d of deps) if (d.startsWith("web/")) crossings.push(`${file} -> ${d}`);
+  }
+  assert.deepEqual(crossings, []);
+});

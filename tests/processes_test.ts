@@ -17,7 +17,7 @@ import {
 import { fullName, topN, truncate, UserNames } from "../tracer/processes.ts";
 import { jsonLine, terminalSafe } from "../tracer/safe_text.ts";
 import { type Clock, SystemSampler } from "../tracer/system.ts";
-import type { ProcessEntry } from "../web/types.ts";
+import type { ProcessEntry } from "../views/types.ts";
 import { copySync } from "./copy.ts";
 import { fixtureCopy, readParquet, sysmon, tempDir, waitFor } from "./helpers.ts";
 

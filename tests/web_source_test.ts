@@ -6,7 +6,7 @@ import { ParquetTrace } from "../tracer/parquet_trace.ts";
 import { localZone, newTraceId, traceMetadata } from "../tracer/metadata.ts";
 import { openTrace, resolveZone, TraceError, WallClock } from "../web/source.ts";
 import { compact, requestWidth } from "../web/reduce.ts";
-import type { TraceSource } from "../web/types.ts";
+import type { TraceSource } from "../views/types.ts";
 import {
   originalCsvText,
   originalParquetBytes,

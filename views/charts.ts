@@ -4,7 +4,7 @@
 // those modules do not define, so a renamed column fails the tests instead of hiding a chart.
 import { columnDef, cpuColumnName, rateName } from "../tracer/columns.ts";
 import { type DockerMetric, parseDockerColumn } from "../tracer/docker/docker_stats.ts";
-import type { ColumnInfo, ProcessEntry, SeriesResult, TraceMeta } from "../web/types.ts";
+import type { ColumnInfo, ProcessEntry, SeriesResult, TraceMeta } from "./types.ts";
 import type { TabName, ViewState } from "./state.ts";
 
 /** x positions asked for a full-width chart (about its pixel width). */

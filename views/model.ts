@@ -1,11 +1,16 @@
 // What a page or fragment is rendered from (built by web/app.ts and web/ui_routes.ts,
 // rendered by views/*.tsx).
 import type { CommandSummary, ProcTree } from "../tracer/proctree.ts";
-import type { LineProblem, TraceEvent } from "../web/events.ts";
-import type { LiveState } from "../web/live.ts";
-import type { ProcMatch, TreeDiff } from "../web/proc_inspect.ts";
-import type { ProcessEntry, TraceMeta } from "../web/types.ts";
-import type { Thresholds, WatchMetric } from "../web/watch.ts";
+import type {
+  LineProblem,
+  LiveState,
+  ProcMatch,
+  Thresholds,
+  TraceEvent,
+  TreeDiff,
+  WatchMetric,
+} from "./model_types.ts";
+import type { ProcessEntry, TraceMeta } from "./types.ts";
 import type { TabModel } from "./charts.ts";
 import type { ParsedState, ViewState } from "./state.ts";
 

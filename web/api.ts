@@ -12,7 +12,7 @@
 import { Hono } from "hono";
 import { Temporal } from "temporal-polyfill";
 import { resolveZone, TraceError } from "./source.ts";
-import type { TraceSource } from "./types.ts";
+import type { TraceSource } from "../views/types.ts";
 
 export const POINTS_DEFAULT = 1000;
 export const POINTS_MIN = 10;

@@ -55,7 +55,7 @@ import { TreeSnapshots, userNames } from "./proc_inspect.ts";
 import { type AuthConfig, authConfig, secure } from "./security.ts";
 import { openTrace } from "./source.ts";
 import { serverZone as machineZone } from "./server_zone.ts";
-import type { ColumnInfo, SeriesResult, TraceMeta, TraceSource } from "./types.ts";
+import type { ColumnInfo, SeriesResult, TraceMeta, TraceSource } from "../views/types.ts";
 import { sideModel, uiRoutes } from "./ui_routes.ts";
 
 export interface AppOptions {

@@ -6,25 +6,10 @@
 import { serverZone } from "./server_zone.ts";
 import { crc32hex } from "../tracer/journal.ts";
 import { removeQuietly, replaceAtomically } from "../tracer/atomic.ts";
-
-export type EventKind = "manual" | "auto";
-
-export interface TraceEvent {
-  /** Stable across restarts: derived from the event's content. */
-  id: string;
-  name: string;
-  /** Epoch ms UTC. */
-  at: number;
-  kind: EventKind;
-}
+import type { EventKind, LineProblem, TraceEvent } from "../views/model_types.ts";
+export type { EventKind, LineProblem, TraceEvent } from "../views/model_types.ts";
 
 export type NewEvent = Omit<TraceEvent, "id">;
-
-/** A problem with one line of a CSV file (1-based, as an editor shows it). */
-export interface LineProblem {
-  line: number;
-  message: string;
-}
 
 export interface ParsedEvents {
   events: NewEvent[];

@@ -16,6 +16,8 @@ import { journalPath, readJournal } from "../tracer/journal.ts";
 import { fileSize } from "../tracer/sink.ts";
 import { TRACER_V8_FLAGS } from "../tracer/v8_flags.ts";
 import { type SysmonCommand, sysmonCommand } from "./sysmon_command.ts";
+import type { LiveState } from "../views/model_types.ts";
+export type { LiveState } from "../views/model_types.ts";
 
 /** What the page (or `sysmon serve`) starts tracing with; `output` is already confined. */
 export interface LiveStartOptions {
@@ -40,8 +42,6 @@ export interface LiveRow {
   sample: number;
   row: Row;
 }
-
-export type LiveState = "idle" | "starting" | "running" | "stopping" | "stopped" | "failed";
 
 export interface LiveStatus {
   state: LiveState;

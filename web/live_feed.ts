@@ -7,7 +7,7 @@ import { serverZone } from "./server_zone.ts";
 import { columnDef } from "../tracer/columns.ts";
 import type { LiveSession, SessionRow } from "./events_api.ts";
 import { instant } from "./live.ts";
-import type { ColumnInfo, SeriesResult, TraceMeta } from "./types.ts";
+import type { ColumnInfo, SeriesResult, TraceMeta } from "../views/types.ts";
 
 /** One sample: its instant (epoch ms UTC) and its numeric values by column. */
 export interface FeedRow {

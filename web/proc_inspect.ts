@@ -5,15 +5,8 @@ import type { ProcFs } from "../tracer/proc/fs.ts";
 import { parseCmdline, parseProcStat, parseStatusUid } from "../tracer/proc/parse.ts";
 import { fullName, UserNames } from "../tracer/processes.ts";
 import { flatten, type ProcTree, type TreeNode } from "../tracer/proctree.ts";
-
-/** A process found by name or command line. */
-export interface ProcMatch {
-  pid: number;
-  user: string | null;
-  threads: number | null;
-  name: string;
-  cmdline: string | null;
-}
+import type { ProcMatch, SnapProcess, TreeDiff } from "../views/model_types.ts";
+export type { ProcMatch, SnapProcess, TreeDiff } from "../views/model_types.ts";
 
 /** Matches listed at most. */
 export const MAX_MATCHES = 50;
@@ -60,14 +53,6 @@ export function userNames(fs: ProcFs): UserNames {
   return new UserNames(() => fs.etc("passwd"), () => Date.now());
 }
 
-/** A process as a snapshot keeps it. */
-export interface SnapProcess {
-  pid: number;
-  ppid: number | null;
-  name: string;
-  threads: number | null;
-}
-
 export interface TreeSnapshot {
   pid: number;
   /** Epoch ms. */
@@ -86,15 +71,6 @@ export function snapshotOf(tree: ProcTree, at: number): TreeSnapshot {
       threads: n.threads,
     })),
   };
-}
-
-export interface TreeDiff {
-  added: SnapProcess[];
-  removed: SnapProcess[];
-  /** Processes in both whose thread count changed. */
-  threads: { pid: number; name: string; before: number | null; after: number | null }[];
-  before: number;
-  after: number;
 }
 
 /** What changed between a snapshot and now: processes added and removed, thread counts. */

@@ -56,7 +56,7 @@ import type {
   SeriesResult,
   TraceMeta,
   TraceSource,
-} from "./types.ts";
+} from "../views/types.ts";
 
 export type TraceErrorKind = "missing" | "unreadable" | "bad_request";
 

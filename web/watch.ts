@@ -2,17 +2,8 @@
 // event ("CPU% > 90 (now 93.2)") once, re-armed when the value goes back to or below it.
 // The evaluation is pure (rows in, crossings out); thresholds persist in a small JSON file.
 import { replaceAtomically } from "../tracer/atomic.ts";
-
-export type WatchKey = "cpu" | "mem" | "threads" | "processes" | "gpu_util" | "gpu_mem";
-
-export interface WatchMetric {
-  key: WatchKey;
-  /** Short label used in event names ("CPU%"); GPU labels get the GPU's index. */
-  label: string;
-  /** For the form. */
-  title: string;
-  unit: "%" | "count";
-}
+import type { Thresholds, WatchKey, WatchMetric } from "../views/model_types.ts";
+export type { Thresholds, WatchKey, WatchMetric } from "../views/model_types.ts";
 
 export const WATCH_METRICS: readonly WatchMetric[] = [
   { key: "cpu", label: "CPU%", title: "CPU %", unit: "%" },
@@ -22,9 +13,6 @@ export const WATCH_METRICS: readonly WatchMetric[] = [
   { key: "gpu_util", label: "util%", title: "GPU utilisation % (any GPU)", unit: "%" },
   { key: "gpu_mem", label: "mem%", title: "GPU memory % (any GPU)", unit: "%" },
 ];
-
-/** Threshold per metric; absent or null: not watched. */
-export type Thresholds = Partial<Record<WatchKey, number | null>>;
 
 export class WatchError extends Error {}
 

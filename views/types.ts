@@ -1,6 +1,6 @@
 // The contract between the data layer (web/source.ts, DuckDB-WASM) and the pages and API.
 // All instants are epoch milliseconds UTC.
-import type { ProcessRecord } from "../tracer/columns.ts";
+import type { ProcessRecord } from "../tracer/column_types.ts";
 
 export type ColumnType = "timestamp" | "int" | "double" | "string" | "list";
 
@@ -65,7 +65,7 @@ export interface SeriesResult {
 }
 
 /** One process at one sample: the structs of the trace's `processes` column. */
-export type { ProcessRecord as ProcessEntry } from "../tracer/columns.ts";
+export type { ProcessRecord as ProcessEntry } from "../tracer/column_types.ts";
 
 export interface TraceSource {
   meta(sourceZone?: string): Promise<TraceMeta>;
