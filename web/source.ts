@@ -1292,6 +1292,8 @@ async function statOrNull(path: string): Promise<fs.Stats | null> {
 }
 
 function missing(path: string): TraceError {
+  const seen = inspectPath(path);
+  if (seen.kind === "dangling link") return new TraceError("missing", `${path} ${seen.says}`);
   return new TraceError(
     "missing",
     `${path} does not exist (yet): start a tracer writing it (sysmon run -o ${path}), ` +
