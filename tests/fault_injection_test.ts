@@ -11,6 +11,7 @@ import {
   smallTrace,
   smiPrinting,
   smiRunning,
+  startLiveServe,
   startServe,
   unmount,
 } from "./fault_kit.ts";
@@ -369,10 +370,7 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const dir = tempDir();
-    const s = await startServe(
-      ["--port", "0", "--sample-interval", "0.2", "--write-interval", "1"],
-      { cwd: dir },
-    );
+    const s = await startLiveServe(dir);
     const paths = [
       "api/series?columns=cpu_busy_percent",
       "tab/cpu/panel",

@@ -76,6 +76,14 @@ export async function startServe(args: string[], opts: { cwd?: string; prefix?: 
   return { child, url, out, stop };
 }
 
+/** `sysmon serve` with no file, tracing this machine at 0.2 s (1 s writes) in `dir`. */
+export function startLiveServe(dir: string) {
+  return startServe(
+    ["--port", "0", "--sample-interval", "0.2", "--write-interval", "1"],
+    { cwd: dir },
+  );
+}
+
 /** A short real trace, made once. */
 let traceMade: Promise<string> | null = null;
 export function smallTrace(): Promise<string> {

@@ -12,6 +12,7 @@ import {
   noStackTrace,
   runBounded,
   smallTrace,
+  startLiveServe,
   startServe,
 } from "./fault_kit.ts";
 
@@ -153,10 +154,7 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const dir = tempDir();
-    const s = await startServe(
-      ["--port", "0", "--sample-interval", "0.2", "--write-interval", "1"],
-      { cwd: dir },
-    );
+    const s = await startLiveServe(dir);
     assert.match(s.out, /tracing this machine every 0.2 s/);
     let st = { samples: 0, pid: 0 };
     const deadline = Date.now() + 20_000;
