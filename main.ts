@@ -1,7 +1,7 @@
 // sysmon's command line: parses arguments and dispatches; the work lives in tracer/ and web/.
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { VERSION } from "./tracer/metadata.ts";
-import { dropExecutablePages } from "./tracer/release.ts";
+import { VERSION } from "./src/store/metadata.ts";
+import { dropExecutablePages } from "./src/store/release.ts";
 
 // Decimal seconds only: Number() alone would take "0x10" as 16.
 const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
@@ -80,12 +80,12 @@ program.command("run", { isDefault: true })
     };
     dropExecutablePages(); // start-up's, before the tracer's modules load: a lower peak
     if (opts.control) {
-      const { controlCommand } = await import("./tracer/control.ts");
+      const { controlCommand } = await import("./src/tracer/control.ts");
       const ui = { foldInterval: opts.foldInterval, rows: opts.control === "rows" };
       Deno.exitCode = await controlCommand(monitor, ui);
       return;
     }
-    const { runCommand } = await import("./tracer/run_command.ts");
+    const { runCommand } = await import("./src/cli/run.ts");
     const ui = { quiet: opts.quiet, foldInterval: opts.foldInterval };
     Deno.exitCode = await runCommand(monitor, ui);
   });
@@ -97,7 +97,7 @@ program.command("snapshot")
   .option("--no-gpu", "do not sample GPUs")
   .option("--no-docker", "do not sample containers")
   .action(async (opts) => {
-    const { snapshotCommand } = await import("./tracer/run_command.ts");
+    const { snapshotCommand } = await import("./src/cli/run.ts");
     await snapshotCommand({
       json: opts.json,
       useUtc: opts.utc,
@@ -112,7 +112,7 @@ program.command("proctree")
   .option("--json", "print JSON (the original tool's shape, with command lines)", false)
   .option("-v, --verbose", "show command lines", false)
   .action(async (pid, opts) => {
-    const { proctreeCommand } = await import("./tracer/run_command.ts");
+    const { proctreeCommand } = await import("./src/cli/run.ts");
     Deno.exitCode = proctreeCommand(pid, opts);
   });
 
@@ -120,7 +120,7 @@ program.command("recover")
   .description("Fold the journal a killed `sysmon run` left beside FILE into FILE.")
   .argument("<file>", "the trace (.parquet) whose FILE.journal to fold in")
   .action(async (file) => {
-    const { recoverCommand } = await import("./tracer/run_command.ts");
+    const { recoverCommand } = await import("./src/cli/run.ts");
     Deno.exitCode = recoverCommand(file);
   });
 
@@ -160,13 +160,13 @@ program.command("serve")
       .default(5).argParser(seconds("--write-interval")),
   )
   .action(async (file, opts) => {
-    const { serveAgain, startedLean } = await import("./web/serve_again.ts");
+    const { serveAgain, startedLean } = await import("./src/cli/serve_again.ts");
     if (startedLean()) {
       // The tracer's lean V8 flags (an installed `sysmon`): serve wants the server's.
       Deno.exitCode = await serveAgain();
       return;
     }
-    const { serveCommand } = await import("./web/serve_command.ts");
+    const { serveCommand } = await import("./src/cli/serve.ts");
     let code: number;
     try {
       code = await serveCommand({
@@ -195,7 +195,7 @@ program.command("event")
   .option("--url <url>", "the server", "http://127.0.0.1:8050")
   .option("--token <token>", "the server's token (default: $SYSMON_TOKEN)")
   .action(async (name, opts) => {
-    const { eventCommand } = await import("./web/event_command.ts");
+    const { eventCommand } = await import("./src/cli/event.ts");
     Deno.exitCode = await eventCommand({
       name,
       at: opts.at,

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { createApp, type DashboardApp } from "../web/app.ts";
-import { LiveSession } from "../web/events_api.ts";
+import { createApp, type DashboardApp } from "../src/server/app.ts";
+import { LiveSession } from "../src/live/session.ts";
 import { readParquet, tempDir } from "./helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

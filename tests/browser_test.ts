@@ -3,10 +3,10 @@
 // real app over traces `sysmon run` wrote. Screenshots go to test-artifacts/.
 import assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { type ColumnDef, columnDef, type Row } from "../tracer/columns.ts";
-import { newTraceId, traceMetadata } from "../tracer/metadata.ts";
-import { ParquetTrace } from "../tracer/parquet_trace.ts";
-import { createApp, type DashboardApp } from "../web/app.ts";
+import { type ColumnDef, columnDef, type Row } from "../src/schema/columns.ts";
+import { newTraceId, traceMetadata } from "../src/store/metadata.ts";
+import { ParquetTrace } from "../src/store/parquet_trace.ts";
+import { createApp, type DashboardApp } from "../src/server/app.ts";
 import { installFakeNvidiaSmi, readParquet, sysmon, tempDir } from "./helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { readParquet, sysmon } from "./helpers.ts";
 import { fillAndFree, fillDisk, smallTmpfs, unmount } from "./fault_kit.ts";
-import { Journal } from "../tracer/journal.ts";
+import { Journal } from "../src/store/journal.ts";
 
 Deno.test("a 300 KB tmpfs filled and freed: every sample reaches the file, exit 0", async (t) => {
   const mnt = await smallTmpfs("300k");

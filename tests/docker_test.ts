@@ -3,34 +3,40 @@
 // collector against a fake Engine API on a unix socket that serves those answers, and against
 // a real podman service where one can be started here.
 import assert from "node:assert/strict";
-import type { Row } from "../tracer/columns.ts";
+import type { Row } from "../src/schema/columns.ts";
 import {
   DockerApiError,
   type FailureKind,
   parseDockerHost,
   ResponseReader,
   toApiError,
-} from "../tracer/docker/docker_api.ts";
-import { countOpenFiles, DockerCollector, type DockerOptions } from "../tracer/docker/docker.ts";
+} from "../src/collect/docker/docker_api.ts";
+import {
+  countOpenFiles,
+  DockerCollector,
+  type DockerOptions,
+} from "../src/collect/docker/docker.ts";
 import {
   blkioTotals,
-  columnSafeName,
   containerReading,
   counterRate,
   cpuPercent,
-  DOCKER_METRICS,
-  dockerColumnDef,
-  dockerColumnName,
   memoryUsed,
   negotiate,
   networkTotals,
   parseContainerList,
-  parseDockerColumn,
   parseInspectPid,
   parseReadTime,
   parseStats,
   type StatsSample,
-} from "../tracer/docker/docker_stats.ts";
+} from "../src/collect/docker/docker_stats.ts";
+import {
+  columnSafeName,
+  DOCKER_METRICS,
+  dockerColumnDef,
+  dockerColumnName,
+  parseDockerColumn,
+} from "../src/schema/docker_columns.ts";
 import { FakeDockerApi, recorded, recordedJson } from "./fixtures/fake_docker_api.ts";
 import { FIXTURE_HOST, waitFor } from "./helpers.ts";
 
@@ -770,7 +776,7 @@ Deno.test({
     const fake = FakeDockerApi.start({ containers: [{ name: "x" }] });
     try {
       Deno.chmodSync(fake.path, 0o000);
-      const collector = new URL("../tracer/docker/docker.ts", import.meta.url).href;
+      const collector = new URL("../src/collect/docker/docker.ts", import.meta.url).href;
       const script = `
         import { DockerCollector } from ${JSON.stringify(collector)};
         const told = [];

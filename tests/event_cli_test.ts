@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { eventsApi, LiveSession } from "../web/events_api.ts";
-import { authConfig, secure } from "../web/security.ts";
+import { eventsApi, LiveSession } from "../src/live/session.ts";
+import { authConfig, secure } from "../src/server/security.ts";
 import { sysmon, tempDir } from "./helpers.ts";
 
 const TOKEN = "event-cli-test-token-0123456789";

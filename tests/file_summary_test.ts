@@ -1,9 +1,9 @@
 // The tracer's summary blocks: written beside each row group, read by `serve` for long
 // ranges, and giving exactly the answer a scan of every row gives.
 import assert from "node:assert/strict";
-import { type ColumnDef, columnDef, type Row } from "../tracer/columns.ts";
-import { ParquetTrace, readFooter } from "../tracer/parquet_trace.ts";
-import { newTraceId, traceMetadata } from "../tracer/metadata.ts";
+import { type ColumnDef, columnDef, type Row } from "../src/schema/columns.ts";
+import { ParquetTrace, readFooter } from "../src/store/parquet_trace.ts";
+import { newTraceId, traceMetadata } from "../src/store/metadata.ts";
 import {
   blockOf,
   buildBlock,
@@ -12,9 +12,9 @@ import {
   parseSummaryIndex,
   SUMMARY_KEY,
   summaryWidthFor,
-} from "../tracer/summary_block.ts";
-import { openTrace } from "../web/source.ts";
-import type { SeriesResult, TraceSource } from "../views/types.ts";
+} from "../src/store/summary_block.ts";
+import { openTrace } from "../src/query/source.ts";
+import type { SeriesResult, TraceSource } from "../src/views/types.ts";
 import { readParquet, tempDir } from "./helpers.ts";
 
 const defOf = (name: string): ColumnDef =>

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { parquetMetadata, type RowGroup, type SchemaElement } from "hyparquet";
 import { ByteWriter } from "hyparquet-writer";
-import { rowGroupBytes, writeFooter } from "../tracer/footer.ts";
+import { rowGroupBytes, writeFooter } from "../src/store/footer.ts";
 
 const SCHEMA: SchemaElement[] = [
   { name: "root", num_children: 1 },

@@ -1,13 +1,10 @@
 // The GPU collector against a fake nvidia-smi that replays real captures, and its parsers.
 import assert from "node:assert/strict";
-import { NvidiaSmi, type NvidiaSmiOptions } from "../tracer/gpu/nvidia_smi.ts";
+import { NvidiaSmi, type NvidiaSmiOptions } from "../src/collect/gpu/nvidia_smi.ts";
 import {
   backoffMs,
   exitFailure,
   GPU_FIELDS,
-  gpuColumnKind,
-  gpuColumnNames,
-  gpuColumnUnit,
   isMissing,
   MIB,
   parseAppLine,
@@ -15,7 +12,8 @@ import {
   parseMib,
   parseNumber,
   parsePstate,
-} from "../tracer/gpu/nvidia_smi_parse.ts";
+} from "../src/collect/gpu/nvidia_smi_parse.ts";
+import { gpuColumnKind, gpuColumnNames, gpuColumnUnit } from "../src/schema/gpu_columns.ts";
 import { installFakeNvidiaSmi as installFake, waitFor } from "./helpers.ts";
 
 const CAPTURES = new URL("./fixtures/captures/nvidia-smi/", import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { crc32hex, crc32Loop, Journal, readJournal } from "../tracer/journal.ts";
-import { ParquetSink, recoverJournal } from "../tracer/parquet_sink.ts";
+import { crc32hex, crc32Loop, Journal, readJournal } from "../src/store/journal.ts";
+import { ParquetSink, recoverJournal } from "../src/store/parquet_sink.ts";
 import { readParquet, tempDir } from "./helpers.ts";
 
 const header = { sysmon_journal: 1 as const, trace_id: "abc", utc: true, sample_interval_s: 1 };

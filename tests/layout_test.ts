@@ -1,5 +1,5 @@
-// The layout stays: no import cycle between our files, and the tracer (collectors and store)
-// never reaches into the server or its views. Read from the sources, as `deno info` would.
+// The layout stays: no import cycle between our files, and each folder of src/ imports only
+// the layers below it (LAYERS). Read from the sources, as `deno info` would.
 import assert from "node:assert/strict";
 import { dirname, join, normalize, relative } from "node:path";
 
@@ -75,23 +75,48 @@ Deno.test("no import cycle between sysmon's files", () => {
   assert.deepEqual(cycles(graph), []);
 });
 
-Deno.test("the tracer imports nothing from the server or its views", () => {
-  const crossings: string[] = [];
-  for (const [file, deps] of importGraph()) {
-    if (!file.startsWith("tracer/")) continue;
+/** Each layer of src/ and the layers it may import (its own always). */
+const LAYERS: Record<string, string[]> = {
+  schema: [],
+  collect: ["schema"],
+  store: ["schema"],
+  tracer: ["schema", "collect", "store"],
+  views: ["schema"],
+  query: ["schema", "store", "views"],
+  live: ["schema", "collect", "store", "tracer", "query", "views"],
+  server: ["schema", "collect", "store", "tracer", "query", "live", "views"],
+  cli: ["schema", "collect", "store", "tracer", "query", "live", "views", "server"],
+};
+
+const layerOf = (file: string) => /^src\/([a-z]+)\//.exec(file)?.[1] ?? null;
+
+/** Imports that go against LAYERS, as "from -> to". */
+function crossings(graph: Map<string, string[]>): string[] {
+  const found: string[] = [];
+  for (const [file, deps] of graph) {
+    const from = layerOf(file);
+    if (from === null) continue; // main.ts and mod.ts sit above every layer
     for (const d of deps) {
-      const edge = `${file} -> ${d}`;
-      if (/^(web|views)\//.test(d)) crossings.push(edge);
+      const to = layerOf(d);
+      if (to === from || d.endsWith(".json")) continue;
+      if (to === null || !LAYERS[from]?.includes(to)) found.push(`${file} -> ${d}`);
     }
   }
-  assert.deepEqual(crossings, []);
+  return found;
+}
+
+Deno.test("crossings() names an import against the layers", () => {
+  const g = new Map([
+    ["src/views/a.ts", ["src/schema/b.ts", "src/server/c.ts"]],
+    ["src/collect/d.ts", ["src/collect/e.ts", "src/live/f.ts"]],
+  ]);
+  assert.deepEqual(crossings(g), [
+    "src/views/a.ts -> src/server/c.ts",
+    "src/collect/d.ts -> src/live/f.ts",
+  ]);
 });
 
-Deno.test("the views own their model types: they import nothing from the server", () => {
-  const crossings: string[] = [];
-  for (const [file, deps] of importGraph()) {
-    if (!file.startsWith("views/")) continue;
-    for (const d of deps) if (d.startsWith("web/")) crossings.push(`${file} -> ${d}`);
-  }
-  assert.deepEqual(crossings, []);
+Deno.test("every folder of src/ is a layer, and no import crosses the layers", () => {
+  for (const e of Deno.readDirSync(join(ROOT, "src"))) assert.ok(e.name in LAYERS, e.name);
+  assert.deepEqual(crossings(importGraph()), []);
 });

@@ -6,7 +6,7 @@ async function zoneWith(env: Record<string, string>): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "eval",
-      `import { localZone } from "${new URL("../tracer/metadata.ts", import.meta.url)}";` +
+      `import { localZone } from "${new URL("../src/store/metadata.ts", import.meta.url)}";` +
       `console.log(localZone())`,
     ],
     env,

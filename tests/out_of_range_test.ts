@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { FakeDockerApi } from "./fixtures/fake_docker_api.ts";
 import { readParquet, sysmon, tempDir } from "./helpers.ts";
-import { Journal } from "../tracer/journal.ts";
+import { Journal } from "../src/store/journal.ts";
 import { smiPrinting } from "./fault_kit.ts";
 
 const HUGE_LINE =

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { columnDef, type Row } from "../tracer/columns.ts";
-import { ParquetTrace } from "../tracer/parquet_trace.ts";
+import { columnDef, type Row } from "../src/schema/columns.ts";
+import { ParquetTrace } from "../src/store/parquet_trace.ts";
 import { readParquet, tempDir } from "./helpers.ts";
 
 const T0 = 1_795_000_000_000_000; // µs

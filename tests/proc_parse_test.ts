@@ -9,7 +9,7 @@ import {
   parseProcStat,
   parseStat,
   vmstatField,
-} from "../tracer/proc/parse.ts";
+} from "../src/collect/proc/parse.ts";
 
 Deno.test("parseProcStat() takes the name between the first '(' and the last ')'", () => {
   const line = "4242 (a) (b c)) R 1 4242 4242 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 5 0 " +

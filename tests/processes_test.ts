@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import * as duckdb from "@duckdb/duckdb-wasm/dist/duckdb-node-blocking.cjs";
-import { columnDef, PROCESS_FIELDS, type ProcessRecord, type Row } from "../tracer/columns.ts";
-import { CsvSink, splitCsvLine } from "../tracer/csv_sink.ts";
-import { Journal, readJournal } from "../tracer/journal.ts";
-import { ParquetSink, recoverJournal } from "../tracer/parquet_sink.ts";
-import { ParquetTrace } from "../tracer/parquet_trace.ts";
-import { ProcFs } from "../tracer/proc/fs.ts";
+import { columnDef, PROCESS_FIELDS, type ProcessRecord, type Row } from "../src/schema/columns.ts";
+import { CsvSink, splitCsvLine } from "../src/store/csv_sink.ts";
+import { Journal, readJournal } from "../src/store/journal.ts";
+import { ParquetSink, recoverJournal } from "../src/store/parquet_sink.ts";
+import { ParquetTrace } from "../src/store/parquet_trace.ts";
+import { ProcFs } from "../src/collect/proc/fs.ts";
 import {
   containerIdFromCgroup,
   parseCmdline,
@@ -13,11 +13,11 @@ import {
   parseProcIo,
   parseStatusNsPids,
   parseStatusUid,
-} from "../tracer/proc/parse.ts";
-import { fullName, topN, truncate, UserNames } from "../tracer/processes.ts";
-import { jsonLine, terminalSafe } from "../tracer/safe_text.ts";
-import { type Clock, SystemSampler } from "../tracer/system.ts";
-import type { ProcessEntry } from "../views/types.ts";
+} from "../src/collect/proc/parse.ts";
+import { fullName, topN, truncate, UserNames } from "../src/collect/processes.ts";
+import { jsonLine, terminalSafe } from "../src/schema/safe_text.ts";
+import { type Clock, SystemSampler } from "../src/collect/system.ts";
+import type { ProcessEntry } from "../src/views/types.ts";
 import { copySync } from "./copy.ts";
 import { fixtureCopy, readParquet, sysmon, tempDir, waitFor } from "./helpers.ts";
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { ProcFs, type ProcRead, type Roots } from "../tracer/proc/fs.ts";
-import { parseStatusNsPids } from "../tracer/proc/parse.ts";
-import { buildProcTree, type ProcTree, procTreeJson, renderProcTree } from "../tracer/proctree.ts";
+import { ProcFs, type ProcRead, type Roots } from "../src/collect/proc/fs.ts";
+import { parseStatusNsPids } from "../src/collect/proc/parse.ts";
+import { buildProcTree, procTreeJson, renderProcTree } from "../src/collect/proctree.ts";
+import type { ProcTree } from "../src/schema/proc_tree.ts";
 import { copySync } from "./copy.ts";
 import { sysmon, tempDir, waitFor } from "./helpers.ts";
 

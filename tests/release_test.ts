@@ -1,7 +1,7 @@
 // Handing memory back: which mappings may be dropped (over a real process's smaps, and
 // edge cases built on it), and a real process that drops them and goes on working.
 import assert from "node:assert/strict";
-import { droppableMappings, parseSmaps } from "../tracer/smaps.ts";
+import { droppableMappings, parseSmaps } from "../src/store/smaps.ts";
 
 const SMAPS = Deno.readTextFileSync(new URL("./fixtures/smaps/deno.txt", import.meta.url));
 const PROBE = new URL("./fixtures/release_probe.ts", import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { columnDef } from "../tracer/columns.ts";
-import { RowBuffer } from "../tracer/row_buffer.ts";
+import { columnDef } from "../src/schema/columns.ts";
+import { RowBuffer } from "../src/store/row_buffer.ts";
 
 const def = (n: string) => columnDef(n)!;
 

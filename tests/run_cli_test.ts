@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { parquetSchema } from "hyparquet";
-import { parseMeminfo } from "../tracer/proc/parse.ts";
-import { summaryLine } from "../tracer/status.ts";
-import { Journal } from "../tracer/journal.ts";
+import { parseMeminfo } from "../src/collect/proc/parse.ts";
+import { summaryLine } from "../src/cli/run_status.ts";
+import { Journal } from "../src/store/journal.ts";
 import { MAIN, readParquet, spawnSysmon, sysmon, tempDir, waitFor } from "./helpers.ts";
 
 Deno.test("sysmon run writes a Parquet file with every column and sane values", async () => {

@@ -5,8 +5,8 @@
 // After a deliberate change: SYSMON_UPDATE_GOLDEN=1 deno test -A tests/sampler_golden_test.ts,
 // then review the diff of tests/fixtures/golden/sampler_row.json.
 import assert from "node:assert/strict";
-import { ProcFs } from "../tracer/proc/fs.ts";
-import { SystemSampler } from "../tracer/system.ts";
+import { ProcFs } from "../src/collect/proc/fs.ts";
+import { SystemSampler } from "../src/collect/system.ts";
 import { fixtureCopy } from "./helpers.ts";
 
 const GOLDEN = new URL("./fixtures/golden/sampler_row.json", import.meta.url).pathname;

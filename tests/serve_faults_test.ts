@@ -2,7 +2,7 @@
 // device or a symbolic link loop is refused (at start, and when it takes the served file's
 // place), SIGTERM ends it within seconds, and requests do not leak file descriptors.
 import assert from "node:assert/strict";
-import { confineOutputPath, PathError } from "../web/paths.ts";
+import { confineOutputPath, PathError } from "../src/store/paths.ts";
 import { readParquet, tempDir, waitFor } from "./helpers.ts";
 import {
   EXIT_MS,

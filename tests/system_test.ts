@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { ProcFs } from "../tracer/proc/fs.ts";
-import { parseMeminfo } from "../tracer/proc/parse.ts";
-import { type Clock, SystemSampler } from "../tracer/system.ts";
+import { ProcFs } from "../src/collect/proc/fs.ts";
+import { parseMeminfo } from "../src/collect/proc/parse.ts";
+import { type Clock, SystemSampler } from "../src/collect/system.ts";
 import { fixtureCopy } from "./helpers.ts";
 
 /** A clock the test moves by hand: rates are exact. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { apiRoutes } from "../web/api.ts";
-import { openTrace } from "../web/source.ts";
-import type { SeriesResult, TraceMeta, TraceSource } from "../views/types.ts";
+import { apiRoutes } from "../src/server/routes/api.ts";
+import { openTrace } from "../src/query/source.ts";
+import type { SeriesResult, TraceMeta, TraceSource } from "../src/views/types.ts";
 import { originalParquetBytes, originalRows } from "./fixtures/original_files.ts";
 import { tempDir } from "./helpers.ts";
 

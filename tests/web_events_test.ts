@@ -7,9 +7,9 @@ import {
   formatEventsCsv,
   parseEventsCsv,
   parseTime,
-} from "../web/events.ts";
-import { eventsApi, LiveSession } from "../web/events_api.ts";
-import { authConfig, secure } from "../web/security.ts";
+} from "../src/live/events.ts";
+import { eventsApi, LiveSession } from "../src/live/session.ts";
+import { authConfig, secure } from "../src/server/security.ts";
 import { tempDir } from "./helpers.ts";
 
 const DENVER = "America/Denver";

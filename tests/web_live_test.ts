@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { eventsApi, LiveSession } from "../web/events_api.ts";
-import { FileFollower, LiveError, type LiveRow, LiveTracer } from "../web/live.ts";
-import { journalPath, readJournal } from "../tracer/journal.ts";
-import { confineOutputPath, PathError } from "../web/paths.ts";
-import { watchedValues, WatchEvaluator } from "../web/watch.ts";
+import { eventsApi, LiveSession } from "../src/live/session.ts";
+import { FileFollower, LiveError, type LiveRow, LiveTracer } from "../src/live/tracer.ts";
+import { journalPath, readJournal } from "../src/store/journal.ts";
+import { confineOutputPath, PathError } from "../src/store/paths.ts";
+import { watchedValues, WatchEvaluator } from "../src/live/watch.ts";
 import { readParquet, spawnSysmon, tempDir, waitFor } from "./helpers.ts";
 
 const OPTS = {

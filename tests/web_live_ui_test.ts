@@ -2,12 +2,12 @@
 // forms (/ui/*), live samples for the charts (/tab/:name/live), the Process Tree tab over a
 // fixture /proc, the security of it all; and the real `sysmon serve` with and without a file.
 import assert from "node:assert/strict";
-import { byCommand, type TreeNode } from "../tracer/proctree.ts";
-import { layoutTree, nodeLabel } from "../views/tree_layout.ts";
-import { createApp } from "../web/app.ts";
-import { LiveSession } from "../web/events_api.ts";
-import { feedMeta, type FeedRow, joinResults, LiveFeed, rowsResult } from "../web/live_feed.ts";
-import { diffSnapshots, type TreeSnapshot } from "../web/proc_inspect.ts";
+import { byCommand, type TreeNode } from "../src/schema/proc_tree.ts";
+import { layoutTree, nodeLabel } from "../src/views/tree_layout.ts";
+import { createApp } from "../src/server/app.ts";
+import { LiveSession } from "../src/live/session.ts";
+import { feedMeta, type FeedRow, joinResults, LiveFeed, rowsResult } from "../src/live/feed.ts";
+import { diffSnapshots, type TreeSnapshot } from "../src/live/proc_inspect.ts";
 import { copySync } from "./copy.ts";
 import { MAIN, readParquet, spawnSysmon, tempDir, waitFor } from "./helpers.ts";
 

@@ -1,16 +1,16 @@
 // The dashboard's pages and fragments, through app.request() (no socket), over traces that
 // `sysmon run` and sysmon's Parquet writer produced, read by the real data layer.
 import assert from "node:assert/strict";
-import { type ColumnDef, columnDef, type Row } from "../tracer/columns.ts";
-import { newTraceId, traceMetadata } from "../tracer/metadata.ts";
-import { ParquetTrace } from "../tracer/parquet_trace.ts";
-import { createApp } from "../web/app.ts";
-import { openTrace } from "../web/source.ts";
-import { coreColumns } from "../views/charts.ts";
-import { DEFAULT_STATE, pageUrl, parseState, stateQuery, TABS } from "../views/state.ts";
+import { type ColumnDef, columnDef, type Row } from "../src/schema/columns.ts";
+import { newTraceId, traceMetadata } from "../src/store/metadata.ts";
+import { ParquetTrace } from "../src/store/parquet_trace.ts";
+import { createApp } from "../src/server/app.ts";
+import { openTrace } from "../src/query/source.ts";
+import { coreColumns } from "../src/views/charts.ts";
+import { DEFAULT_STATE, pageUrl, parseState, stateQuery, TABS } from "../src/views/state.ts";
 import { MAIN, readParquet, spawnSysmon, sysmon, tempDir } from "./helpers.ts";
-import { startedLean } from "../web/serve_again.ts";
-import { TRACER_V8_FLAGS, V8_FLAGS } from "../tracer/v8_flags.ts";
+import { startedLean } from "../src/cli/serve_again.ts";
+import { TRACER_V8_FLAGS, V8_FLAGS } from "../src/tracer/v8_flags.ts";
 
 /** One 3-second trace for the whole file (sysmon run, 0.2 s samples). */
 let traceOnce: Promise<string> | null = null;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { engine } from "../web/engine.ts";
+import { engine } from "../src/query/engine.ts";
 import {
   aggregate,
   bucketWidth,
@@ -9,7 +9,7 @@ import {
   reduceSeries,
   requestWidth,
   summaryWidth,
-} from "../web/reduce.ts";
+} from "../src/query/reduce.ts";
 
 const BASE = Date.UTC(2026, 2, 29, 0, 0, 0);
 

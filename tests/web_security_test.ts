@@ -10,7 +10,7 @@ import {
   secure,
   TokenGuesses,
   urlWithToken,
-} from "../web/security.ts";
+} from "../src/server/security.ts";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";
 const TOKEN_COOKIE = "sysmon_token_8050"; // one cookie per port: two servers on a host differ

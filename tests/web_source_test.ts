@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { Temporal } from "temporal-polyfill";
 import { parquetWriteBuffer } from "hyparquet-writer";
-import { columnDef, type ProcessRecord, type Row } from "../tracer/columns.ts";
-import { ParquetTrace } from "../tracer/parquet_trace.ts";
-import { localZone, newTraceId, traceMetadata } from "../tracer/metadata.ts";
-import { openTrace, resolveZone, TraceError, WallClock } from "../web/source.ts";
-import { compact, requestWidth } from "../web/reduce.ts";
-import type { TraceSource } from "../views/types.ts";
+import { columnDef, type ProcessRecord, type Row } from "../src/schema/columns.ts";
+import { ParquetTrace } from "../src/store/parquet_trace.ts";
+import { localZone, newTraceId, traceMetadata } from "../src/store/metadata.ts";
+import { openTrace, resolveZone, TraceError, WallClock } from "../src/query/source.ts";
+import { compact, requestWidth } from "../src/query/reduce.ts";
+import type { TraceSource } from "../src/views/types.ts";
 import {
   originalCsvText,
   originalParquetBytes,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ParquetSink } from "../tracer/parquet_sink.ts";
+import { ParquetSink } from "../src/store/parquet_sink.ts";
 import { readParquet, tempDir } from "./helpers.ts";
 
 const T0 = 1_795_000_000_000_000;

@@ -7,13 +7,13 @@
 //
 // Run alone: deno run -A tests/bench/browser_render.ts
 import { chromium, type Page } from "playwright-core";
-import { columnDef, COUNTERS, type Row } from "../../tracer/columns.ts";
-import { traceMetadata } from "../../tracer/metadata.ts";
-import { ParquetTrace } from "../../tracer/parquet_trace.ts";
-import { SystemSampler } from "../../tracer/system.ts";
-import { TABS } from "../../views/state.ts";
-import { createApp, type DashboardApp } from "../../web/app.ts";
-import { engine } from "../../web/engine.ts";
+import { columnDef, COUNTERS, type Row } from "../../src/schema/columns.ts";
+import { traceMetadata } from "../../src/store/metadata.ts";
+import { ParquetTrace } from "../../src/store/parquet_trace.ts";
+import { SystemSampler } from "../../src/collect/system.ts";
+import { TABS } from "../../src/views/state.ts";
+import { createApp, type DashboardApp } from "../../src/server/app.ts";
+import { engine } from "../../src/query/engine.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const BIG_ROWS = 1_000_000;

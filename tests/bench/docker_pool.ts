@@ -1,8 +1,8 @@
 // How late a sample gets while the container collector polls 20 containers whose stats take
 // 50-150 ms each (a fake Engine API in its own process): a sampling loop's lateness (end of
 // collect() minus its scheduled time) with the collector, against the same loop without it.
-import { DockerCollector } from "../../tracer/docker/docker.ts";
-import type { Row } from "../../tracer/columns.ts";
+import { DockerCollector } from "../../src/collect/docker/docker.ts";
+import type { Row } from "../../src/schema/columns.ts";
 
 const FAKE = new URL("../fixtures/fake_docker_api.ts", import.meta.url).pathname;
 

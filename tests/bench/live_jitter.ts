@@ -5,7 +5,7 @@
 //
 //   deno run -A tests/bench/live_jitter.ts [seconds per phase, default 30]
 import { Hono } from "hono";
-import { LiveTracer } from "../../web/live.ts";
+import { LiveTracer } from "../../src/live/tracer.ts";
 
 const INTERVAL_S = 0.5;
 const CLIENTS = 20;

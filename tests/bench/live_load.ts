@@ -8,7 +8,7 @@
 // 50 ms), and the server's RSS at the start and end of the phase (flat).
 //
 //   deno run -A tests/bench/live_load.ts [seconds per phase, default 60]
-import { V8_FLAGS } from "../../tracer/v8_flags.ts"; // as `deno task demo` runs it
+import { V8_FLAGS } from "../../src/tracer/v8_flags.ts"; // as `deno task demo` runs it
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const CLIENTS = 20;

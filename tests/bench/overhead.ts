@@ -4,7 +4,7 @@
 // the tracer through a whole row group at 1/s, the most it ever holds, for its memory.
 import { MAIN } from "../helpers.ts";
 import { describeRss, residentMiB, type Rss } from "./memory.ts";
-import { TRACER_V8_FLAGS as V8_FLAGS } from "../../tracer/v8_flags.ts";
+import { TRACER_V8_FLAGS as V8_FLAGS } from "../../src/tracer/v8_flags.ts";
 
 const TICKS = 100; // USER_HZ
 

@@ -4,9 +4,9 @@
 // and on (top 10), taking turns in the same loop, and counts the CPU time of each.
 //   deno run -A tests/bench/processes.ts [seconds]
 import process from "node:process";
-import { ProcFs } from "../../tracer/proc/fs.ts";
-import { SystemSampler } from "../../tracer/system.ts";
-import { TRACER_V8_FLAGS as V8_FLAGS } from "../../tracer/v8_flags.ts";
+import { ProcFs } from "../../src/collect/proc/fs.ts";
+import { SystemSampler } from "../../src/collect/system.ts";
+import { TRACER_V8_FLAGS as V8_FLAGS } from "../../src/tracer/v8_flags.ts";
 
 const TARGET_CPU_S_PER_MIN = 0.3;
 const WARMUP_TICKS = 5;

@@ -9,16 +9,21 @@
 // the shape of this machine's (SystemSampler), plus one GPU, two containers and the
 // `processes` column (14 processes a sample). Each measurement runs in its own process so
 // that its peak RSS is the server's alone.
-import { type ColumnDef, columnDef, type ProcessRecord, type Row } from "../../tracer/columns.ts";
-import { gpuColumnNames } from "../../tracer/gpu/nvidia_smi_parse.ts";
+import {
+  type ColumnDef,
+  columnDef,
+  type ProcessRecord,
+  type Row,
+} from "../../src/schema/columns.ts";
+import { gpuColumnNames } from "../../src/schema/gpu_columns.ts";
 import {
   DOCKER_METRICS,
   dockerColumnDef,
   dockerColumnName,
-} from "../../tracer/docker/docker_stats.ts";
-import { newTraceId, traceMetadata } from "../../tracer/metadata.ts";
-import { ParquetTrace } from "../../tracer/parquet_trace.ts";
-import { SystemSampler } from "../../tracer/system.ts";
+} from "../../src/schema/docker_columns.ts";
+import { newTraceId, traceMetadata } from "../../src/store/metadata.ts";
+import { ParquetTrace } from "../../src/store/parquet_trace.ts";
+import { SystemSampler } from "../../src/collect/system.ts";
 
 const ROWS = 1_000_000;
 const GROUP = 3600;
@@ -197,9 +202,9 @@ interface TabResult {
  * "baseline" answers every row of the range, as the original dashboard did.
  */
 async function measure(path: string, mode: "reduced" | "baseline") {
-  const { apiRoutes } = await import("../../web/api.ts");
-  const { openTrace } = await import("../../web/source.ts");
-  const { engine } = await import("../../web/engine.ts");
+  const { apiRoutes } = await import("../../src/server/routes/api.ts");
+  const { openTrace } = await import("../../src/query/source.ts");
+  const { engine } = await import("../../src/query/engine.ts");
   const e0 = performance.now();
   const db = await engine();
   const engineMs = performance.now() - e0;
@@ -272,8 +277,8 @@ async function measure(path: string, mode: "reduced" | "baseline") {
 
 /** A tab's first requests after opening: "all", then "30 min" (no summaries built yet). */
 async function measureCold(path: string, tabIndex: number) {
-  const { apiRoutes } = await import("../../web/api.ts");
-  const { openTrace } = await import("../../web/source.ts");
+  const { apiRoutes } = await import("../../src/server/routes/api.ts");
+  const { openTrace } = await import("../../src/query/source.ts");
   const source = await openTrace(path, { defaultZone: "UTC", warm: false });
   const meta = await source.meta();
   const app = apiRoutes(() => Promise.resolve(source));

@@ -1,11 +1,11 @@
 // Per-write cost after 1 hour and after 24 hours of 1 s samples (history simulated),
 // and the file size of a day. A write = journal append every 10 s; a fold every 300 s (the default).
-import { ParquetSink } from "../../tracer/parquet_sink.ts";
-import type { Row } from "../../tracer/columns.ts";
-import { SystemSampler } from "../../tracer/system.ts";
+import { ParquetSink } from "../../src/store/parquet_sink.ts";
+import type { Row } from "../../src/schema/columns.ts";
+import { SystemSampler } from "../../src/collect/system.ts";
 import process from "node:process";
 import { residentMiB } from "./memory.ts";
-import { TRACER_V8_FLAGS as V8_FLAGS } from "../../tracer/v8_flags.ts";
+import { TRACER_V8_FLAGS as V8_FLAGS } from "../../src/tracer/v8_flags.ts";
 
 /** Rows shaped like this machine's real ones, with realistic noise, one per second. */
 function rowMaker() {

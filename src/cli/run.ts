@@ -1,0 +1,129 @@
+// What `sysmon run`, `snapshot` and `recover` do on the terminal.
+import { monitorToParquet } from "../tracer/monitor.ts";
+import { foldIntervalMs, type MonitorOptions, UsageError } from "../tracer/options.ts";
+import { OutputError, recoverJournal } from "../store/parquet_sink.ts";
+import { describeWriteError } from "../store/sink.ts";
+import { collectSystemSnapshot } from "../collect/snapshot.ts";
+import { processTable, rowToJson, statusLine, summaryLine, writeLogLine } from "./run_status.ts";
+import type { ProcessRecord } from "../schema/columns.ts";
+import { ProcFs } from "../collect/proc/fs.ts";
+import { buildProcTree, procTreeJson, renderProcTree } from "../collect/proctree.ts";
+import { jsonLine, terminalSafe } from "../schema/safe_text.ts";
+
+const encoder = new TextEncoder();
+const gone = new Set<unknown>();
+
+/** Writes to stdout or stderr; a reader that went away (`| head`) stops output, not the tracer. */
+function put(stream: typeof Deno.stdout | typeof Deno.stderr, s: string) {
+  if (gone.has(stream)) return;
+  try {
+    const bytes = encoder.encode(s);
+    let off = 0;
+    while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+    gone.add(stream);
+  }
+}
+const out = (s: string) => put(Deno.stdout, s);
+const err = (s: string) => put(Deno.stderr, s);
+
+/** Runs the tracer; returns the exit code (2 for bad options or output). */
+export async function runCommand(
+  opts: MonitorOptions,
+  ui: { quiet: boolean; foldInterval: number },
+): Promise<number> {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  const tty = Deno.stdout.isTerminal() && !ui.quiet;
+  let lastError: string | null = null;
+  try {
+    const foldMs = foldIntervalMs(ui.foldInterval);
+    const summary = await monitorToParquet({ ...opts, signal: ac.signal }, {
+      foldIntervalMs: foldMs,
+      onNotice: (m) => !ui.quiet && err(`sysmon: ${m}\n`),
+      onSample: (s) => tty && out(`\r\x1b[2K${statusLine(s)}`),
+      onWrite: (s) => {
+        // Errors are shown once when they start and once when they clear.
+        if (s.error !== lastError) {
+          if (s.error) err(`${tty ? "\n" : ""}sysmon: write failed: ${s.error}; retrying\n`);
+          else if (lastError) err(`${tty ? "\n" : ""}sysmon: writing again\n`);
+          lastError = s.error;
+        }
+        if (tty) out(`\r\x1b[2K${statusLine(s)}`);
+        else if (!ui.quiet && !s.error) out(writeLogLine(s) + "\n");
+      },
+    });
+    if (tty) out("\n");
+    if (!ui.quiet) out(summaryLine(summary) + "\n");
+    return summary.error ? 1 : 0;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof OutputError) {
+      err(`sysmon: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  }
+}
+
+export async function snapshotCommand(
+  opts: { json: boolean; useUtc: boolean; enableGpu: boolean; enableDocker: boolean },
+) {
+  const row = rowToJson(
+    await collectSystemSnapshot({ ...opts, onNotice: (m) => err(`sysmon: ${m}\n`) }),
+  );
+  if (opts.json) {
+    out(jsonLine(row, 2) + "\n");
+    return;
+  }
+  const width = Math.max(...Object.keys(row).map((k) => k.length));
+  for (const [k, v] of Object.entries(row)) {
+    if (Array.isArray(v)) continue; // the process list comes last, as a table
+    const shown = typeof v === "number" && !Number.isInteger(v)
+      ? v.toFixed(2)
+      : terminalSafe(String(v));
+    out(`${k.padEnd(width)}  ${shown}\n`);
+  }
+  if (Array.isArray(row.processes)) out(processTable(row.processes as ProcessRecord[]));
+}
+
+/** `sysmon proctree PID`: exit 1 when no such process is visible. */
+export function proctreeCommand(pid: number, opts: { json: boolean; verbose: boolean }): number {
+  const result = buildProcTree(new ProcFs(), pid);
+  if ("notFound" in result) {
+    err(`sysmon: ${result.notFound}\n`);
+    return 1;
+  }
+  out(
+    opts.json
+      ? jsonLine(procTreeJson(result.tree), 2) + "\n"
+      : renderProcTree(result.tree, { verbose: opts.verbose }),
+  );
+  return 0;
+}
+
+export function recoverCommand(file: string): number {
+  try {
+    const notices = recoverJournal(file);
+    out(
+      notices.length
+        ? notices.map((n) => `sysmon: ${n}\n`).join("")
+        : `sysmon: no journal beside ${file}\n`,
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof OutputError) {
+      err(`sysmon: ${e.message}\n`);
+      return 2;
+    }
+    // Disk full, permissions, a file that is not a trace: a message, never a stack trace.
+    // The journal is removed only after a successful fold, so it is still there to retry.
+    err(`sysmon: recover failed: ${describeWriteError(file, e)}; the journal is kept\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,269 @@
+// `sysmon serve [FILE]`: the dashboard over HTTP until Ctrl-C or SIGTERM. Without FILE it
+// traces this machine into system_monitor.parquet (a child `sysmon run`, src/live/tracer.ts) and
+// shows it live; with FILE it shows that trace and follows it while another `sysmon run`
+// writes it. Either way the page can start, stop and reset tracing.
+import { resolve } from "node:path";
+import { createApp, type DashboardApp } from "../server/app.ts";
+import { LiveSession } from "../live/session.ts";
+import { dataDirProblem, inspectPath, servedFileProblem } from "../store/paths.ts";
+import {
+  type AuthConfig,
+  authConfig,
+  isLoopbackHost,
+  TOKEN_ENV,
+  urlWithToken,
+} from "../server/security.ts";
+
+/** What `sysmon serve` traces into when no FILE is given. */
+export const DEFAULT_FILE = "system_monitor.parquet";
+
+export interface ServeOptions {
+  /** The trace to show (it may not exist yet); null: trace this machine into DEFAULT_FILE. */
+  file: string | null;
+  port: number;
+  host: string;
+  /** Open the page in a browser (xdg-open or open). */
+  open: boolean;
+  /** The token clients must send (default: $SYSMON_TOKEN; generated off loopback). */
+  token?: string | null;
+  /** No token even off loopback (said with a warning). */
+  noAuth?: boolean;
+  /** Outputs typed into the page stay inside this directory (default: the trace's). */
+  dataDir?: string;
+  /** Seconds between samples and between writes when tracing from serve (defaults 1 and 5). */
+  sampleInterval?: number;
+  writeInterval?: number;
+  /** Auto-refresh period of the page, ms. */
+  refreshMs?: number;
+  /** Stops the server (tests); SIGINT and SIGTERM do too. */
+  signal?: AbortSignal;
+}
+
+/** The URL a browser uses for an address Deno.serve listens on. */
+export function urlFor(host: string, port: number): string {
+  const h = host === "0.0.0.0"
+    ? "127.0.0.1"
+    : host === "::"
+    ? "[::1]"
+    : host.includes(":")
+    ? `[${host}]`
+    : host;
+  return `http://${h}:${port}/`;
+}
+
+/** How long requests still running (a download, a live stream) may go on after a signal. */
+export const DRAIN_MS = 3000;
+/** How long the tracer started from serve may take to write everything and exit. */
+export const TRACER_STOP_MS = 5000;
+
+/**
+ * Serves until a signal; returns the exit code (0 after a clean shutdown, 2 when it cannot
+ * listen or an option or the file is wrong). Connections still open when it returns (a
+ * client that never reads) are the caller's to end: `sysmon serve` exits.
+ */
+export async function serveCommand(opts: ServeOptions): Promise<number> {
+  let auth: AuthConfig;
+  try {
+    auth = authConfig({
+      host: opts.host,
+      token: opts.token,
+      noAuth: opts.noAuth,
+      env: Deno.env.get(TOKEN_ENV),
+    });
+  } catch (err) {
+    console.error(`sysmon serve: --token (or ${TOKEN_ENV}): ${(err as Error).message}`);
+    return 2;
+  }
+  const dirProblem = opts.dataDir !== undefined ? dataDirProblem(opts.dataDir) : null;
+  const pathProblem = dirProblem !== null
+    ? `--data-dir ${dirProblem}`
+    : servedFileProblem(opts.file ?? DEFAULT_FILE);
+  if (pathProblem !== null) {
+    console.error(`sysmon serve: ${pathProblem}`);
+    return 2;
+  }
+  for (
+    const [flag, v] of [["--sample-interval", opts.sampleInterval], [
+      "--write-interval",
+      opts.writeInterval,
+    ]] as const
+  ) {
+    if (v !== undefined && !(v >= 0.1)) {
+      console.error(`sysmon serve: ${flag} must be at least 0.1 seconds`);
+      return 2;
+    }
+  }
+  if (auth.warning) console.warn(`sysmon serve: ${auth.warning}`);
+  const session = new LiveSession({
+    file: resolve(opts.file ?? DEFAULT_FILE),
+    dataDir: opts.dataDir,
+    defaults: { sampleInterval: opts.sampleInterval ?? 1, writeInterval: opts.writeInterval ?? 5 },
+  });
+  const app = createApp({ session, auth, refreshMs: opts.refreshMs });
+  const stop = new AbortController();
+  const stopped = new Promise<void>((r) => stop.signal.addEventListener("abort", () => r()));
+  opts.signal?.addEventListener("abort", () => stop.abort(), { once: true });
+  // Every signal, the second one included (a terminal's Ctrl-C also reaches a parent that
+  // forwards it), only asks to stop: the shutdown below is bounded, so nothing can wedge it.
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+
+  let server: Deno.HttpServer | null = null;
+  let listening: { hostname: string; port: number } | null = null;
+  try {
+    server = Deno.serve({
+      hostname: opts.host,
+      port: opts.port,
+      onListen: (addr) => (listening = addr),
+    }, app.fetch);
+  } catch (err) {
+    await shutdown(null, app, session);
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    const why = err instanceof Deno.errors.AddrInUse
+      ? `port ${opts.port} on ${opts.host} is in use; choose another with --port`
+      : err instanceof Error
+      ? err.message
+      : String(err);
+    console.error(`sysmon serve: cannot listen: ${why}`);
+    return 2;
+  }
+  const addr = listening ?? { hostname: opts.host, port: (server.addr as Deno.NetAddr).port };
+  let tracing = "";
+  const begin = async () => {
+    try {
+      if (opts.file !== null) return await session.follow();
+      const st = await session.start({});
+      tracing =
+        `\n  tracing this machine every ${st.options?.sampleInterval} s (Stop on the page, ` +
+        `or Ctrl-C, which writes everything)`;
+    } catch (err) {
+      tracing = `\n  cannot ${opts.file ? "follow" : "start tracing"}: ${(err as Error).message}`;
+    }
+  };
+  // A signal while the tracer starts stops serve at once.
+  if (await Promise.race([begin().then(() => true), stopped.then(() => false)])) {
+    const url = urlWithToken(urlFor(addr.hostname, addr.port), auth.token);
+    const exposed = isLoopbackHost(addr.hostname)
+      ? ""
+      : auth.token !== null
+      ? `\n  listening on ${addr.hostname}: every request needs the token (the URL above sets ` +
+        `a cookie; scripts send 'Authorization: Bearer TOKEN' or use sysmon event --token)`
+      : `\n  listening on ${addr.hostname} WITHOUT authentication (--no-auth)`;
+    const waiting = opts.file !== null && inspectPath(session.file).kind === "missing"
+      ? " (not there yet: the page waits for it)"
+      : "";
+    console.log(`sysmon serve: ${url}${exposed}\n  data file: ${session.file}${waiting}${tracing}`);
+    if (opts.open) void openBrowser(url);
+    await stopped;
+  }
+  await shutdown(server, app, session);
+  for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  console.log("sysmon serve: stopped");
+  return 0;
+}
+
+/**
+ * Stops serving within about TRACER_STOP_MS: no new connections; requests still running get
+ * DRAIN_MS to finish while the tracer (if serve started it) writes everything and exits, or
+ * is killed after TRACER_STOP_MS (its journal keeps what it had written).
+ */
+async function shutdown(
+  server: Deno.HttpServer | null,
+  app: DashboardApp,
+  session: LiveSession,
+): Promise<void> {
+  const drain = server ? within(server.shutdown(), DRAIN_MS) : Promise.resolve(true);
+  const tracerStop = stopTracer(session);
+  await drain;
+  await within(app.close(), 1000);
+  await tracerStop;
+}
+
+async function stopTracer(session: LiveSession): Promise<void> {
+  const closing = session.close().catch((err) => {
+    console.error(`sysmon serve: stopping the tracer: ${(err as Error).message}`);
+  });
+  if (!(await within(closing, TRACER_STOP_MS))) {
+    const { pid, options } = session.tracer.status();
+    if (pid === null) return;
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // it exited meanwhile
+    }
+    console.error(
+      `sysmon serve: the tracer did not stop within ${TRACER_STOP_MS / 1000} s and was ` +
+        `killed; what it had written is in ${options?.output}.journal (fold it in with ` +
+        `sysmon recover ${options?.output})`,
+    );
+    await within(closing, 1000);
+    return;
+  }
+  const st = session.tracer.status();
+  if (st.state === "stopped" || st.state === "failed") {
+    console.log(
+      `sysmon serve: tracing stopped: ${st.rowsWritten.toLocaleString("en-US")} samples in ` +
+        `${st.options?.output}${st.error ? ` (last error: ${st.error})` : ""}`,
+    );
+  }
+}
+
+/** Whether `work` settled within `ms` (it goes on either way). */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The first of the commands that exists on PATH. */
+function findOnPath(names: string[]): string | null {
+  const dirs = (Deno.env.get("PATH") ?? "").split(":").filter(Boolean);
+  for (const name of names) {
+    for (const dir of dirs) {
+      try {
+        if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
+      } catch {
+        // not in this directory
+      }
+    }
+  }
+  return null;
+}
+
+/** Opens `url` with xdg-open (Linux) or open (macOS); says so when neither is there. */
+async function openBrowser(url: string): Promise<void> {
+  const cmd = findOnPath(Deno.build.os === "darwin" ? ["open"] : ["xdg-open", "open"]);
+  if (!cmd) {
+    console.log(`  --open: no xdg-open or open on PATH; open ${url} in a browser yourself`);
+    return;
+  }
+  try {
+    const child = new Deno.Command(cmd, {
+      args: [url],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    child.unref();
+    const timer = setTimeout(() => {
+      try {
+        child.kill();
+      } catch {
+        // already gone
+      }
+    }, 10_000);
+    Deno.unrefTimer(timer);
+    const status = await child.status;
+    clearTimeout(timer);
+    if (!status.success) {
+      console.log(`  --open: ${cmd} exited with ${status.code}; open ${url} yourself`);
+    } else console.log(`  opened ${url} with ${cmd}`);
+  } catch (err) {
+    console.log(`  --open: could not run ${cmd} (${(err as Error).message}); open ${url} yourself`);
+  }
+}

@@ -1,0 +1,198 @@
+// Watch points: thresholds on a few headline values; crossing one upward makes an automatic
+// event ("CPU% > 90 (now 93.2)") once, re-armed when the value goes back to or below it.
+// The evaluation is pure (rows in, crossings out); thresholds persist in a small JSON file.
+import { replaceAtomically } from "../store/atomic.ts";
+import type { Thresholds, WatchKey, WatchMetric } from "../views/model_types.ts";
+export type { Thresholds, WatchKey, WatchMetric } from "../views/model_types.ts";
+
+export const WATCH_METRICS: readonly WatchMetric[] = [
+  { key: "cpu", label: "CPU%", title: "CPU %", unit: "%" },
+  { key: "mem", label: "Mem%", title: "Memory %", unit: "%" },
+  { key: "threads", label: "Threads", title: "Threads", unit: "count" },
+  { key: "processes", label: "Processes", title: "Processes", unit: "count" },
+  { key: "gpu_util", label: "util%", title: "GPU utilisation % (any GPU)", unit: "%" },
+  { key: "gpu_mem", label: "mem%", title: "GPU memory % (any GPU)", unit: "%" },
+];
+
+export class WatchError extends Error {}
+
+/** Checks thresholds from a request: known keys, finite numbers (percentages 0-100) or null. */
+export function validateThresholds(input: unknown): Thresholds {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new WatchError('thresholds must be a JSON object, e.g. {"cpu": 90}');
+  }
+  const out: Thresholds = {};
+  for (const [k, v] of Object.entries(input)) {
+    const m = WATCH_METRICS.find((w) => w.key === k);
+    if (!m) {
+      throw new WatchError(`unknown watch '${k}' (${WATCH_METRICS.map((w) => w.key).join(", ")})`);
+    }
+    if (v === null || v === "") {
+      out[m.key] = null;
+      continue;
+    }
+    const n = typeof v === "string" ? Number(v) : v;
+    if (typeof n !== "number" || !Number.isFinite(n) || n < 0) {
+      throw new WatchError(
+        `${m.title}: the threshold must be a number of at least 0, not ${JSON.stringify(v)}`,
+      );
+    }
+    if (m.unit === "%" && n > 100) {
+      throw new WatchError(`${m.title}: a percentage threshold is at most 100, not ${n}`);
+    }
+    out[m.key] = n;
+  }
+  return out;
+}
+
+/** One watched value of a row: `series` tells GPUs apart ("gpu_util:1"). */
+export interface WatchedValue {
+  key: WatchKey;
+  series: string;
+  label: string;
+  value: number;
+}
+
+const num = (v: unknown): number | null => {
+  if (typeof v === "bigint") return Number(v);
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+};
+
+/**
+ * The values watch points look at, from a row as sysmon (or the original tool) writes it.
+ * CPU%: cpu_busy_percent, else the mean of the cores; Mem%: sys_used / sys_total.
+ */
+export function watchedValues(row: Record<string, unknown>): WatchedValue[] {
+  const out: WatchedValue[] = [];
+  const push = (key: WatchKey, series: string, label: string, value: number | null) => {
+    if (value !== null && Number.isFinite(value)) out.push({ key, series, label, value });
+  };
+  let cpu = num(row.cpu_busy_percent);
+  if (cpu === null) {
+    const cores: number[] = [];
+    for (const k in row) {
+      const v = /^cpu_\d+_utilization$/.test(k) ? num(row[k]) : null;
+      if (v !== null && v >= 0) cores.push(v);
+    }
+    if (cores.length) cpu = cores.reduce((a, b) => a + b, 0) / cores.length;
+  }
+  push("cpu", "cpu", "CPU%", cpu);
+  const used = num(row.sys_used);
+  const total = num(row.sys_total);
+  push("mem", "mem", "Mem%", used !== null && total ? (used / total) * 100 : null);
+  push("threads", "threads", "Threads", num(row.system_thread_count));
+  push("processes", "processes", "Processes", num(row.system_process_count));
+  for (const k in row) {
+    const m = /^gpu_(\d+)_utilization$/.exec(k);
+    if (m) push("gpu_util", `gpu_util:${m[1]}`, `GPU${m[1]} util%`, num(row[k]));
+    const t = /^gpu_(\d+)_total$/.exec(k);
+    if (t) {
+      const gUsed = num(row[`gpu_${t[1]}_used`]);
+      const gTotal = num(row[k]);
+      push(
+        "gpu_mem",
+        `gpu_mem:${t[1]}`,
+        `GPU${t[1]} mem%`,
+        gUsed !== null && gTotal ? (gUsed / gTotal) * 100 : null,
+      );
+    }
+  }
+  return out;
+}
+
+export interface Crossing {
+  key: WatchKey;
+  series: string;
+  threshold: number;
+  value: number;
+  /** The automatic event's name: "CPU% > 90 (now 93.2)". */
+  name: string;
+}
+
+function formatValue(key: WatchKey, v: number): string {
+  const m = WATCH_METRICS.find((w) => w.key === key)!;
+  return m.unit === "%" ? v.toFixed(1) : String(Math.round(v));
+}
+
+/**
+ * Edge-triggered evaluation over a stream of rows. A series starts armed (the first row above
+ * its threshold fires); it fires once and re-arms when the value is at or below the threshold.
+ * A missing value changes nothing.
+ */
+export class WatchEvaluator {
+  private limits: Thresholds = {};
+  private above = new Map<string, boolean>();
+
+  constructor(thresholds: Thresholds = {}) {
+    this.setThresholds(thresholds);
+  }
+
+  get thresholds(): Thresholds {
+    return { ...this.limits };
+  }
+
+  /** New thresholds; the series of a changed threshold are armed again. */
+  setThresholds(t: Thresholds) {
+    for (const m of WATCH_METRICS) {
+      if ((t[m.key] ?? null) !== (this.limits[m.key] ?? null)) {
+        for (const s of [...this.above.keys()]) {
+          if (s === m.key || s.startsWith(`${m.key}:`)) this.above.delete(s);
+        }
+      }
+    }
+    this.limits = { ...t };
+  }
+
+  /** The crossings this row makes. */
+  evaluate(row: Record<string, unknown>): Crossing[] {
+    const out: Crossing[] = [];
+    for (const w of watchedValues(row)) {
+      const threshold = this.limits[w.key];
+      if (threshold === null || threshold === undefined) continue;
+      const wasAbove = this.above.get(w.series) ?? false;
+      const isAbove = w.value > threshold;
+      this.above.set(w.series, isAbove);
+      if (isAbove && !wasAbove) {
+        out.push({
+          key: w.key,
+          series: w.series,
+          threshold,
+          value: w.value,
+          name: `${w.label} > ${threshold} (now ${formatValue(w.key, w.value)})`,
+        });
+      }
+    }
+    return out;
+  }
+}
+
+/** Thresholds kept in a JSON file (written atomically), so they survive restarts and visits. */
+export class WatchStore {
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** The saved thresholds; none when the file is absent or unreadable (said in `problem`). */
+  load(): { thresholds: Thresholds; problem: string | null } {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(this.path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return { thresholds: {}, problem: null };
+      return { thresholds: {}, problem: `cannot read ${this.path}: ${(err as Error).message}` };
+    }
+    try {
+      const v = JSON.parse(text) as { thresholds?: unknown };
+      return { thresholds: validateThresholds(v.thresholds ?? {}), problem: null };
+    } catch (err) {
+      return { thresholds: {}, problem: `${this.path} is not valid: ${(err as Error).message}` };
+    }
+  }
+
+  save(t: Thresholds) {
+    const text = JSON.stringify({ thresholds: t }, null, 2) + "\n";
+    replaceAtomically(this.path, new TextEncoder().encode(text));
+  }
+}

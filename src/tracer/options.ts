@@ -1,0 +1,127 @@
+// Validation of the tracer's options, shared by the CLI and the programmatic API.
+import { dirname, resolve } from "node:path";
+import { DEFAULT_TOP_PROCESSES } from "../collect/processes.ts";
+
+/** A bad option value: the CLI prints it and exits 2 before sampling starts. */
+export class UsageError extends Error {}
+
+export interface MonitorOptions {
+  outputFile?: string;
+  /** Seconds between samples (fractions allowed, at least 0.1). */
+  sampleInterval?: number;
+  /** Seconds between writes. */
+  writeInterval?: number;
+  /** Seconds to run; unlimited when absent. */
+  duration?: number;
+  enableGpu?: boolean;
+  enableDocker?: boolean;
+  useUtc?: boolean;
+  /**
+   * Per-process history: each sample keeps the top N processes by CPU and the top N by
+   * memory (their union) in the `processes` column. Default 10; 0 turns it off.
+   */
+  topProcesses?: number;
+  signal?: AbortSignal;
+}
+
+export interface ValidOptions {
+  outputFile: string;
+  sampleInterval: number;
+  writeInterval: number;
+  duration: number | null;
+  enableGpu: boolean;
+  enableDocker: boolean;
+  useUtc: boolean;
+  topProcesses: number;
+  format: "parquet" | "csv";
+}
+
+export const DEFAULT_OUTPUT = "system_monitor.parquet";
+
+/** Parses a CLI number; names the flag when the value is not one. */
+export function parseSeconds(flag: string, text: string): number {
+  // Decimal only: Number() would also take "0x10" (16), "0b1" and "".
+  const n = Number(text);
+  if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text) || !Number.isFinite(n)) {
+    throw new UsageError(`${flag} must be a number of seconds, got '${text}'`);
+  }
+  return n;
+}
+
+/** --fold-interval in ms: more than 0 and at most 300 s (the longest other readers may lag). */
+export function foldIntervalMs(seconds: number): number {
+  if (!(seconds > 0 && seconds <= 300)) {
+    throw new UsageError(`--fold-interval must be more than 0 and at most 300 seconds`);
+  }
+  return seconds * 1000;
+}
+
+export function validateOptions(o: MonitorOptions): ValidOptions {
+  const sampleInterval = o.sampleInterval ?? 5;
+  const writeInterval = o.writeInterval ?? 10;
+  if (!(sampleInterval >= 0.1)) {
+    throw new UsageError(`--sample-interval must be at least 0.1 seconds, got ${sampleInterval}`);
+  }
+  if (!(writeInterval > 0)) {
+    throw new UsageError(`--write-interval must be more than 0 seconds, got ${writeInterval}`);
+  }
+  if (o.duration !== undefined && !(o.duration > 0)) {
+    throw new UsageError(`--duration must be more than 0 seconds, got ${o.duration}`);
+  }
+  if (o.duration !== undefined && o.duration < sampleInterval) {
+    // The first row is due one interval after start (it needs a baseline for its rates).
+    throw new UsageError(
+      `--duration ${o.duration} is shorter than --sample-interval ${sampleInterval}: ` +
+        `no sample would be taken; give a duration of at least ${sampleInterval} s`,
+    );
+  }
+  const topProcesses = o.topProcesses ?? DEFAULT_TOP_PROCESSES;
+  if (!(Number.isInteger(topProcesses) && topProcesses >= 0 && topProcesses <= 10_000)) {
+    throw new UsageError(
+      `--top-processes must be a whole number from 0 (off) to 10000, got ${topProcesses}`,
+    );
+  }
+  const outputFile = o.outputFile ?? DEFAULT_OUTPUT;
+  if (outputFile.trim() === "") throw new UsageError("--output must name a file");
+  checkWritableDir(outputFile);
+  return {
+    outputFile,
+    sampleInterval,
+    writeInterval,
+    duration: o.duration ?? null,
+    enableGpu: o.enableGpu ?? true,
+    enableDocker: o.enableDocker ?? true,
+    useUtc: o.useUtc ?? false,
+    topProcesses,
+    format: outputFile.toLowerCase().endsWith(".csv") ? "csv" : "parquet",
+  };
+}
+
+function checkWritableDir(output: string) {
+  const dir = dirname(resolve(output));
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.statSync(dir);
+  } catch {
+    throw new UsageError(`--output: directory ${dir} does not exist`);
+  }
+  if (!st.isDirectory) throw new UsageError(`--output: ${dir} is not a directory`);
+  try {
+    const st2 = Deno.statSync(output);
+    if (st2.isDirectory) throw new UsageError(`--output: ${output} is a directory`);
+    if (!st2.isFile) {
+      // A FIFO or a device would block or swallow the trace: only regular files are replaced.
+      throw new UsageError(`--output: ${output} is not a regular file`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+  }
+  // Creating a file is the only honest test of write permission (root ignores mode bits).
+  const probe = `${dir}/.sysmon-probe-${Deno.pid}`;
+  try {
+    Deno.writeFileSync(probe, new Uint8Array());
+    Deno.removeSync(probe);
+  } catch (err) {
+    throw new UsageError(`--output: cannot write in ${dir} (${(err as Error).message})`);
+  }
+}

@@ -1,0 +1,161 @@
+// What a page or fragment is rendered from (built by src/server/app.ts and src/server/routes/ui.ts,
+// rendered by views/*.tsx).
+import type { CommandSummary, ProcTree } from "../schema/proc_tree.ts";
+import type {
+  LineProblem,
+  LiveState,
+  ProcMatch,
+  Thresholds,
+  TraceEvent,
+  TreeDiff,
+  WatchMetric,
+} from "./model_types.ts";
+import type { ProcessEntry, TraceMeta } from "./types.ts";
+import type { TabModel } from "./charts.ts";
+import type { ParsedState, ViewState } from "./state.ts";
+
+export interface PageModel {
+  state: ViewState;
+  errors: ParsedState["errors"];
+  /** The trace this server shows now (it changes when tracing starts into another file). */
+  file: string;
+  meta: TraceMeta | null;
+  /** Why there is nothing to show: the file is not there yet, or the data layer's message. */
+  problem: { kind: "waiting" | "error"; message: string } | null;
+  /** The window shown, epoch ms UTC; rangeStart is where the range begins (before any zoom). */
+  window: { start: number; end: number; rangeStart: number } | null;
+  tab: TabModel | null;
+  /** Process list at a time (CPU & Memory tab). */
+  processes: ProcessesModel | null;
+  /** Changes when what the panel shows would change (auto-refresh sends it back). */
+  version: string;
+  refreshMs: number;
+  /** This server's zone: what "Local" means for timestamps that carry no zone. */
+  serverZone: string;
+  /** Set when the link was made for another file. */
+  fileNote: string | null;
+  /** Live updates of the panel (new samples appended), or null: the file, polled. */
+  live: LiveModel | null;
+  /** Said above the charts about the data source mode ("not tracing: …"), or null. */
+  modeNote: string | null;
+  /** The Process Tree tab. */
+  proctree: ProcTreeModel | null;
+  /** The sections beside the view (tracing, events, watch points); the full page only. */
+  side: SideModel | null;
+}
+
+export interface ProcessesModel {
+  /** Sample the list belongs to (null: the trace has no process records). */
+  at: number | null;
+  /** Time asked for. */
+  asked: number;
+  list: ProcessEntry[];
+  total: number;
+  error: string | null;
+}
+
+/** How the page asks for the samples newer than the ones it has. */
+export interface LiveModel {
+  /** The view's live URL (static/app.js adds since, epoch and sig). */
+  url: string;
+  /** The newest sample the panel holds, epoch ms. */
+  since: number;
+  /** The feed's epoch: another one means the rows started over (reload). */
+  epoch: number;
+  /** The layout of the panel's data (charts, series, blocks): another one means reload. */
+  sig: string;
+  /** The range's length (ms; 0 for All): the x window slides with the newest sample. */
+  rangeMs: number;
+}
+
+export interface Message {
+  kind: "error" | "ok";
+  text: string;
+}
+
+export interface SideModel {
+  tracing: TracingModel;
+  events: EventsModel;
+  watch: WatchModel;
+}
+
+export interface TraceStatusModel {
+  state: LiveState;
+  running: boolean;
+  /** The trace the dashboard shows. */
+  file: string;
+  samples: number;
+  rowsWritten: number;
+  fileBytes: number | null;
+  lastWrite: string | null;
+  error: string | null;
+  lateMs: number | null;
+  notices: string[];
+  unavailable: string[];
+  following: boolean;
+  followProblem: string | null;
+  /** Whether samples come in now (Auto mode is live). */
+  liveNow: boolean;
+  sampleInterval: number | null;
+}
+
+export interface TracingModel {
+  status: TraceStatusModel;
+  /** What the form shows: the running (or last) settings, else the defaults. */
+  form: {
+    output: string;
+    sampleInterval: number;
+    writeInterval: number;
+    enableGpu: boolean;
+    enableDocker: boolean;
+    useUtc: boolean;
+  };
+  /** Outputs typed into the page stay inside it. */
+  dataDir: string;
+  message: Message | null;
+}
+
+export interface EventsModel {
+  /** The events file (beside the trace). */
+  path: string;
+  /** Every event, oldest first. */
+  events: TraceEvent[];
+  /** Why the events file cannot be used, or null. */
+  problem: string | null;
+  /** Changes whenever the events do (the list polls with it). */
+  version: string;
+  message: Message | null;
+  /** The bad lines of an import. */
+  lines: LineProblem[];
+}
+
+export interface WatchModel {
+  thresholds: Thresholds;
+  metrics: readonly WatchMetric[];
+  problem: string | null;
+  message: Message | null;
+}
+
+export interface ProcTreeModel {
+  pid: number;
+  /** The tree, or why there is none (the message for the user). */
+  result: { tree: ProcTree; summary: CommandSummary[] } | { notFound: string };
+  /** The snapshot of this PID to compare with, when one was taken. */
+  snapshot: { at: number; count: number } | null;
+}
+
+export interface MatchesModel {
+  query: string;
+  matches: ProcMatch[];
+  more: boolean;
+  /** The view the matches link to (its pid replaced). */
+  state: ViewState;
+}
+
+export interface CompareModel {
+  pid: number;
+  /** When the snapshot was taken (epoch ms), or null when there is none. */
+  at: number | null;
+  diff: TreeDiff | null;
+  message: Message | null;
+}

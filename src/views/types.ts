@@ -1,0 +1,83 @@
+// The contract between the data layer (src/query/source.ts, DuckDB-WASM) and the pages and API.
+// All instants are epoch milliseconds UTC.
+import type { ProcessRecord } from "../schema/column_types.ts";
+
+export type ColumnType = "timestamp" | "int" | "double" | "string" | "list";
+
+export interface ColumnInfo {
+  name: string;
+  type: ColumnType;
+  /** Unit from the file's metadata or sysmon's column table; null when unknown. */
+  unit: string | null;
+}
+
+export interface TraceMeta {
+  /** Path as given by the user. */
+  file: string;
+  format: "parquet" | "csv";
+  /** "sysmon" when the file carries sysmon metadata, else "original" (the Python tool). */
+  producer: "sysmon" | "original";
+  rows: number;
+  /** First and last sample, epoch ms UTC (null for an empty trace). */
+  first: number | null;
+  last: number | null;
+  /** Columns in the file's order, after renaming `<name>_container_<m>` to `docker_<name>_<m>`. */
+  columns: ColumnInfo[];
+  /**
+   * Zone of the stored timestamps: "UTC", an IANA zone, or null when the file does not say
+   * (naive times of the original tool: the caller picks Local or UTC).
+   */
+  dataTimezone: string | null;
+  /** Zone used to read naive timestamps in this answer (dataTimezone or the override). */
+  sourceZone: string;
+  host: string | null;
+  sampleInterval: number | null;
+  /** Raw key-value metadata (sysmon.* keys). */
+  metadata: Record<string, string>;
+  /** Things the user should know (e.g. "timestamps carry no zone; read as UTC"). */
+  notices: string[];
+}
+
+export interface SeriesQuery {
+  columns: string[];
+  /** Range, epoch ms UTC inclusive; defaults to the whole trace. */
+  start?: number;
+  end?: number;
+  /** Target number of x positions (about the chart's pixel width). */
+  points: number;
+  /** Override of the zone for naive timestamps ("UTC" or an IANA zone). */
+  sourceZone?: string;
+}
+
+export interface SeriesResult {
+  start: number;
+  end: number;
+  /** Raw rows inside the range. */
+  rows: number;
+  /** True when buckets were reduced (min and max of each bucket kept). */
+  reduced: boolean;
+  /** Shared x axis, epoch ms UTC, ascending. */
+  t: number[];
+  /** One array per requested column, aligned with t; null is a gap (-1 sentinels included). */
+  series: Record<string, (number | null)[]>;
+  /** Requested columns the file does not have. */
+  missing: string[];
+}
+
+/** One process at one sample: the structs of the trace's `processes` column. */
+export type { ProcessRecord as ProcessEntry } from "../schema/column_types.ts";
+
+export interface TraceSource {
+  meta(sourceZone?: string): Promise<TraceMeta>;
+  series(q: SeriesQuery): Promise<SeriesResult>;
+  /** Raw rows of a range as CSV text chunks (header first). */
+  exportCsv(
+    q: { columns?: string[]; start?: number; end?: number; sourceZone?: string },
+  ): AsyncIterable<string>;
+  /** Per-process history at the sample nearest `at` (empty when the file has none). */
+  processesAt(
+    at: number,
+    sourceZone?: string,
+  ): Promise<{ at: number | null; processes: ProcessRecord[] }>;
+  close(): Promise<void>;
+}
