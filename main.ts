@@ -1,4 +1,4 @@
-// sysmon's command line: parses arguments and dispatches; the work lives in tracer/ and web/.
+// sysmon's command line: parses arguments and dispatches to src/cli/, one module per command.
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { VERSION } from "./src/store/metadata.ts";
 import { dropExecutablePages } from "./src/store/release.ts";
@@ -160,11 +160,13 @@ program.command("serve")
       .default(5).argParser(seconds("--write-interval")),
   )
   .action(async (file, opts) => {
-    const { serveAgain, startedLean } = await import("./src/cli/serve_again.ts");
-    if (startedLean()) {
-      // The tracer's lean V8 flags (an installed `sysmon`): serve wants the server's.
-      Deno.exitCode = await serveAgain();
-      return;
+    if (typeof WebAssembly === "undefined") {
+      // --jitless or --lite-mode (in --v8-flags or DENO_V8_FLAGS): DuckDB-WASM cannot run.
+      console.error(
+        "sysmon serve: this Deno runs without WebAssembly (--jitless or --lite-mode), which " +
+          "the dashboard's queries need; start it without those V8 flags.",
+      );
+      Deno.exit(2);
     }
     const { serveCommand } = await import("./src/cli/serve.ts");
     let code: number;

@@ -9,8 +9,7 @@ import { openTrace } from "../src/query/source.ts";
 import { coreColumns } from "../src/views/charts.ts";
 import { DEFAULT_STATE, pageUrl, parseState, stateQuery, TABS } from "../src/views/state.ts";
 import { MAIN, readParquet, spawnSysmon, sysmon, tempDir } from "./helpers.ts";
-import { startedLean } from "../src/cli/serve_again.ts";
-import { TRACER_V8_FLAGS, V8_FLAGS } from "../src/tracer/v8_flags.ts";
+import { TRACER_V8_FLAGS } from "../src/tracer/v8_flags.ts";
 
 /** One 3-second trace for the whole file (sysmon run, 0.2 s samples). */
 let traceOnce: Promise<string> | null = null;
@@ -582,37 +581,21 @@ Deno.test("sysmon serve prints its URL, serves the page and stops on SIGTERM", a
   assert.deepEqual(await serveAndStop(), []); // serves in the process itself
 });
 
-Deno.test("serve started with the tracer's lean V8 flags runs again with the server's", async () => {
-  const kids = await serveAndStop(TRACER_V8_FLAGS); // as an installed `sysmon` starts it
-  assert.equal(kids.length, 1);
-  assert.ok(kids[0]!.includes(V8_FLAGS), kids[0]!.join(" "));
-  assert.ok(kids[0]!.includes("serve"));
-  assert.ok(kids[0]!.includes("--port") && kids[0]!.includes("0"), kids[0]!.join(" "));
+Deno.test("serve started with other V8 flags serves in its own process: it never starts itself again", async () => {
+  assert.deepEqual(await serveAndStop(TRACER_V8_FLAGS), []); // no child process at all
 });
 
-Deno.test("startedLean() reads only Deno's own flags, not the script's arguments", () => {
-  const deno = (flags: string[], args: string[]): [string[], string[]] => [
-    ["deno", "run", "-A", ...flags, "/x/main.ts", ...args, ""],
-    args,
-  ];
-  const lean = "--v8-flags=--max-semi-space-size=1,--no-opt";
-  assert.equal(startedLean(...deno([lean], ["serve"])), true);
-  assert.equal(startedLean(...deno(["--v8-flags=--lite-mode"], ["serve", "x.parquet"])), true);
-  assert.equal(startedLean(...deno([V8_FLAGS], ["serve"])), false);
-  assert.equal(startedLean(...deno([], ["serve"])), false);
-  // A file, or a token, that looks like the flags is the user's, not V8's.
-  assert.equal(startedLean(...deno([V8_FLAGS], ["serve", "--", lean])), false);
-  assert.equal(startedLean(...deno([], ["serve", "--token", lean])), false);
-});
-
-Deno.test("serve with lean flags that the server would inherit refuses instead of looping", async () => {
+Deno.test("serve without WebAssembly (--jitless) refuses with exit code 2 and says why", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, "serve", "--port", "0"],
     env: { DENO_V8_FLAGS: "--jitless" }, // no WebAssembly, here and in any child
     stdin: "null",
   }).output();
   assert.equal(out.code, 2);
-  assert.match(new TextDecoder().decode(out.stderr), /without WebAssembly or without/);
+  assert.match(
+    new TextDecoder().decode(out.stderr),
+    /runs without WebAssembly \(--jitless or --lite-mode\)/,
+  );
 });
 
 Deno.test("sysmon serve refuses a bad port with exit code 2", async () => {

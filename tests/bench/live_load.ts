@@ -9,6 +9,7 @@
 //
 //   deno run -A tests/bench/live_load.ts [seconds per phase, default 60]
 import { V8_FLAGS } from "../../src/tracer/v8_flags.ts"; // as `deno task demo` runs it
+import { describeRss, residentMiB, type Rss } from "./memory.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const CLIENTS = 20;
@@ -17,12 +18,6 @@ function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-}
-
-/** Resident memory of a process, MiB (VmRSS). */
-function rssMiB(pid: number): number {
-  const m = /^VmRSS:\s*(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,7 +31,7 @@ interface Phase {
   latency: { live: number[]; status: number[]; events: number[]; view: number[] };
   appended: number;
   late: number[];
-  rss: { start: number; end: number; tracer: number };
+  rss: { start: Rss; end: Rss; tracer: Rss | null };
 }
 
 /** The panel's live attributes in a view fragment. */
@@ -92,7 +87,7 @@ async function phase(clients: number, seconds: number): Promise<Phase> {
     latency: { live: [], status: [], events: [], view: [] },
     appended: 0,
     late: [],
-    rss: { start: 0, end: 0, tracer: 0 },
+    rss: { start: residentMiB(), end: residentMiB(), tracer: null },
   };
   try {
     // Warm up: the first write (the file appears), the page twice (the data engine starts and
@@ -100,7 +95,7 @@ async function phase(clients: number, seconds: number): Promise<Phase> {
     for (let i = 0; i < 150; i++) {
       const st = await (await fetch(`${base}api/trace/status`)).json();
       if (st.rowsWritten > 0 && st.fileBytes) {
-        r.rss.tracer = st.pid ? rssMiB(st.pid) : NaN;
+        r.rss.tracer = st.pid ? residentMiB(st.pid) : null;
         break;
       }
       await sleep(200);
@@ -137,7 +132,7 @@ async function phase(clients: number, seconds: number): Promise<Phase> {
       }
     })();
 
-    r.rss.start = rssMiB(child.pid);
+    r.rss.start = residentMiB(child.pid);
     const end = Date.now() + seconds * 1000;
     const timed = async (kind: keyof Phase["latency"], url: string) => {
       const t0 = performance.now();
@@ -187,7 +182,7 @@ async function phase(clients: number, seconds: number): Promise<Phase> {
       }
     };
     await Promise.all(Array.from({ length: clients }, (_, k) => client(k)));
-    r.rss.end = rssMiB(child.pid);
+    r.rss.end = residentMiB(child.pid);
     rows.abort();
     await stream;
   } finally {
@@ -213,12 +208,13 @@ export async function liveLoadBench(seconds = 60) {
       `status p99 ${ms(percentile(p.latency.status, 99))}; first view p99 ` +
       `${ms(percentile(p.latency.view, 99))}); sampling jitter p50 ` +
       `${ms(percentile(p.late, 50))} p99 ${ms(percentile(p.late, 99))} (${p.late.length} ` +
-      `samples); server RSS ${p.rss.start.toFixed(1)} → ${p.rss.end.toFixed(1)} MiB ` +
-      `(tracer child ${p.rss.tracer.toFixed(1)} MiB)`;
+      `samples); server ${describeRss(p.rss.start)} → ${describeRss(p.rss.end)} (tracer ` +
+      `child ${p.rss.tracer ? describeRss(p.rss.tracer) : "not read"})`;
   };
   const p99 = percentile(all(loaded), 99);
   const j99 = percentile(loaded.late, 99);
-  const growth = loaded.rss.end - loaded.rss.start;
+  const growth = loaded.rss.end.total - loaded.rss.start.total;
+  const pssGrowth = loaded.rss.end.pss - loaded.rss.start.pss;
   const ratio = (a: number, b: number) => (a / Math.max(b, 0.1)).toFixed(2);
   console.log(
     `live load (sysmon serve tracing at 1 Hz, clients polling the live Overview, ${seconds} s ` +
@@ -227,7 +223,8 @@ export async function liveLoadBench(seconds = 60) {
         ratio(p99, percentile(all(baseline), 99))
       }, ` +
       `jitter p99 ${ratio(j99, percentile(baseline.late, 99))}, RSS growth ` +
-      `${growth.toFixed(1)} MiB vs ${(baseline.rss.end - baseline.rss.start).toFixed(1)} MiB\n` +
+      `${growth.toFixed(1)} MiB (PSS ${pssGrowth.toFixed(1)}) vs ` +
+      `${(baseline.rss.end.total - baseline.rss.start.total).toFixed(1)} MiB\n` +
       `  targets: errors 0: ${loaded.errors.length === 0 ? "met" : "NOT MET"}; p99 latency ` +
       `< 200 ms: ${p99 < 200 ? "met" : "NOT MET"}; jitter p99 < 50 ms: ` +
       `${j99 < 50 ? "met" : "NOT MET"}; RSS flat (< 10 MiB growth): ` +

@@ -4,7 +4,7 @@
 // the tracer through a whole row group at 1/s, the most it ever holds, for its memory.
 import { MAIN } from "../helpers.ts";
 import { describeRss, residentMiB, type Rss } from "./memory.ts";
-import { TRACER_V8_FLAGS as V8_FLAGS } from "../../src/tracer/v8_flags.ts";
+import { TRACER_V8_FLAGS, V8_FLAGS } from "../../src/tracer/v8_flags.ts";
 
 const TICKS = 100; // USER_HZ
 
@@ -20,7 +20,7 @@ async function measure(args: string[], seconds: number, warmup: number) {
   // Max RSS from the start (a fold at the first write included), CPU after the warm-up.
   const child = new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "null" })
     .spawn();
-  let maxRss: Rss = { total: 0, anon: 0, file: 0, peak: 0 };
+  let maxRss: Rss = { total: 0, anon: 0, file: 0, peak: 0, pss: 0, uss: 0 };
   for (let i = 0; i < warmup; i++) {
     await new Promise((r) => setTimeout(r, 1000)); // start-up and JIT settle
     maxRss = higher(maxRss, residentMiB(child.pid));
@@ -37,10 +37,11 @@ async function measure(args: string[], seconds: number, warmup: number) {
   return { perMin, maxRss, peak };
 }
 
-const tracerArgs = (dir: string, interval: string) => [
+/** `sysmon run` as a user starts it (V8_FLAGS), or as serve starts its tracer child. */
+const tracerArgs = (dir: string, interval: string, flags = V8_FLAGS) => [
   "run",
   "-A",
-  V8_FLAGS,
+  flags,
   MAIN,
   "run",
   "-o",
@@ -57,6 +58,7 @@ const tracerArgs = (dir: string, interval: string) => [
 export async function overheadBench(seconds: number, warmup: number) {
   const dir = Deno.makeTempDirSync();
   const tracer = await measure(tracerArgs(dir, "1"), seconds, warmup);
+  const child = await measure(tracerArgs(dir, "1", TRACER_V8_FLAGS), seconds, warmup);
   const idle = await measure(["eval", "setInterval(() => {}, 1000)"], 60, warmup);
   const procs = [...Deno.readDirSync("/proc")].filter((e) => /^\d+$/.test(e.name)).length;
   console.log(
@@ -67,6 +69,10 @@ export async function overheadBench(seconds: number, warmup: number) {
     `  sysmon run: ${tracer.perMin.toFixed(3)} CPU-s/min (target 0.3), max RSS ${
       describeRss(tracer.maxRss)
     } (target 64 MB = 61.0 MiB); peak with start-up (VmHWM) ${tracer.peak.toFixed(1)} MiB`,
+  );
+  console.log(
+    `  as serve's tracer child (${TRACER_V8_FLAGS}): ${child.perMin.toFixed(3)} CPU-s/min, max ` +
+      `${describeRss(child.maxRss)}`,
   );
   console.log(
     `  baseline idle deno: ${idle.perMin.toFixed(3)} CPU-s/min, max RSS ${

@@ -9,6 +9,7 @@
 // the shape of this machine's (SystemSampler), plus one GPU, two containers and the
 // `processes` column (14 processes a sample). Each measurement runs in its own process so
 // that its peak RSS is the server's alone.
+import { describeRss, residentMiB } from "./memory.ts";
 import {
   type ColumnDef,
   columnDef,
@@ -180,9 +181,11 @@ function tabs(columns: string[]): Tab[] {
 }
 
 function peakRssMiB(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"));
-  return Number(m?.[1] ?? 0) / 1024;
+  return residentMiB().peak;
 }
+
+/** At the end of a measurement: what the process holds now, as RSS, PSS and USS. */
+const memoryNow = () => describeRss(residentMiB());
 
 interface TabResult {
   tab: string;
@@ -272,6 +275,7 @@ async function measure(path: string, mode: "reduced" | "baseline") {
     exportMs,
     exportBytes: csv.length,
     peakRss: peakRssMiB(),
+    now: memoryNow(),
   };
 }
 
@@ -382,9 +386,9 @@ export async function serveQueryBench() {
   console.log(
     `  peak RSS: ${reduced.peakRss.toFixed(0)} MiB (target <= 400 MB; a cold tab alone: ${
       Math.max(...colds.map((c) => c.peakRss)).toFixed(0)
-    } MiB at most); sending every point: ${baseline.peakRss.toFixed(0)} MiB (${
-      (baseline.peakRss / reduced.peakRss).toFixed(1)
-    }x)`,
+    } MiB at most; at the end ${reduced.now}); sending every point: ${
+      baseline.peakRss.toFixed(0)
+    } MiB (${(baseline.peakRss / reduced.peakRss).toFixed(1)}x)`,
   );
 }
 
