@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { eventsApi, LiveSession } from "../src/live/session.ts";
+import { LiveSession } from "../src/live/session.ts";
+import { liveApi } from "../src/server/routes/live_api.ts";
 import { authConfig, secure } from "../src/server/security.ts";
 import { sysmon, tempDir } from "./helpers.ts";
 
@@ -10,7 +11,7 @@ const TOKEN = "event-cli-test-token-0123456789";
 function serve(auth: { host: string; token?: string }) {
   const session = new LiveSession({ file: `${tempDir()}/trace.parquet` });
   const app = secure(new Hono(), authConfig(auth));
-  app.route("/", eventsApi(session));
+  app.route("/", liveApi(session));
   const ac = new AbortController();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },

@@ -2,7 +2,8 @@
 // device or a symbolic link loop is refused (at start, and when it takes the served file's
 // place), SIGTERM ends it within seconds, and requests do not leak file descriptors.
 import assert from "node:assert/strict";
-import { confineOutputPath, PathError } from "../src/store/paths.ts";
+import { confineOutputPath } from "../src/store/paths.ts";
+import { Refusal } from "../src/schema/refusal.ts";
 import { readParquet, tempDir, waitFor } from "./helpers.ts";
 import {
   EXIT_MS,
@@ -67,7 +68,7 @@ Deno.test("confineOutputPath() refuses a FIFO and a link loop as the page's outp
   for (const [name, why] of cases) {
     assert.throws(
       () => confineOutputPath(name, dir),
-      (e) => e instanceof PathError && why.test(e.message),
+      (e) => e instanceof Refusal && why.test(e.message),
     );
   }
 });

@@ -1,14 +1,16 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import {
-  EventError,
   eventsPath,
   EventStore,
   formatEventsCsv,
   parseEventsCsv,
   parseTime,
 } from "../src/live/events.ts";
-import { eventsApi, LiveSession } from "../src/live/session.ts";
+import { LiveSession } from "../src/live/session.ts";
+import { liveApi } from "../src/server/routes/live_api.ts";
+import { onError } from "../src/server/errors.ts";
+import { Refusal } from "../src/schema/refusal.ts";
 import { authConfig, secure } from "../src/server/security.ts";
 import { tempDir } from "./helpers.ts";
 
@@ -42,7 +44,7 @@ Deno.test("parseTime() refuses a local time the DST change skipped, and says whi
   assert.match(t.warning!, /happens twice/);
   assert.equal(parseTime("2024-11-03T01:30:00-07:00", DENVER).warning, null);
   assert.throws(() => parseTime("2024-02-30T10:00", "UTC"), /no such day/);
-  assert.throws(() => parseTime("yesterday", "UTC"), EventError);
+  assert.throws(() => parseTime("yesterday", "UTC"), Refusal);
   assert.throws(() => parseTime("2024-05-01T10:00", "Mars/Olympus"), /unknown time zone/);
 });
 
@@ -164,7 +166,7 @@ function setup() {
   const dir = tempDir();
   const session = new LiveSession({ file: `${dir}/trace.parquet` });
   const app = secure(new Hono(), authConfig({ host: "127.0.0.1" }));
-  app.route("/", eventsApi(session));
+  app.route("/", liveApi(session));
   return { dir, session, app };
 }
 
@@ -361,7 +363,7 @@ Deno.test("POST /api/watch validates and keeps thresholds across sessions", asyn
   r = await app.request("/api/watch", json({ disk: 5 }));
   assert.match((await r.json()).error, /unknown watch 'disk'/);
   const later = new LiveSession({ file: `${dir}/trace.parquet` });
-  const app2 = new Hono().route("/", eventsApi(later));
+  const app2 = new Hono().onError(onError).route("/", liveApi(later));
   const w = await (await app2.request("/api/watch")).json();
   assert.deepEqual(w.thresholds, { cpu: 90, mem: 80, threads: null });
   assert.equal(w.metrics.length, 6);

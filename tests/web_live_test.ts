@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { eventsApi, LiveSession } from "../src/live/session.ts";
-import { FileFollower, LiveError, type LiveRow, LiveTracer } from "../src/live/tracer.ts";
+import { LiveSession } from "../src/live/session.ts";
+import { liveApi } from "../src/server/routes/live_api.ts";
+import { onError } from "../src/server/errors.ts";
+import { Refusal } from "../src/schema/refusal.ts";
+import { FileFollower, type LiveRow, LiveTracer } from "../src/live/tracer.ts";
 import { journalPath, readJournal } from "../src/store/journal.ts";
-import { confineOutputPath, PathError } from "../src/store/paths.ts";
+import { confineOutputPath } from "../src/store/paths.ts";
 import { watchedValues, WatchEvaluator } from "../src/live/watch.ts";
 import { readParquet, spawnSysmon, tempDir, waitFor } from "./helpers.ts";
 
@@ -114,8 +117,8 @@ Deno.test({
       () => null,
       (e) => e,
     );
-    assert.ok(err instanceof LiveError);
-    assert.equal(err.status, 400);
+    assert.ok(err instanceof Refusal);
+    assert.equal(err.kind, "bad_input");
     assert.match(err.message, /not a readable Parquet file/);
     assert.equal(tracer.status().state, "failed");
     assert.equal(Deno.readTextFileSync(`${dir}/other.parquet`), "not parquet at all");
@@ -186,7 +189,7 @@ Deno.test("confineOutputPath() keeps outputs inside the data directory", () => {
   for (const [path, why] of refused) {
     assert.throws(
       () => confineOutputPath(path, root),
-      (e) => e instanceof PathError && why.test(e.message),
+      (e) => e instanceof Refusal && why.test(e.message),
       path,
     );
   }
@@ -197,7 +200,7 @@ Deno.test("confineOutputPath() keeps outputs inside the data directory", () => {
 Deno.test("POST /api/trace/start refuses an output outside the data directory, with the message", async () => {
   const dir = tempDir();
   const session = new LiveSession({ file: `${dir}/t.parquet` });
-  const app = new Hono().route("/", eventsApi(session));
+  const app = new Hono().onError(onError).route("/", liveApi(session));
   const r = await app.request("/api/trace/start", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -327,7 +330,7 @@ Deno.test({
   fn: async () => {
     const dir = tempDir();
     const session = new LiveSession({ file: `${dir}/served.parquet`, defaults: OPTS });
-    const app = new Hono().route("/", eventsApi(session));
+    const app = new Hono().onError(onError).route("/", liveApi(session));
     const post = (path: string, body: unknown = {}) =>
       app.request(path, {
         method: "POST",

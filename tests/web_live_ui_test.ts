@@ -223,13 +223,13 @@ Deno.test("events from the sidebar: add in the display zone, add now, delete, cl
     assert.ok(now.at >= before && now.at <= Date.now(), "now, whatever the date field says");
 
     r = await post(app, "/ui/events", { name: "", zone: "UTC" });
-    assert.equal(r.res.status, 422);
+    assert.equal(r.res.status, 400);
     assert.match(r.text, /class="error"[^>]*>the event name is empty/);
     r = await post(app, "/ui/events", { name: "x", date: "2024-13-01", zone: "UTC" });
-    assert.equal(r.res.status, 422);
+    assert.equal(r.res.status, 400);
     assert.match(r.text, /not a valid date and time/);
     r = await post(app, "/ui/events", { name: "x", zone: "Mars/Base" });
-    assert.equal(r.res.status, 422);
+    assert.equal(r.res.status, 400);
     assert.match(r.text, /unknown time zone &#39;Mars\/Base&#39;/);
 
     // the list polls: 204 while nothing changed
@@ -297,7 +297,7 @@ Deno.test("Import CSV names every bad line and imports nothing; a good file with
     assert.match(csv, /naive,2024-05-01T18:00:00.000Z,manual/);
 
     r = await post(app, "/ui/events/import", new FormData());
-    assert.equal(r.res.status, 422);
+    assert.equal(r.res.status, 400);
     assert.match(r.text, /Choose a CSV file/);
     // over 1 MiB: refused
     const big = await post(app, "/ui/events/import", csvForm("x".repeat(1024 * 1024 + 10)));
@@ -315,7 +315,7 @@ Deno.test("watch points from the sidebar are validated, saved and kept across se
     assert.match(r.text, /Watching CPU % &gt; 90, Threads &gt; 5000\./);
     assert.match(r.text, /name="cpu"[^>]*value="90"/);
     r = await post(app, "/ui/watch", { cpu: "150" });
-    assert.equal(r.res.status, 422);
+    assert.equal(r.res.status, 400);
     assert.match(r.text, /a percentage threshold is at most 100/);
     const again = new LiveSession({ file: `${dir}/live.parquet` });
     assert.deepEqual(again.watch.thresholds, {
@@ -344,7 +344,7 @@ Deno.test({
         sampleInterval: "0.2",
         writeInterval: "0.5",
       });
-      assert.equal(r.res.status, 422);
+      assert.equal(r.res.status, 400);
       assert.match(r.text, /&#39;\.\.&#39; is not allowed in an output path/);
       assert.match(r.text, /name="output" value="..\/escape.parquet"/, "what was typed stays");
       r = await post(app, "/ui/trace/start", {
@@ -352,7 +352,7 @@ Deno.test({
         sampleInterval: "0.01",
         writeInterval: "1",
       });
-      assert.equal(r.res.status, 422);
+      assert.equal(r.res.status, 400);
       assert.match(r.text, /sampling must be at least 0.1 s/);
       r = await post(app, "/ui/trace/start", {
         output: "x",

@@ -5,12 +5,12 @@ import {
   clientOf,
   generateToken,
   type GuessLimits,
-  httpError,
   isLoopbackHost,
   secure,
   TokenGuesses,
   urlWithToken,
 } from "../src/server/security.ts";
+import { Refusal } from "../src/schema/refusal.ts";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";
 const TOKEN_COOKIE = "sysmon_token_8050"; // one cookie per port: two servers on a host differ
@@ -24,7 +24,7 @@ function app(host: string, token?: string) {
     throw new Error("secret detail in /home/user/file.ts");
   });
   a.get("/refused", () => {
-    throw httpError(409, "already tracing");
+    throw new Refusal("conflict", "already tracing");
   });
   return a;
 }

@@ -1,6 +1,7 @@
 // `sysmon event NAME [--at TIME] [--url URL] [--token T]`: marks an event on a running
 // `sysmon serve` (POST /api/events), for scripts ("deploy started").
-import { EventError, parseTime } from "../live/events.ts";
+import { parseTime } from "../live/events.ts";
+import { isRefusal } from "../schema/refusal.ts";
 import { localZone } from "../store/metadata.ts";
 
 export const DEFAULT_URL = "http://127.0.0.1:8050";
@@ -32,7 +33,7 @@ export async function eventCommand(
     try {
       timestamp = new Date(parseTime(o.at, localZone()).at).toISOString();
     } catch (err) {
-      if (!(err instanceof EventError)) throw err;
+      if (!isRefusal(err)) throw err;
       io.err(`sysmon event: --at: ${err.message}`);
       return 2;
     }

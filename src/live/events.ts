@@ -3,6 +3,7 @@
 // The file is what import reads and export writes: a header `event,timestamp,kind`, then one
 // row per event with the time as an ISO 8601 UTC instant and kind `manual` or `auto` (a watch
 // point's crossing). It is replaced atomically on every change.
+import { isRefusal, Refusal } from "../schema/refusal.ts";
 import { serverZone } from "../query/zone.ts";
 import { crc32hex } from "../store/journal.ts";
 import { removeQuietly, replaceAtomically } from "../store/atomic.ts";
@@ -20,7 +21,6 @@ export interface ParsedEvents {
 }
 
 /** A request the store refuses (bad name, bad time, store unreadable). */
-export class EventError extends Error {}
 
 export const MAX_NAME_LENGTH = 200;
 
@@ -60,19 +60,22 @@ export function isValidZone(zone: string): boolean {
 export function resolveZone(zone: string | null | undefined): string {
   const z = (zone ?? "").trim();
   if (z === "" || z.toLowerCase() === "local") return serverZone();
-  if (!isValidZone(z)) throw new EventError(`unknown time zone '${z}' (use UTC or an IANA name)`);
+  if (!isValidZone(z)) {
+    throw new Refusal("bad_input", `unknown time zone '${z}' (use UTC or an IANA name)`);
+  }
   return z;
 }
 
 /** Checks epoch ms (`text`: how the caller wrote it): a whole number from 1973 to 9999. */
 export function epochMs(n: number, text = String(n)): number {
-  if (!Number.isFinite(n)) throw new EventError(`${text} is not a finite number`);
+  if (!Number.isFinite(n)) throw new Refusal("bad_input", `${text} is not a finite number`);
   if (!Number.isInteger(n)) {
-    throw new EventError(`${text} is not a whole number of milliseconds since 1970`);
+    throw new Refusal("bad_input", `${text} is not a whole number of milliseconds since 1970`);
   }
   inRange(n, text);
   if (n < MIN_EPOCH_MS) {
-    throw new EventError(
+    throw new Refusal(
+      "bad_input",
       `${text} is too small for epoch milliseconds (it would be ` +
         `${new Date(n).toISOString()}); if it is seconds, send ${n * 1000}`,
     );
@@ -81,8 +84,8 @@ export function epochMs(n: number, text = String(n)): number {
 }
 
 function inRange(at: number, text: string): number {
-  if (at < 0) throw new EventError(`'${text}' is before 1970`);
-  if (at > MAX_AT) throw new EventError(`'${text}' is after the year 9999`);
+  if (at < 0) throw new Refusal("bad_input", `'${text}' is before 1970`);
+  if (at > MAX_AT) throw new Refusal("bad_input", `'${text}' is after the year 9999`);
   return at;
 }
 
@@ -98,7 +101,8 @@ export function eventTime(value: unknown, zone: string, label = "the time"): Par
     : typeof value === "object" && value !== null
     ? "an object"
     : String(value);
-  throw new EventError(
+  throw new Refusal(
+    "bad_input",
     `${label} must be epoch milliseconds (a number) or ISO 8601 text, not ${what}`,
   );
 }
@@ -115,7 +119,8 @@ export function parseTime(text: string, zone: string): ParsedTime {
   if (EPOCH.test(t)) return { at: epochMs(Number(t), t), warning: null };
   const m = TIME.exec(t);
   if (!m) {
-    throw new EventError(
+    throw new Refusal(
+      "bad_input",
       `'${text}' is not a date and time (use epoch milliseconds or ISO 8601, e.g. ` +
         `1764950000000, 2024-05-01T14:30:00 or 2024-05-01T14:30:00Z)`,
     );
@@ -133,20 +138,21 @@ export function parseTime(text: string, zone: string): ParsedTime {
       millisecond: Number((frac ?? "").padEnd(3, "0").slice(0, 3)),
     }, { overflow: "reject" });
   } catch {
-    throw new EventError(`'${text}' is not a valid date and time (no such day or hour)`);
+    throw new Refusal("bad_input", `'${text}' is not a valid date and time (no such day or hour)`);
   }
   if (offset) {
     const o = offset.toUpperCase();
     const minutes = o === "Z" || o === "UTC" || o === "GMT" ? 0 : offsetMinutes(o);
-    if (minutes === null) throw new EventError(`'${text}': bad UTC offset '${offset}'`);
+    if (minutes === null) throw new Refusal("bad_input", `'${text}': bad UTC offset '${offset}'`);
     const at = pdt.toZonedDateTime("UTC").epochMilliseconds - minutes * 60_000;
     return { at: inRange(at, text), warning: null };
   }
   const z = bracket ?? zone;
-  if (!isValidZone(z)) throw new EventError(`'${text}': unknown time zone '${z}'`);
+  if (!isValidZone(z)) throw new Refusal("bad_input", `'${text}': unknown time zone '${z}'`);
   const earlier = pdt.toZonedDateTime(z, { disambiguation: "earlier" });
   if (!earlier.toPlainDateTime().equals(pdt)) {
-    throw new EventError(
+    throw new Refusal(
+      "bad_input",
       `'${text}' does not exist in ${z} (the clocks moved forward over it); give an offset`,
     );
   }
@@ -169,13 +175,15 @@ function offsetMinutes(o: string): number | null {
 
 /** An event name as stored: trimmed, not empty, no control characters, not too long. */
 export function cleanName(name: unknown): string {
-  if (typeof name !== "string") throw new EventError("the event needs a name (text)");
+  if (typeof name !== "string") throw new Refusal("bad_input", "the event needs a name (text)");
   const n = name.trim();
-  if (n === "") throw new EventError("the event name is empty");
+  if (n === "") throw new Refusal("bad_input", "the event name is empty");
   // deno-lint-ignore no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(n)) throw new EventError("the event name has control characters");
+  if (/[\x00-\x1f\x7f]/.test(n)) {
+    throw new Refusal("bad_input", "the event name has control characters");
+  }
   if (n.length > MAX_NAME_LENGTH) {
-    throw new EventError(`the event name is longer than ${MAX_NAME_LENGTH} characters`);
+    throw new Refusal("bad_input", `the event name is longer than ${MAX_NAME_LENGTH} characters`);
   }
   return n;
 }
@@ -300,12 +308,12 @@ export function parseEventsCsv(text: string, zone: string): ParsedEvents {
       const t = parseTime(fields[cols.time] ?? "", zone);
       const kindText = cols.kind >= 0 ? (fields[cols.kind] ?? "").trim().toLowerCase() : "";
       if (kindText !== "" && kindText !== "manual" && kindText !== "auto") {
-        throw new EventError(`kind must be manual or auto, not '${fields[cols.kind]}'`);
+        throw new Refusal("bad_input", `kind must be manual or auto, not '${fields[cols.kind]}'`);
       }
       out.events.push({ name, at: t.at, kind: kindText === "auto" ? "auto" : "manual" });
       if (t.warning) out.warnings.push({ line, message: t.warning });
     } catch (err) {
-      if (!(err instanceof EventError)) throw err;
+      if (!isRefusal(err)) throw err;
       out.errors.push({ line, message: err.message });
     }
   }
@@ -356,7 +364,7 @@ export class EventStore {
   }
 
   add(e: { name: unknown; at: number; kind?: EventKind }): TraceEvent {
-    if (!Number.isFinite(e.at)) throw new EventError("the event time is not a number");
+    if (!Number.isFinite(e.at)) throw new Refusal("bad_input", "the event time is not a number");
     const added = this.addAll([{ name: cleanName(e.name), at: e.at, kind: e.kind ?? "manual" }]);
     return added[0]!;
   }
@@ -418,7 +426,7 @@ export class EventStore {
   }
 
   private writable() {
-    if (this.problem !== null) throw new EventError(this.problem);
+    if (this.problem !== null) throw new Refusal("bad_input", this.problem);
   }
 
   private save() {

@@ -2,6 +2,7 @@
 // (`sysmon run --control=rows`), so that no request the server handles can delay a sample.
 // LiveTracer starts, stops, resets and snapshots it and hands out its rows as they come;
 // FileFollower gives the rows of a trace that another `sysmon run` is writing.
+import { Refusal } from "../schema/refusal.ts";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import type { AsyncBuffer, FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
@@ -63,13 +64,6 @@ export interface LiveStatus {
   exitCode: number | null;
 }
 
-/** A request LiveTracer refuses; the message is for the user. */
-export class LiveError extends Error {
-  constructor(message: string, readonly status: 400 | 409 | 500 = 409) {
-    super(message);
-  }
-}
-
 interface Pending {
   resolve: (m: ControlMessage) => void;
   reject: (e: Error) => void;
@@ -114,11 +108,14 @@ export class LiveTracer {
     return this.st.state === "running" || this.st.state === "starting";
   }
 
-  /** Starts tracing; resolves once the output is open, throws LiveError when it cannot be. */
+  /** Starts tracing; resolves once the output is open, throws a Refusal when it cannot be. */
   async start(o: LiveStartOptions): Promise<LiveStatus> {
     if (this.st.state === "stopping") await this.exited;
     if (this.running) {
-      throw new LiveError(`already tracing into ${this.st.options?.output}; stop it first`);
+      throw new Refusal(
+        "conflict",
+        `already tracing into ${this.st.options?.output}; stop it first`,
+      );
     }
     const args = [
       ...this.command.args,
@@ -206,11 +203,12 @@ export class LiveTracer {
    */
   async reset(): Promise<{ archived: string | null; status: LiveStatus }> {
     const o = this.st.options;
-    if (o === null) throw new LiveError("nothing to reset: tracing has not been started");
+    if (o === null) throw new Refusal("conflict", "nothing to reset: tracing has not been started");
     const wasRunning = this.running;
     await this.stop();
     if (this.st.error !== null && fileSize(`${o.output}.journal`) !== null) {
-      throw new LiveError(
+      throw new Refusal(
+        "conflict",
         `not reset: the last write failed (${this.st.error}); the journal beside ` +
           `${o.output} still holds rows`,
       );
@@ -228,11 +226,15 @@ export class LiveTracer {
 
   /** Writes everything traced so far to a new file beside the output (`name_N.parquet`). */
   async snapshot(path?: string): Promise<{ path: string; rows: number; bytes: number | null }> {
-    if (this.st.state !== "running") throw new LiveError("not tracing; start tracing first");
-    if (this.st.samples === 0) throw new LiveError("nothing sampled yet; no snapshot written");
+    if (this.st.state !== "running") {
+      throw new Refusal("conflict", "not tracing; start tracing first");
+    }
+    if (this.st.samples === 0) {
+      throw new Refusal("conflict", "nothing sampled yet; no snapshot written");
+    }
     const reply = await this.request({ cmd: "snapshot", path });
-    if (reply.type !== "snapshot") throw new LiveError("unexpected reply from the tracer", 500);
-    if ("error" in reply) throw new LiveError(reply.error, 500);
+    if (reply.type !== "snapshot") throw new Refusal("failed", "unexpected reply from the tracer");
+    if ("error" in reply) throw new Refusal("failed", reply.error);
     return { path: reply.path, rows: reply.rows, bytes: reply.bytes };
   }
 
@@ -378,7 +380,10 @@ export class LiveTracer {
     }
     // Exit 1 after "stopped": the last write failed, and `error` says why.
     this.st.state = this.stoppedCleanly ? "stopped" : "failed";
-    const why = new LiveError(this.st.error ?? "the tracer exited", code === 2 ? 400 : 500);
+    const why = new Refusal(
+      code === 2 ? "bad_input" : "failed",
+      this.st.error ?? "the tracer exited",
+    );
     this.started?.reject(why);
     this.started = null;
     for (const p of this.pending.values()) p.reject(why);

@@ -1,6 +1,7 @@
 // Watch points: thresholds on a few headline values; crossing one upward makes an automatic
 // event ("CPU% > 90 (now 93.2)") once, re-armed when the value goes back to or below it.
 // The evaluation is pure (rows in, crossings out); thresholds persist in a small JSON file.
+import { Refusal } from "../schema/refusal.ts";
 import { replaceAtomically } from "../store/atomic.ts";
 import type { Thresholds, WatchKey, WatchMetric } from "../views/model_types.ts";
 export type { Thresholds, WatchKey, WatchMetric } from "../views/model_types.ts";
@@ -14,18 +15,19 @@ export const WATCH_METRICS: readonly WatchMetric[] = [
   { key: "gpu_mem", label: "mem%", title: "GPU memory % (any GPU)", unit: "%" },
 ];
 
-export class WatchError extends Error {}
-
 /** Checks thresholds from a request: known keys, finite numbers (percentages 0-100) or null. */
 export function validateThresholds(input: unknown): Thresholds {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    throw new WatchError('thresholds must be a JSON object, e.g. {"cpu": 90}');
+    throw new Refusal("bad_input", 'thresholds must be a JSON object, e.g. {"cpu": 90}');
   }
   const out: Thresholds = {};
   for (const [k, v] of Object.entries(input)) {
     const m = WATCH_METRICS.find((w) => w.key === k);
     if (!m) {
-      throw new WatchError(`unknown watch '${k}' (${WATCH_METRICS.map((w) => w.key).join(", ")})`);
+      throw new Refusal(
+        "bad_input",
+        `unknown watch '${k}' (${WATCH_METRICS.map((w) => w.key).join(", ")})`,
+      );
     }
     if (v === null || v === "") {
       out[m.key] = null;
@@ -33,12 +35,13 @@ export function validateThresholds(input: unknown): Thresholds {
     }
     const n = typeof v === "string" ? Number(v) : v;
     if (typeof n !== "number" || !Number.isFinite(n) || n < 0) {
-      throw new WatchError(
+      throw new Refusal(
+        "bad_input",
         `${m.title}: the threshold must be a number of at least 0, not ${JSON.stringify(v)}`,
       );
     }
     if (m.unit === "%" && n > 100) {
-      throw new WatchError(`${m.title}: a percentage threshold is at most 100, not ${n}`);
+      throw new Refusal("bad_input", `${m.title}: a percentage threshold is at most 100, not ${n}`);
     }
     out[m.key] = n;
   }

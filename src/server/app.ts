@@ -1,18 +1,19 @@
-// The dashboard's HTTP app: pages and fragments (views/), our client code (static/), the
-// libraries it loads (from their npm packages), the data API (src/server/routes/api.ts), and the live side:
-// tracing, events and watch points (src/live/session.ts as JSON, src/server/routes/ui.ts as HTML for
-// the sidebar), new samples for live charts (src/live/feed.ts) and the process tree of this
-// machine. Every route sits behind src/server/security.ts (token, Host, cross-site checks).
+// The dashboard's HTTP app: pages and fragments (src/views/), our client code (static/), the
+// libraries it loads (from their npm packages), the data API (routes/api.ts), and the live
+// side: tracing, events and watch points (routes/live_api.ts as JSON, routes/ui.ts as HTML
+// for the sidebar, both calling src/live/actions.ts), new samples for live charts
+// (src/live/feed.ts) and the process tree of this machine. Every route sits behind
+// security.ts (token, Host, cross-site checks) and errors.ts (the one error handler).
 //
 // deno compile: the files read at run time must be embedded (deno.json's `compile` task):
 //   deno compile -A --include static/ --include node_modules/uplot/dist/uPlot.esm.js \
 //     --include node_modules/uplot/dist/uPlot.min.css --include node_modules/htmx.org/dist/htmx.min.js \
 //     --include node_modules/@duckdb/duckdb-wasm/dist/duckdb-mvp.wasm \
 //     --include node_modules/@duckdb/duckdb-wasm/dist/duckdb-eh.wasm --output sysmon main.ts
-// (views/ are modules, compiled in like the rest of the code).
+// (src/views/ are modules, compiled in like the rest of the code).
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { HTTPException } from "hono/http-exception";
+import { Refusal } from "../schema/refusal.ts";
 import { basename } from "node:path";
 import { crc32hex } from "../store/journal.ts";
 import { ProcFs, type Roots } from "../collect/proc/fs.ts";
@@ -42,7 +43,8 @@ import {
 } from "../views/state.ts";
 import { View } from "../views/view.tsx";
 import { apiRoutes } from "./routes/api.ts";
-import { eventsApi, LiveSession } from "../live/session.ts";
+import { LiveSession } from "../live/session.ts";
+import { liveApi } from "./routes/live_api.ts";
 import {
   feedColumnInfo,
   feedMeta,
@@ -509,7 +511,7 @@ export function createApp(opts: AppOptions): DashboardApp {
 
   const tabName = (name: string): TabName => {
     const t = TABS.find((x) => x.name === name);
-    if (!t) throw new HTTPException(404, { message: `No tab '${name}'.` });
+    if (!t) throw new Refusal("not_found", `No tab '${name}'.`);
     return t.name;
   };
 
@@ -537,15 +539,10 @@ export function createApp(opts: AppOptions): DashboardApp {
     if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
   });
 
-  app.route("/", eventsApi(session));
+  app.route("/", liveApi(session));
   app.route("/", uiRoutes(ctx));
 
   const pages = new Hono();
-  pages.onError((err, c) => {
-    if (err instanceof HTTPException) return c.text(err.message, err.status);
-    console.error(err);
-    return c.text(`Internal error: ${message(err)}`, 500);
-  });
 
   pages.get("/", async (c) => {
     const m = await model(new URL(c.req.url).searchParams, undefined);
@@ -592,7 +589,7 @@ export function createApp(opts: AppOptions): DashboardApp {
 
   const serve = async (rel: string, cache: string, ifNoneMatch: string | undefined) => {
     const a = await asset(rel);
-    if (!a) throw new HTTPException(404, { message: "Not found." });
+    if (!a) throw new Refusal("not_found", "Not found.");
     const headers = { "Content-Type": a.type, "Cache-Control": cache, ETag: a.etag };
     if (ifNoneMatch === a.etag) return new Response(null, { status: 304, headers });
     return new Response(a.body, { headers });
@@ -600,7 +597,7 @@ export function createApp(opts: AppOptions): DashboardApp {
 
   pages.get("/vendor/:name", (c) => {
     const rel = VENDOR[c.req.param("name")];
-    if (!rel) throw new HTTPException(404, { message: "Not found." });
+    if (!rel) throw new Refusal("not_found", "Not found.");
     // The package version changes only with deno.json: cache for a day, then revalidate.
     return serve(rel, "public, max-age=86400", c.req.header("If-None-Match"));
   });
@@ -608,7 +605,7 @@ export function createApp(opts: AppOptions): DashboardApp {
   pages.get("/static/:name", (c) => {
     const name = c.req.param("name");
     if (!/^[a-z0-9_-]+\.(js|css|svg|png|ico)$/.test(name)) {
-      throw new HTTPException(404, { message: "Not found." });
+      throw new Refusal("not_found", "Not found.");
     }
     // Our own code changes with the checkout: always revalidate (ETag).
     return serve(`static/${name}`, "no-cache", c.req.header("If-None-Match"));

@@ -8,10 +8,11 @@
 //   5 from one client (IPv4 address, IPv6 /64), it waits 1 s, doubling to 60 s (429).
 // - GET, HEAD, POST and DELETE only; POST and DELETE refuse cross-site requests (Origin,
 //   Sec-Fetch-Site, Referer). Bodies are size-limited. Errors answer JSON without stack traces.
-import type { Context, ErrorHandler, Hono, MiddlewareHandler, NotFoundHandler } from "hono";
+import { onError, onNotFound } from "./errors.ts";
+import { Refusal } from "../schema/refusal.ts";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie, setCookie } from "hono/cookie";
-import { HTTPException } from "hono/http-exception";
 
 export const TOKEN_COOKIE = "sysmon_token";
 
@@ -200,17 +201,6 @@ function remoteAddress(c: Context): string {
   return "hostname" in addr ? addr.hostname : addr.transport;
 }
 
-/** One JSON error answer (also what HTTPException carries). */
-export function httpError(
-  status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 421 | 422 | 500,
-  message: string,
-): HTTPException {
-  return new HTTPException(status, {
-    res: Response.json({ error: message }, { status }),
-    message,
-  });
-}
-
 const wantsHtml = (c: Context) =>
   !c.req.path.startsWith("/api/") && (c.req.header("accept") ?? "").includes("text/html");
 
@@ -331,25 +321,13 @@ function unauthorized(c: Context, why: string): Response {
   }, 401);
 }
 
-/** JSON errors, never a stack trace; unexpected errors are logged on the server. */
-export const errorHandler: ErrorHandler = (err, c) => {
-  if (err instanceof HTTPException) {
-    if (err.res) return err.res;
-    return c.json({ error: err.message || "request refused" }, err.status);
-  }
-  console.error(`sysmon serve: ${c.req.method} ${c.req.path}:`, err);
-  return c.json({ error: "internal error (details are in the server's log)" }, 500);
-};
-
-export const notFoundHandler: NotFoundHandler = (c) =>
-  c.json({ error: `no such page: ${c.req.method} ${c.req.path}` }, 404);
-
 /** Refuses bodies over `maxBytes` with 413 (the declared length, or as it streams in). */
 export function limitBody(maxBytes: number): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
-    onError: (c) =>
-      c.json({ error: `the request body is larger than ${formatSize(maxBytes)}` }, 413),
+    onError: () => {
+      throw new Refusal("too_large", `the request body is larger than ${formatSize(maxBytes)}`);
+    },
   });
 }
 
@@ -360,7 +338,7 @@ function formatSize(n: number): string {
 /** Applies everything above to an app: checks on every route, error and 404 handlers. */
 export function secure(app: Hono, cfg: AuthConfig, guesses?: TokenGuesses): Hono {
   app.use("*", securityMiddleware(cfg, guesses));
-  app.onError(errorHandler);
-  app.notFound(notFoundHandler);
+  app.onError(onError);
+  app.notFound(onNotFound);
   return app;
 }

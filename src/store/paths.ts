@@ -1,13 +1,11 @@
 // Output paths typed into the page stay inside one directory: the served file's, or --data-dir.
 // Paths are looked at before they are opened: a FIFO, a device or a symbolic link loop is
 // refused with a message that says what it is, never opened in a way that could block.
+import { Refusal } from "../schema/refusal.ts";
 import fs from "node:fs";
 import { basename, dirname, extname, isAbsolute, join, normalize, resolve } from "node:path";
 
 const SEPARATOR = "/";
-
-/** A path the page may not write; the message says why and what is allowed. */
-export class PathError extends Error {}
 
 /** True when `path` is `root` or lies below it (both already normalised). */
 export function isInside(path: string, root: string): boolean {
@@ -23,38 +21,46 @@ export function isInside(path: string, root: string): boolean {
  */
 export function confineOutputPath(requested: string, root: string): string {
   const text = requested.trim();
-  if (text === "") throw new PathError("The output path is empty; give a file name.");
-  if (text.includes("\0")) throw new PathError("The output path contains a NUL character.");
+  if (text === "") throw new Refusal("bad_input", "The output path is empty; give a file name.");
+  if (text.includes("\0")) {
+    throw new Refusal("bad_input", "The output path contains a NUL character.");
+  }
   let rootReal: string;
   try {
     rootReal = Deno.realPathSync(root);
   } catch {
-    throw new PathError(`The data directory ${inspectDescribed(root)}.`);
+    throw new Refusal("bad_input", `The data directory ${inspectDescribed(root)}.`);
   }
   if (text.split(/[\\/]/).includes("..")) {
-    throw new PathError(
+    throw new Refusal(
+      "bad_input",
       `'${text}': '..' is not allowed in an output path; give a name inside ${rootReal}.`,
     );
   }
   const lexical = isAbsolute(text) ? normalize(text) : join(rootReal, text);
   const rootLexical = resolve(root);
   if (isAbsolute(text) && !isInside(lexical, rootReal) && !isInside(lexical, rootLexical)) {
-    throw new PathError(
+    throw new Refusal(
+      "bad_input",
       `'${text}' is outside the data directory ${rootReal}; outputs from the page stay inside it.`,
     );
   }
   const ext = extname(lexical).toLowerCase();
   if (ext !== ".parquet" && ext !== ".csv") {
-    throw new PathError(`'${text}': the output must end in .parquet or .csv.`);
+    throw new Refusal("bad_input", `'${text}': the output must end in .parquet or .csv.`);
   }
   let dirReal: string;
   try {
     dirReal = Deno.realPathSync(dirname(lexical));
   } catch {
-    throw new PathError(`'${text}': the directory ${inspectDescribed(dirname(lexical))}.`);
+    throw new Refusal(
+      "bad_input",
+      `'${text}': the directory ${inspectDescribed(dirname(lexical))}.`,
+    );
   }
   if (!isInside(dirReal, rootReal)) {
-    throw new PathError(
+    throw new Refusal(
+      "bad_input",
       `'${text}' leads out of the data directory ${rootReal} through a symbolic link ` +
         `(to ${dirReal}); outputs from the page stay inside it.`,
     );
@@ -65,7 +71,7 @@ export function confineOutputPath(requested: string, root: string): string {
     st = Deno.lstatSync(target);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) {
-      throw new PathError(`'${text}': ${(err as Error).message}`);
+      throw new Refusal("bad_input", `'${text}': ${(err as Error).message}`);
     }
   }
   if (st?.isSymlink) {
@@ -74,26 +80,30 @@ export function confineOutputPath(requested: string, root: string): string {
       real = Deno.realPathSync(target);
     } catch (err) {
       if (err instanceof Deno.errors.FilesystemLoop) {
-        throw new PathError(`'${text}' is a symbolic link loop; give another name.`);
+        throw new Refusal("bad_input", `'${text}' is a symbolic link loop; give another name.`);
       }
       // dangling: judged by where it points
     }
     const points = real ?? resolve(dirReal, Deno.readLinkSync(target));
     if (!isInside(points, rootReal)) {
-      throw new PathError(
+      throw new Refusal(
+        "bad_input",
         `'${text}' is a symbolic link out of the data directory ${rootReal} (to ${points}); ` +
           `outputs from the page stay inside it.`,
       );
     }
     if (real === null) {
-      throw new PathError(`'${text}' is a symbolic link to a file that does not exist.`);
+      throw new Refusal("bad_input", `'${text}' is a symbolic link to a file that does not exist.`);
     }
     return confineOutputPath(real, rootReal);
   }
-  if (st?.isDirectory) throw new PathError(`'${text}' is a directory; give a file name.`);
+  if (st?.isDirectory) {
+    throw new Refusal("bad_input", `'${text}' is a directory; give a file name.`);
+  }
   if (st && !st.isFile) {
     // A FIFO or a device would hang or never end the tracer and every read of the trace.
-    throw new PathError(
+    throw new Refusal(
+      "bad_input",
       `'${text}' ${inspectPath(target).says}, not a trace file; give another name.`,
     );
   }

@@ -20,12 +20,15 @@ const HTMX_CONFIG = JSON.stringify({
   // Not "style": copying a style attribute onto new content is an inline style, which the
   // CSP refuses (and the page sets none).
   attributesToSettle: ["class", "width", "height"],
-  // The /ui/* forms answer 409 and 422 with the section and its message: swap those too.
+  // A refused /ui/* form answers its status (400, 404, 409, 413, 422; 500 for a write that
+  // failed) with the section and its message: swap those too.
   responseHandling: [
     { code: "204", swap: false },
     { code: "[23]..", swap: true },
-    { code: "409", swap: true, error: false },
+    { code: "40[049]", swap: true, error: false },
+    { code: "413", swap: true, error: false },
     { code: "422", swap: true, error: false },
+    { code: "500", swap: true, error: false },
     { code: "[45]..", swap: false, error: true },
   ],
 });

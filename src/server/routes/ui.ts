@@ -31,25 +31,31 @@ import type {
 import { Compare, Matches } from "../../views/proctree.tsx";
 import { EventList, Events, TraceStatus, Tracing, Watch } from "../../views/sidebar.tsx";
 import { parseState } from "../../views/state.ts";
+import type { LineProblem } from "../../live/events.ts";
 import {
-  EventError,
-  type LineProblem,
-  parseEventsCsv,
-  parseTime,
-  resolveZone,
-} from "../../live/events.ts";
+  addEvent,
+  clearEvents,
+  deleteEvent,
+  type Fields,
+  importEvents,
+  setWatch,
+  startTracing,
+  stopTracing,
+} from "../../live/actions.ts";
 import type { LiveSession } from "../../live/session.ts";
-import { LiveError } from "../../live/tracer.ts";
 import type { LiveFeed } from "../../live/feed.ts";
-import { PathError } from "../../store/paths.ts";
 import {
   diffSnapshots,
   findProcesses,
   snapshotOf,
   type TreeSnapshots,
 } from "../../live/proc_inspect.ts";
-import { httpError, limitBody, MAX_BODY_BYTES, MAX_UPLOAD_BYTES } from "../security.ts";
-import { validateThresholds, WATCH_METRICS, WatchError } from "../../live/watch.ts";
+import { WATCH_METRICS } from "../../live/watch.ts";
+import { Refusal } from "../../schema/refusal.ts";
+import { statusOf } from "../errors.ts";
+import { readFields } from "../request.ts";
+import { limitBody, MAX_BODY_BYTES, MAX_UPLOAD_BYTES } from "../security.ts";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 export interface UiContext {
   session: LiveSession;
@@ -61,17 +67,6 @@ export interface UiContext {
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-/** A refusal the user can act on (bad input, a conflict): said in the section, not thrown. */
-function userError(err: unknown): { status: 409 | 422; text: string } | null {
-  if (err instanceof LiveError) {
-    return { status: err.status === 409 ? 409 : 422, text: err.message };
-  }
-  if (err instanceof PathError || err instanceof EventError || err instanceof WatchError) {
-    return { status: 422, text: err.message };
-  }
-  return null;
-}
 
 // ---- models
 
@@ -159,39 +154,20 @@ export function sideModel(ctx: UiContext): SideModel {
   return { tracing: tracingModel(ctx), events: eventsModel(ctx), watch: watchModel(ctx) };
 }
 
-// ---- request fields
-
-type Fields = Record<string, string | File | (string | File)[]>;
-
-async function form(c: Context): Promise<Fields> {
-  const type = (c.req.header("content-type") ?? "").toLowerCase();
-  if (
-    !type.includes("application/x-www-form-urlencoded") && !type.includes("multipart/form-data")
-  ) {
-    if (type === "" && (c.req.header("content-length") ?? "0") === "0") return {};
-    throw httpError(415, `send a form, not '${type || "no content type"}'`);
-  }
-  return await c.req.parseBody({ all: true }) as Fields;
-}
-
-function field(f: Fields, key: string): string {
-  const v = f[key];
-  const one = Array.isArray(v) ? v[0] : v;
-  return typeof one === "string" ? one : "";
-}
-
-function seconds(f: Fields, key: string, label: string): number {
-  const text = field(f, key).trim();
-  const n = Number(text);
-  if (text === "" || !Number.isFinite(n)) {
-    throw new LiveError(`${label} must be a number of seconds, not '${text.slice(0, 20)}'`, 400);
-  }
-  return n;
-}
-
-const checked = (f: Fields, key: string) => field(f, key) !== "";
-
 // ---- routes
+
+/** The section's message for a refusal, and its status; anything else is thrown on. */
+function refused(err: unknown): { status: ContentfulStatusCode; text: string } {
+  if (!(err instanceof Refusal)) throw err;
+  return { status: statusOf(err), text: err.message };
+}
+
+const field = (f: Fields, key: string) => {
+  const v = f.values[key];
+  return typeof v === "string" ? v : "";
+};
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 export function uiRoutes(ctx: UiContext): Hono {
   const { session } = ctx;
@@ -204,7 +180,7 @@ export function uiRoutes(ctx: UiContext): Hono {
 
   // ---- tracing
 
-  const tracing = (c: Context, msg: Message | null, status: 200 | 409 | 422 = 200) => {
+  const tracing = (c: Context, msg: Message | null, status: ContentfulStatusCode = 200) => {
     c.header("HX-Trigger", "sysmon-refresh");
     return c.html(Tracing({ t: tracingModel(ctx, msg) }), status);
   };
@@ -213,47 +189,42 @@ export function uiRoutes(ctx: UiContext): Hono {
   app.get("/ui/trace/status", (c) => c.html(TraceStatus({ s: traceStatusModel(ctx) })));
 
   app.post("/ui/trace/start", async (c) => {
-    const f = await form(c);
+    const f = await readFields(c);
     try {
-      const s = await session.start({
-        output: field(f, "output"),
-        sampleInterval: seconds(f, "sampleInterval", "Sampling"),
-        writeInterval: seconds(f, "writeInterval", "The write interval"),
-        enableGpu: checked(f, "enableGpu"),
-        enableDocker: checked(f, "enableDocker"),
-        useUtc: checked(f, "utc"),
-      });
+      const s = await startTracing(session, f);
       return tracing(c, { kind: "ok", text: `Tracing into ${s.options?.output}.` });
     } catch (err) {
-      const e = userError(err);
-      if (!e) throw err;
+      const e = refused(err);
       const t = tracingModel(ctx, { kind: "error", text: e.text });
       // What was typed stays in the form.
       t.form = {
         output: field(f, "output"),
         sampleInterval: Number(field(f, "sampleInterval")) || t.form.sampleInterval,
         writeInterval: Number(field(f, "writeInterval")) || t.form.writeInterval,
-        enableGpu: checked(f, "enableGpu"),
-        enableDocker: checked(f, "enableDocker"),
-        useUtc: checked(f, "utc"),
+        enableGpu: field(f, "enableGpu") !== "",
+        enableDocker: field(f, "enableDocker") !== "",
+        useUtc: field(f, "utc") !== "",
       };
       return c.html(Tracing({ t }), e.status);
     }
   });
 
   app.post("/ui/trace/stop", async (c) => {
-    const was = session.tracer.running;
-    const s = await session.stop();
-    if (!was) return tracing(c, { kind: "error", text: "Not tracing." }, 409);
-    return tracing(
-      c,
-      s.error ? { kind: "error", text: `Stopped, but the last write failed: ${s.error}` } : {
-        kind: "ok",
-        text: `Stopped: ${
-          s.rowsWritten.toLocaleString("en-US")
-        } samples written to ${s.options?.output}.`,
-      },
-    );
+    try {
+      const s = await stopTracing(session);
+      return tracing(
+        c,
+        s.error ? { kind: "error", text: `Stopped, but the last write failed: ${s.error}` } : {
+          kind: "ok",
+          text: `Stopped: ${
+            s.rowsWritten.toLocaleString("en-US")
+          } samples written to ${s.options?.output}.`,
+        },
+      );
+    } catch (err) {
+      const e = refused(err);
+      return tracing(c, { kind: "error", text: "Not tracing." }, e.status);
+    }
   });
 
   app.post("/ui/trace/reset", async (c) => {
@@ -267,8 +238,7 @@ export function uiRoutes(ctx: UiContext): Hono {
           : "Reset: there was nothing written yet.",
       });
     } catch (err) {
-      const e = userError(err);
-      if (!e) throw err;
+      const e = refused(err);
       return tracing(c, { kind: "error", text: e.text }, e.status);
     }
   });
@@ -276,17 +246,10 @@ export function uiRoutes(ctx: UiContext): Hono {
   app.post("/ui/trace/snapshot", async (c) => {
     try {
       const r = await session.tracer.snapshot();
-      return c.html(
-        Tracing({
-          t: tracingModel(ctx, {
-            kind: "ok",
-            text: `Snapshot written: ${r.path} (${r.rows.toLocaleString("en-US")} samples).`,
-          }),
-        }),
-      );
+      const text = `Snapshot written: ${r.path} (${r.rows.toLocaleString("en-US")} samples).`;
+      return c.html(Tracing({ t: tracingModel(ctx, { kind: "ok", text }) }));
     } catch (err) {
-      const e = userError(err);
-      if (!e) throw err;
+      const e = refused(err);
       return c.html(Tracing({ t: tracingModel(ctx, { kind: "error", text: e.text }) }), e.status);
     }
   });
@@ -296,7 +259,7 @@ export function uiRoutes(ctx: UiContext): Hono {
   const events = (
     c: Context,
     msg: Message | null,
-    status: 200 | 409 | 422 = 200,
+    status: ContentfulStatusCode = 200,
     lines: LineProblem[] = [],
   ) => c.html(Events({ e: eventsModel(ctx, msg, lines) }), status);
 
@@ -308,25 +271,13 @@ export function uiRoutes(ctx: UiContext): Hono {
   });
 
   const add = async (c: Context, now: boolean) => {
-    const f = await form(c);
     try {
-      const zone = resolveZone(field(f, "zone"));
-      const date = field(f, "date").trim();
-      const time = field(f, "time").trim();
-      let at = Date.now();
-      let warning: string | null = null;
-      if (!now && (date !== "" || time !== "")) {
-        const day = date || Temporal.Now.plainDateISO(zone).toString();
-        ({ at, warning } = parseTime(`${day}T${time || "00:00"}`, zone));
-      }
-      const e = session.events.add({ name: field(f, "name"), at, kind: "manual" });
-      return events(c, {
-        kind: "ok",
-        text: `Added “${e.name}” at ${isoIn(e.at, zone)}.${warning ? ` ${warning}` : ""}`,
-      });
+      const r = addEvent(session, await readFields(c), now);
+      const at = isoIn(r.event.at, r.zone);
+      const text = `Added “${r.event.name}” at ${at}.${r.warning ? ` ${r.warning}` : ""}`;
+      return events(c, { kind: "ok", text });
     } catch (err) {
-      const e = userError(err);
-      if (!e) throw err;
+      const e = refused(err);
       return events(c, { kind: "error", text: e.text }, e.status);
     }
   };
@@ -335,76 +286,47 @@ export function uiRoutes(ctx: UiContext): Hono {
 
   app.delete("/ui/events/:id", (c) => {
     try {
-      const gone = session.events.remove(c.req.param("id"));
-      if (gone === null) {
-        return events(c, { kind: "error", text: "That event is already gone." }, 422);
-      }
+      const gone = deleteEvent(session, c.req.param("id"));
       return events(c, { kind: "ok", text: `Deleted “${gone.name}”.` });
     } catch (err) {
-      const e = userError(err);
-      if (!e) throw err;
-      return events(c, { kind: "error", text: e.text }, e.status);
+      const e = refused(err);
+      return events(c, { kind: "error", text: "That event is already gone." }, e.status);
     }
   });
 
   app.post("/ui/events/clear", async (c) => {
-    const f = await form(c);
-    const kind = field(f, "kind") || c.req.query("kind") || "all";
-    if (kind !== "all" && kind !== "auto" && kind !== "manual") {
-      return events(c, { kind: "error", text: `kind must be auto, manual or all` }, 422);
-    }
     try {
-      const n = session.events.clear(kind === "all" ? undefined : kind);
-      const what = kind === "auto" ? "automatic " : kind === "manual" ? "manual " : "";
-      return events(c, { kind: "ok", text: `Removed ${n} ${what}event${n === 1 ? "" : "s"}.` });
+      const f = await readFields(c);
+      const r = clearEvents(session, field(f, "kind") || c.req.query("kind"));
+      const what = r.kind === "all" ? "" : r.kind === "auto" ? "automatic " : "manual ";
+      return events(c, { kind: "ok", text: `Removed ${plural(r.removed, `${what}event`)}.` });
     } catch (err) {
-      const e = userError(err);
-      if (!e) throw err;
+      const e = refused(err);
       return events(c, { kind: "error", text: e.text }, e.status);
     }
   });
 
   app.post("/ui/events/import", async (c) => {
-    const f = await form(c);
-    const file = Array.isArray(f.file) ? f.file[0] : f.file;
+    const f = await readFields(c);
+    const file = f.values.file;
     if (!(file instanceof File) || file.size === 0) {
-      return events(c, { kind: "error", text: "Choose a CSV file to import." }, 422);
+      return events(c, { kind: "error", text: "Choose a CSV file to import." }, 400);
     }
     try {
-      const zone = resolveZone(field(f, "zone"));
-      const text = await file.text();
-      const r = session.events.importCsv(text, zone);
-      if (r.errors.length > 0) {
-        const n = r.errors.length;
-        return events(
-          c,
-          {
-            kind: "error",
-            text: `${file.name}: nothing imported, ${n} bad row${n === 1 ? "" : "s"} ` +
-              `(fix ${n === 1 ? "it" : "them"} and import again):`,
-          },
-          422,
-          r.errors,
-        );
-      }
-      const header = parseEventsCsv(text, zone).header;
-      return events(
-        c,
-        {
-          kind: "ok",
-          text:
-            `${file.name}: imported ${r.added.length} event${r.added.length === 1 ? "" : "s"}${
-              header ? " (header row recognised)" : ""
-            }; times without a zone read in ${zone}.` +
-            (r.warnings.length ? " Note:" : ""),
-        },
-        200,
-        r.warnings,
-      );
+      const r = importEvents(session, await file.text(), field(f, "zone"));
+      const text =
+        `${file.name}: imported ${plural(r.added.length, "event")}${
+          r.header ? " (header row recognised)" : ""
+        }; times without a zone read in ${r.zone}.` + (r.warnings.length ? " Note:" : "");
+      return events(c, { kind: "ok", text }, 200, r.warnings);
     } catch (err) {
-      const e = userError(err);
-      if (!e) throw err;
-      return events(c, { kind: "error", text: e.text }, e.status);
+      const e = refused(err);
+      const lines = (err as Refusal).lines;
+      if (lines.length === 0) return events(c, { kind: "error", text: e.text }, e.status);
+      const n = lines.length;
+      const text = `${file.name}: nothing imported, ${plural(n, "bad row")} ` +
+        `(fix ${n === 1 ? "it" : "them"} and import again):`;
+      return events(c, { kind: "error", text }, e.status, lines);
     }
   });
 
@@ -412,25 +334,16 @@ export function uiRoutes(ctx: UiContext): Hono {
 
   app.get("/ui/watch", (c) => c.html(Watch({ w: watchModel(ctx) })));
   app.post("/ui/watch", async (c) => {
-    const f = await form(c);
-    const input: Record<string, string> = {};
-    for (const m of WATCH_METRICS) input[m.key] = field(f, m.key).trim();
     try {
-      session.setThresholds(validateThresholds(input));
-      const on = WATCH_METRICS.filter((m) => input[m.key] !== "").map((m) =>
-        `${m.title} > ${input[m.key]}`
+      const t = setWatch(session, await readFields(c));
+      const on = WATCH_METRICS.filter((m) => t[m.key] != null).map((m) =>
+        `${m.title} > ${t[m.key]}`
       );
-      return c.html(Watch({
-        w: watchModel(ctx, {
-          kind: "ok",
-          text: on.length ? `Watching ${on.join(", ")}.` : "No watch points.",
-        }),
-      }));
+      const text = on.length ? `Watching ${on.join(", ")}.` : "No watch points.";
+      return c.html(Watch({ w: watchModel(ctx, { kind: "ok", text }) }));
     } catch (err) {
-      const e = userError(err);
-      if (!e) throw err;
-      const w = watchModel(ctx, { kind: "error", text: e.text });
-      return c.html(Watch({ w }), 422);
+      const e = refused(err);
+      return c.html(Watch({ w: watchModel(ctx, { kind: "error", text: e.text }) }), e.status);
     }
   });
 
@@ -446,12 +359,14 @@ export function uiRoutes(ctx: UiContext): Hono {
 
   const pidOf = (text: string): number => {
     const n = Number(text);
-    if (!/^\d{1,10}$/.test(text.trim()) || n < 1) throw httpError(400, "pid: a process id");
+    if (!/^\d{1,10}$/.test(text.trim()) || n < 1) {
+      throw new Refusal("bad_input", "pid: a process id");
+    }
     return n;
   };
 
   app.post("/ui/proctree/snapshot", async (c) => {
-    const pid = pidOf(field(await form(c), "pid"));
+    const pid = pidOf(field(await readFields(c), "pid"));
     const r = buildProcTree(ctx.procFs(), pid);
     const cm: CompareModel = { pid, at: null, diff: null, message: null };
     if ("notFound" in r) {
