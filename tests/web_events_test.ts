@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import {
-  eventsPath,
-  EventStore,
-  formatEventsCsv,
-  parseEventsCsv,
-  parseTime,
-} from "../src/live/events.ts";
+import { eventsPath, EventStore } from "../src/live/events.ts";
+import { formatEventsCsv, parseEventsCsv } from "../src/live/events_csv.ts";
+import { parseTime } from "../src/live/event_time.ts";
 import { LiveSession } from "../src/live/session.ts";
 import { liveApi } from "../src/server/routes/live_api.ts";
 import { onError } from "../src/server/errors.ts";
@@ -136,7 +132,7 @@ Deno.test("EventStore with a FIFO for its file: no blocking read, a problem, not
   const store = EventStore.forTrace(`${dir}/t.parquet`);
   await new Deno.Command("mkfifo", { args: [store.path] }).output();
   assert.deepEqual(store.list(), []);
-  assert.match(store.problem!, /is not a regular file/);
+  assert.match(store.problem!, /is a FIFO \(named pipe\), not an events file; move it/);
   assert.throws(() => store.add({ name: "x", at: Date.now() }), /read-only/);
   assert.ok(Deno.statSync(store.path).isFifo);
 });

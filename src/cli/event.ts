@@ -1,6 +1,6 @@
 // `sysmon event NAME [--at TIME] [--url URL] [--token T]`: marks an event on a running
 // `sysmon serve` (POST /api/events), for scripts ("deploy started").
-import { parseTime } from "../live/events.ts";
+import { parseTime } from "../live/event_time.ts";
 import { isRefusal } from "../schema/refusal.ts";
 import { localZone } from "../store/metadata.ts";
 

@@ -3,7 +3,8 @@
 // these with the request's fields and answer a Refusal with the same status.
 import { Temporal } from "temporal-polyfill";
 import { Refusal } from "../schema/refusal.ts";
-import { eventTime, parseEventsCsv, parseTime, resolveZone } from "./events.ts";
+import { eventTime, parseTime, resolveZone } from "./event_time.ts";
+import { parseEventsCsv } from "./events_csv.ts";
 import type { LiveSession } from "./session.ts";
 import type { LiveStatus } from "./tracer.ts";
 import { type Thresholds, validateThresholds, WATCH_METRICS } from "./watch.ts";

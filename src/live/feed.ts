@@ -6,7 +6,7 @@
 import { serverZone } from "../query/zone.ts";
 import { columnDef } from "../schema/columns.ts";
 import type { LiveSession, SessionRow } from "./session.ts";
-import { instant } from "./tracer.ts";
+import { instant } from "./follower.ts";
 import type { ColumnInfo, SeriesResult, TraceMeta } from "../views/types.ts";
 
 /** One sample: its instant (epoch ms UTC) and its numeric values by column. */

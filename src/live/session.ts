@@ -5,7 +5,8 @@
 import { dirname, resolve } from "node:path";
 import { Refusal } from "../schema/refusal.ts";
 import { EventStore } from "./events.ts";
-import { FileFollower, type LiveStartOptions, LiveTracer } from "./tracer.ts";
+import { FileFollower } from "./follower.ts";
+import { type LiveStartOptions, LiveTracer } from "./tracer.ts";
 import { confineOutputPath } from "../store/paths.ts";
 import { type Thresholds, WatchEvaluator, WatchStore } from "./watch.ts";
 

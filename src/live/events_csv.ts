@@ -1,0 +1,169 @@
+// The events file and imports as CSV: `event,timestamp,kind` (other headers and no header
+// are recognised), read all or nothing with the line of each problem.
+import { isRefusal, Refusal } from "../schema/refusal.ts";
+import { EPOCH, parseTime, TIME } from "./event_time.ts";
+import type { NewEvent } from "./events.ts";
+import type { LineProblem } from "../views/model_types.ts";
+
+export const MAX_NAME_LENGTH = 200;
+
+export interface ParsedEvents {
+  events: NewEvent[];
+  errors: LineProblem[];
+  /** Rows read, but with a choice made (an ambiguous local time). */
+  warnings: LineProblem[];
+  header: boolean;
+}
+
+/** An event name as stored: trimmed, not empty, no control characters, not too long. */
+export function cleanName(name: unknown): string {
+  if (typeof name !== "string") throw new Refusal("bad_input", "the event needs a name (text)");
+  const n = name.trim();
+  if (n === "") throw new Refusal("bad_input", "the event name is empty");
+  // deno-lint-ignore no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(n)) {
+    throw new Refusal("bad_input", "the event name has control characters");
+  }
+  if (n.length > MAX_NAME_LENGTH) {
+    throw new Refusal("bad_input", `the event name is longer than ${MAX_NAME_LENGTH} characters`);
+  }
+  return n;
+}
+
+/** RFC 4180 rows, each with the line it starts on; an unclosed quote is reported. */
+export function parseCsvRows(
+  text: string,
+): { rows: { line: number; fields: string[] }[]; error: LineProblem | null } {
+  const rows: { line: number; fields: string[] }[] = [];
+  let fields: string[] = [];
+  let field = "";
+  let line = 1;
+  let start = 1;
+  let i = 0;
+  let quoted = false;
+  let quoteLine = 0;
+  const endRow = () => {
+    fields.push(field);
+    rows.push({ line: start, fields });
+    fields = [];
+    field = "";
+  };
+  while (i < text.length) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else {
+        if (c === "\n") line++;
+        field += c;
+      }
+      i++;
+      continue;
+    }
+    if (c === '"' && field.trim() === "") {
+      quoted = true;
+      quoteLine = line;
+      field = "";
+    } else if (c === ",") {
+      fields.push(field);
+      field = "";
+    } else if (c === "\n" || c === "\r") {
+      endRow();
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      line++;
+      start = line;
+    } else field += c;
+    i++;
+  }
+  if (quoted) {
+    return { rows, error: { line: quoteLine, message: "a quoted field is never closed" } };
+  }
+  if (field !== "" || fields.length > 0) endRow();
+  return { rows, error: null };
+}
+
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+const NAME_LABELS = new Set(["event", "events", "name", "label", "annotation", "title"]);
+const TIME_LABELS = new Set(["timestamp", "time", "datetime", "date", "when", "at"]);
+const KIND_LABELS = new Set(["kind", "type"]);
+
+/**
+ * Reads `event,timestamp[,kind]` rows. A header row is recognised by its labels (in any
+ * order); naive times are read in `zone`. Every bad row is reported with its line number.
+ */
+export function parseEventsCsv(text: string, zone: string): ParsedEvents {
+  const out: ParsedEvents = { events: [], errors: [], warnings: [], header: false };
+  const { rows, error } = parseCsvRows(text.replace(/^\uFEFF/, ""));
+  let cols = { name: 0, time: 1, kind: 2, count: 0 };
+  let first = true;
+  for (const { line, fields } of rows) {
+    if (fields.every((f) => f.trim() === "")) continue; // blank line
+    const labels = fields.map((f) => f.trim().toLowerCase());
+    if (first) {
+      first = false;
+      const looksLikeHeader = labels.some((l) => NAME_LABELS.has(l) || TIME_LABELS.has(l)) &&
+        !fields.some((f) => TIME.test(f.trim()) || EPOCH.test(f.trim()));
+      if (looksLikeHeader) {
+        out.header = true;
+        const unknown = labels.filter((l) =>
+          !NAME_LABELS.has(l) && !TIME_LABELS.has(l) && !KIND_LABELS.has(l)
+        );
+        const name = labels.findIndex((l) => NAME_LABELS.has(l));
+        const time = labels.findIndex((l) => TIME_LABELS.has(l));
+        if (unknown.length > 0 || name < 0 || time < 0) {
+          out.errors.push({
+            line,
+            message: `header '${fields.join(",")}' is not event,timestamp[,kind]` +
+              (unknown.length ? ` (unknown: ${unknown.join(", ")})` : ""),
+          });
+          return out;
+        }
+        cols = {
+          name,
+          time,
+          kind: labels.findIndex((l) => KIND_LABELS.has(l)),
+          count: fields.length,
+        };
+        continue;
+      }
+    }
+    const expected = cols.count || "2 or 3";
+    if (cols.count ? fields.length !== cols.count : fields.length !== 2 && fields.length !== 3) {
+      out.errors.push({
+        line,
+        message: `expected ${expected} fields (event,timestamp[,kind]), found ${fields.length}`,
+      });
+      continue;
+    }
+    try {
+      const name = cleanName(fields[cols.name]);
+      const t = parseTime(fields[cols.time] ?? "", zone);
+      const kindText = cols.kind >= 0 ? (fields[cols.kind] ?? "").trim().toLowerCase() : "";
+      if (kindText !== "" && kindText !== "manual" && kindText !== "auto") {
+        throw new Refusal("bad_input", `kind must be manual or auto, not '${fields[cols.kind]}'`);
+      }
+      out.events.push({ name, at: t.at, kind: kindText === "auto" ? "auto" : "manual" });
+      if (t.warning) out.warnings.push({ line, message: t.warning });
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+      out.errors.push({ line, message: err.message });
+    }
+  }
+  if (error) out.errors.push(error);
+  return out;
+}
+
+/** The CSV the store writes and export sends: header, then rows in time order. */
+export function formatEventsCsv(events: readonly NewEvent[]): string {
+  let s = "event,timestamp,kind\n";
+  for (const e of events) s += `${csvField(e.name)},${new Date(e.at).toISOString()},${e.kind}\n`;
+  return s;
+}
