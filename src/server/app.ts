@@ -59,7 +59,8 @@ import { type AuthConfig, authConfig, secure } from "./security.ts";
 import { openTrace } from "../query/source.ts";
 import { serverZone as machineZone } from "../query/zone.ts";
 import type { ColumnInfo, SeriesResult, TraceMeta, TraceSource } from "../views/types.ts";
-import { sideModel, uiRoutes } from "./routes/ui.ts";
+import { uiRoutes } from "./routes/ui.ts";
+import { sideModel } from "./routes/ui_models.ts";
 
 export interface AppOptions {
   /** The trace to serve (it may not exist yet: the page waits for it); or give `session`. */
