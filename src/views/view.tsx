@@ -45,13 +45,22 @@ function TabBar({ s }: { s: ViewState }) {
 }
 
 function Controls({ m }: { m: PageModel }) {
-  const s = m.state;
-  const e = m.errors;
-  const fileZone = m.meta?.dataTimezone;
-  const containers = m.tab?.containers;
   return (
     <aside class="sidebar">
       <h2>Time &amp; display</h2>
+      <RangeField m={m} />
+      <ControlsForm m={m} />
+      <ExportBox m={m} />
+    </aside>
+  );
+}
+
+/** The time range buttons, and the zoom when there is one. */
+function RangeField({ m }: { m: PageModel }) {
+  const s = m.state;
+  const e = m.errors;
+  return (
+    <>
       <div class="field">
         <span class="label" id="range-label">Time range</span>
         <div class="segmented" role="group" aria-labelledby="range-label">
@@ -76,109 +85,135 @@ function Controls({ m }: { m: PageModel }) {
         )
         : null}
       {e.zoom ? <p class="error">{e.zoom}</p> : null}
-      <form
-        id="controls"
-        action="/"
-        method="get"
-        hx-get={`/tab/${s.tab}`}
-        hx-trigger="change, submit"
-        hx-sync="this:drop"
-      >
-        <input type="hidden" name="tab" value={s.tab} />
-        {s.file ? <input type="hidden" name="file" value={s.file} /> : null}
-        <input type="hidden" name="range" value={s.range} />
-        {s.zoom
-          ? <input type="hidden" name="zoom" value={`${s.zoom.start}-${s.zoom.end}`} />
-          : null}
-        {s.at !== null ? <input type="hidden" name="at" value={String(s.at)} /> : null}
-        <label class="field">
-          <span class="label">Display time zone</span>
-          <input
-            name="tz"
-            list="tz-zones"
-            value={s.tz === "local" ? "Local" : s.tz}
-            autocomplete="off"
-            spellcheck={false}
-            aria-invalid={e.tz ? "true" : undefined}
-          />
-          <span class="hint">
-            Local (this browser), UTC, or an IANA zone such as America/Denver.
-          </span>
-        </label>
-        {e.tz ? <p class="error" role="alert">{e.tz}</p> : null}
-        <label class="field">
-          <span class="label">Data time zone (source)</span>
-          <select name="src">
-            <option value="auto" selected={s.src === "auto"}>
-              {fileZone ? `From the file (${fileZone})` : "From the file (it has none)"}
+    </>
+  );
+}
+
+/** Zones, smoothing, pause, mode and the containers picked: a GET form the panel follows. */
+function ControlsForm({ m }: { m: PageModel }) {
+  const s = m.state;
+  const e = m.errors;
+  const fileZone = m.meta?.dataTimezone;
+  return (
+    <form
+      id="controls"
+      action="/"
+      method="get"
+      hx-get={`/tab/${s.tab}`}
+      hx-trigger="change, submit"
+      hx-sync="this:drop"
+    >
+      <input type="hidden" name="tab" value={s.tab} />
+      {s.file ? <input type="hidden" name="file" value={s.file} /> : null}
+      <input type="hidden" name="range" value={s.range} />
+      {s.zoom ? <input type="hidden" name="zoom" value={`${s.zoom.start}-${s.zoom.end}`} /> : null}
+      {s.at !== null ? <input type="hidden" name="at" value={String(s.at)} /> : null}
+      <label class="field">
+        <span class="label">Display time zone</span>
+        <input
+          name="tz"
+          list="tz-zones"
+          value={s.tz === "local" ? "Local" : s.tz}
+          autocomplete="off"
+          spellcheck={false}
+          aria-invalid={e.tz ? "true" : undefined}
+        />
+        <span class="hint">
+          Local (this browser), UTC, or an IANA zone such as America/Denver.
+        </span>
+      </label>
+      {e.tz ? <p class="error" role="alert">{e.tz}</p> : null}
+      <label class="field">
+        <span class="label">Data time zone (source)</span>
+        <select name="src">
+          <option value="auto" selected={s.src === "auto"}>
+            {fileZone ? `From the file (${fileZone})` : "From the file (it has none)"}
+          </option>
+          <option value="local" selected={s.src === "local"}>Local ({m.serverZone})</option>
+          <option value="UTC" selected={s.src === "UTC"}>UTC</option>
+        </select>
+        <span class="hint">
+          For files without zone metadata: UTC if the tracer ran with --utc.
+        </span>
+      </label>
+      {e.src ? <p class="error">{e.src}</p> : null}
+      <label class="field">
+        <span class="label">Smoothing (samples)</span>
+        <input type="number" name="smooth" min="1" max="10" step="1" value={String(s.smooth)} />
+        <span class="hint">Trailing mean; 1 = off.</span>
+      </label>
+      {e.smooth ? <p class="error">{e.smooth}</p> : null}
+      <label class="field check">
+        <input type="checkbox" name="pause" value="1" checked={s.pause} />
+        <span>Pause auto-refresh</span>
+      </label>
+      <label class="field">
+        <span class="label">Data source mode</span>
+        <select name="mode">
+          {MODES.map((d) => (
+            <option value={d.name} selected={s.mode === d.name}>
+              {d.label}
             </option>
-            <option value="local" selected={s.src === "local"}>Local ({m.serverZone})</option>
-            <option value="UTC" selected={s.src === "UTC"}>UTC</option>
-          </select>
-          <span class="hint">
-            For files without zone metadata: UTC if the tracer ran with --utc.
-          </span>
-        </label>
-        {e.src ? <p class="error">{e.src}</p> : null}
-        <label class="field">
-          <span class="label">Smoothing (samples)</span>
-          <input type="number" name="smooth" min="1" max="10" step="1" value={String(s.smooth)} />
-          <span class="hint">Trailing mean; 1 = off.</span>
-        </label>
-        {e.smooth ? <p class="error">{e.smooth}</p> : null}
-        <label class="field check">
-          <input type="checkbox" name="pause" value="1" checked={s.pause} />
-          <span>Pause auto-refresh</span>
-        </label>
-        <label class="field">
-          <span class="label">Data source mode</span>
-          <select name="mode">
-            {MODES.map((d) => (
-              <option value={d.name} selected={s.mode === d.name}>
-                {d.label}
-              </option>
-            ))}
-          </select>
-          <span class="hint">
-            Live: new samples are added to the charts as they are taken (tracing here, or a file
-            another sysmon run writes); File: the file as written, read again when it changes.
-          </span>
-        </label>
-        {e.mode ? <p class="error">{e.mode}</p> : null}
-        {s.tab === "containers" && containers && containers.all.length > 0
-          ? (
-            <fieldset class="field containers">
-              <legend>Containers</legend>
-              <label>
-                <span class="label">Top N by CPU (when none is picked)</span>
-                <input type="number" name="top" min="1" max="10" value={String(s.top)} />
-              </label>
-              {e.top ? <p class="error">{e.top}</p> : null}
-              <div class="picks">
-                {containers.all.map((name) => (
-                  <label class="check">
-                    <input
-                      type="checkbox"
-                      name="c"
-                      value={name}
-                      checked={s.containers.includes(name)}
-                    />
-                    <span>{name}</span>
-                  </label>
-                ))}
-              </div>
-            </fieldset>
-          )
-          : (
-            <>
-              {s.top !== 5 ? <input type="hidden" name="top" value={String(s.top)} /> : null}
-              {s.containers.map((c) => <input type="hidden" name="c" value={c} />)}
-            </>
-          )}
-        {s.pid !== null ? <input type="hidden" name="pid" value={String(s.pid)} /> : null}
-        {s.ptview !== "text" ? <input type="hidden" name="pt" value={s.ptview} /> : null}
-        <button type="submit">Apply</button>
-      </form>
+          ))}
+        </select>
+        <span class="hint">
+          Live: new samples are added to the charts as they are taken (tracing here, or a file
+          another sysmon run writes); File: the file as written, read again when it changes.
+        </span>
+      </label>
+      {e.mode ? <p class="error">{e.mode}</p> : null}
+      <ContainerFields m={m} />
+      {s.pid !== null ? <input type="hidden" name="pid" value={String(s.pid)} /> : null}
+      {s.ptview !== "text" ? <input type="hidden" name="pt" value={s.ptview} /> : null}
+      <button type="submit">Apply</button>
+    </form>
+  );
+}
+
+/** The Containers tab's picks (top N, or named ones); elsewhere kept as hidden fields. */
+function ContainerFields({ m }: { m: PageModel }) {
+  const s = m.state;
+  const e = m.errors;
+  const containers = m.tab?.containers;
+  return (
+    <>
+      {s.tab === "containers" && containers && containers.all.length > 0
+        ? (
+          <fieldset class="field containers">
+            <legend>Containers</legend>
+            <label>
+              <span class="label">Top N by CPU (when none is picked)</span>
+              <input type="number" name="top" min="1" max="10" value={String(s.top)} />
+            </label>
+            {e.top ? <p class="error">{e.top}</p> : null}
+            <div class="picks">
+              {containers.all.map((name) => (
+                <label class="check">
+                  <input
+                    type="checkbox"
+                    name="c"
+                    value={name}
+                    checked={s.containers.includes(name)}
+                  />
+                  <span>{name}</span>
+                </label>
+              ))}
+            </div>
+          </fieldset>
+        )
+        : (
+          <>
+            {s.top !== 5 ? <input type="hidden" name="top" value={String(s.top)} /> : null}
+            {s.containers.map((c) => <input type="hidden" name="c" value={c} />)}
+          </>
+        )}
+    </>
+  );
+}
+
+function ExportBox({ m }: { m: PageModel }) {
+  return (
+    <>
       <h2>Export</h2>
       <p>
         {m.window
@@ -190,7 +225,7 @@ function Controls({ m }: { m: PageModel }) {
           : <span class="hint">Nothing to export yet.</span>}
       </p>
       <p class="hint">Each chart has a PNG button.</p>
-    </aside>
+    </>
   );
 }
 
