@@ -10,6 +10,7 @@ import { feedMeta, type FeedRow, joinResults, LiveFeed, rowsResult } from "../sr
 import { diffSnapshots, type TreeSnapshot } from "../src/live/proc_inspect.ts";
 import { copySync } from "./copy.ts";
 import { MAIN, readParquet, spawnSysmon, tempDir, waitFor } from "./helpers.ts";
+import { startServe } from "./fault_kit.ts";
 
 const FIXTURE_PROCS = new URL("./fixtures/procs", import.meta.url).pathname;
 const OPTS = { sampleInterval: 0.2, writeInterval: 0.5, enableGpu: false, enableDocker: false };
@@ -672,38 +673,13 @@ Deno.test({
 
 // ---- the real `sysmon serve`
 
-/** Starts `sysmon serve ARGS`; resolves with the child and what it printed up to the URL line. */
-async function startServe(args: string[], cwd?: string) {
-  const child = spawnSysmon(["serve", "--port", "0", ...args], {
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  });
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!/data file: .*\n/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += value;
-  }
-  const rest = async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += value;
-    }
-    return out;
-  };
-  return { child, out, rest };
-}
-
 Deno.test({
   name: "sysmon serve --host 0.0.0.0 needs its token: 401 without, ?token= sets a cookie, then 200",
   sanitizeResources: false,
   fn: async () => {
     const file = `${tempDir()}/t.parquet`;
-    const { child, out, rest } = await startServe(["--host", "0.0.0.0", file]);
+    const serve = await startServe(["--port", "0", "--host", "0.0.0.0", file]);
+    const out = serve.out;
     try {
       const m = /sysmon serve: (http:\/\/127\.0\.0\.1:(\d+)\/)\?token=([A-Za-z0-9_-]{43})\n/.exec(
         out,
@@ -736,10 +712,7 @@ Deno.test({
       assert.equal(api.status, 200);
       assert.equal((await api.json()).following, true);
     } finally {
-      child.kill("SIGTERM");
-      await child.status;
-      await rest();
-      await child.stderr.cancel();
+      await serve.stop();
     }
   },
 });
@@ -752,19 +725,15 @@ Deno.test("sysmon serve: --no-auth off loopback warns; a short --token exits 2",
   assert.equal(r.code, 2);
   assert.match(new TextDecoder().decode(r.stderr), /at least 16 characters/);
   const file = `${tempDir()}/t.parquet`;
-  const { child, out, rest } = await startServe(["--host", "0.0.0.0", "--no-auth", file]);
+  const serve = await startServe(["--port", "0", "--host", "0.0.0.0", "--no-auth", file]);
   try {
-    assert.match(out, /WITHOUT authentication \(--no-auth\)/);
-    const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)![0];
-    const res = await fetch(url);
+    assert.match(serve.out, /WITHOUT authentication \(--no-auth\)/);
+    const res = await fetch(serve.url);
     assert.equal(res.status, 200);
     await res.body?.cancel();
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await rest();
-    const err = await new Response(child.stderr).text();
-    assert.match(err, /--no-auth: anyone who can reach 0\.0\.0\.0/);
+    const { stderr } = await serve.stop();
+    assert.match(stderr, /--no-auth: anyone who can reach 0\.0\.0\.0/);
   }
 });
 
@@ -774,7 +743,9 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const dir = tempDir();
-    const { child, out, rest } = await startServe(["--sample-interval", "0.5"], dir);
+    const serve = await startServe(["--port", "0", "--sample-interval", "0.5"], { cwd: dir });
+    const out = serve.out;
+    let all = "";
     try {
       assert.match(out, new RegExp(`data file: ${Deno.realPathSync(dir)}/system_monitor.parquet`));
       assert.match(out, /tracing this machine every 0.5 s/);
@@ -788,13 +759,12 @@ Deno.test({
       assert.equal(liveAttrs(page).live, "1");
       assert.match(page, /data-state="running"/);
     } finally {
-      child.kill("SIGTERM");
-      assert.equal((await child.status).code, 0);
+      const stopped = await serve.stop();
+      assert.equal(stopped.code, 0);
+      all = stopped.out;
     }
-    const all = await rest();
     assert.match(all, /tracing stopped: \d+ samples in .*system_monitor\.parquet/);
     const n = Number(/tracing stopped: (\d+) samples/.exec(all)![1]);
     assert.equal((await readParquet(`${dir}/system_monitor.parquet`)).rows.length, n);
-    await child.stderr.cancel();
   },
 });
