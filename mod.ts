@@ -9,7 +9,8 @@ export {
   type MonitorSummary,
   monitorToParquet,
 } from "./src/tracer/monitor.ts";
-export { type MonitorOptions, UsageError } from "./src/tracer/options.ts";
+export type { MonitorOptions } from "./src/tracer/options.ts";
+export { Refusal, type RefusalKind } from "./src/schema/refusal.ts";
 export { OutputError, recoverJournal } from "./src/store/parquet_sink.ts";
 export {
   type ColumnDef,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { collectSystemSnapshot, monitorToParquet, UsageError } from "../mod.ts";
+import { collectSystemSnapshot, monitorToParquet, Refusal } from "../mod.ts";
 import { readParquet, tempDir } from "./helpers.ts";
 
 Deno.test("monitorToParquet() traces until its signal aborts, then writes everything", async () => {
@@ -28,8 +28,11 @@ Deno.test("monitorToParquet() traces until its signal aborts, then writes everyt
   assert.equal((await readParquet(outputFile)).rows.length, summary.samples);
 });
 
-Deno.test("monitorToParquet() rejects bad options with a UsageError naming the option", async () => {
-  await assert.rejects(() => monitorToParquet({ sampleInterval: 0.05 }), UsageError);
+Deno.test("monitorToParquet() rejects bad options with a Refusal (bad_input) naming the option", async () => {
+  await assert.rejects(
+    () => monitorToParquet({ sampleInterval: 0.05 }),
+    (e) => e instanceof Refusal && e.kind === "bad_input" && /--sample-interval/.test(e.message),
+  );
   await assert.rejects(
     () => monitorToParquet({ outputFile: "/nonexistent-dir/x.parquet" }),
     /--output: directory \/nonexistent-dir does not exist/,

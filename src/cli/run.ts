@@ -1,6 +1,7 @@
 // What `sysmon run`, `snapshot` and `recover` do on the terminal.
 import { monitorToParquet } from "../tracer/monitor.ts";
-import { foldIntervalMs, type MonitorOptions, UsageError } from "../tracer/options.ts";
+import { foldIntervalMs, type MonitorOptions } from "../tracer/options.ts";
+import { isRefusal } from "../schema/refusal.ts";
 import { OutputError, recoverJournal } from "../store/parquet_sink.ts";
 import { describeWriteError } from "../store/sink.ts";
 import { collectSystemSnapshot } from "../collect/snapshot.ts";
@@ -60,7 +61,7 @@ export async function runCommand(
     if (!ui.quiet) out(summaryLine(summary) + "\n");
     return summary.error ? 1 : 0;
   } catch (e) {
-    if (e instanceof UsageError || e instanceof OutputError) {
+    if (isRefusal(e) || e instanceof OutputError) {
       err(`sysmon: ${e.message}\n`);
       return 2;
     }

@@ -24,7 +24,8 @@ import { CsvSink } from "../store/csv_sink.ts";
 import { removeQuietly, syncDir, tempPath } from "../store/atomic.ts";
 import { traceMetadata } from "../store/metadata.ts";
 import { type MonitorStatus, monitorToParquet, type SampleTiming } from "./monitor.ts";
-import { foldIntervalMs, type MonitorOptions, UsageError, validateOptions } from "./options.ts";
+import { foldIntervalMs, type MonitorOptions, validateOptions } from "./options.ts";
+import { isRefusal } from "../schema/refusal.ts";
 import { OutputError, ParquetSink } from "../store/parquet_sink.ts";
 import { ParquetTrace, readFooter } from "../store/parquet_trace.ts";
 import { fileSize, type TraceSink } from "../store/sink.ts";
@@ -215,7 +216,7 @@ export async function controlCommand(
     await out.drain();
     return summary.error ? 1 : 0;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof OutputError) {
+    if (isRefusal(err) || err instanceof OutputError) {
       out.send({ type: "fatal", message: err.message });
       await out.drain();
       return 2;

@@ -1,9 +1,9 @@
 // Validation of the tracer's options, shared by the CLI and the programmatic API.
+import { isRefusal, Refusal } from "../schema/refusal.ts";
 import { dirname, resolve } from "node:path";
 import { DEFAULT_TOP_PROCESSES } from "../collect/processes.ts";
 
 /** A bad option value: the CLI prints it and exits 2 before sampling starts. */
-export class UsageError extends Error {}
 
 export interface MonitorOptions {
   outputFile?: string;
@@ -43,7 +43,7 @@ export function parseSeconds(flag: string, text: string): number {
   // Decimal only: Number() would also take "0x10" (16), "0b1" and "".
   const n = Number(text);
   if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text) || !Number.isFinite(n)) {
-    throw new UsageError(`${flag} must be a number of seconds, got '${text}'`);
+    throw new Refusal("bad_input", `${flag} must be a number of seconds, got '${text}'`);
   }
   return n;
 }
@@ -51,7 +51,7 @@ export function parseSeconds(flag: string, text: string): number {
 /** --fold-interval in ms: more than 0 and at most 300 s (the longest other readers may lag). */
 export function foldIntervalMs(seconds: number): number {
   if (!(seconds > 0 && seconds <= 300)) {
-    throw new UsageError(`--fold-interval must be more than 0 and at most 300 seconds`);
+    throw new Refusal("bad_input", `--fold-interval must be more than 0 and at most 300 seconds`);
   }
   return seconds * 1000;
 }
@@ -60,29 +60,37 @@ export function validateOptions(o: MonitorOptions): ValidOptions {
   const sampleInterval = o.sampleInterval ?? 5;
   const writeInterval = o.writeInterval ?? 10;
   if (!(sampleInterval >= 0.1)) {
-    throw new UsageError(`--sample-interval must be at least 0.1 seconds, got ${sampleInterval}`);
+    throw new Refusal(
+      "bad_input",
+      `--sample-interval must be at least 0.1 seconds, got ${sampleInterval}`,
+    );
   }
   if (!(writeInterval > 0)) {
-    throw new UsageError(`--write-interval must be more than 0 seconds, got ${writeInterval}`);
+    throw new Refusal(
+      "bad_input",
+      `--write-interval must be more than 0 seconds, got ${writeInterval}`,
+    );
   }
   if (o.duration !== undefined && !(o.duration > 0)) {
-    throw new UsageError(`--duration must be more than 0 seconds, got ${o.duration}`);
+    throw new Refusal("bad_input", `--duration must be more than 0 seconds, got ${o.duration}`);
   }
   if (o.duration !== undefined && o.duration < sampleInterval) {
     // The first row is due one interval after start (it needs a baseline for its rates).
-    throw new UsageError(
+    throw new Refusal(
+      "bad_input",
       `--duration ${o.duration} is shorter than --sample-interval ${sampleInterval}: ` +
         `no sample would be taken; give a duration of at least ${sampleInterval} s`,
     );
   }
   const topProcesses = o.topProcesses ?? DEFAULT_TOP_PROCESSES;
   if (!(Number.isInteger(topProcesses) && topProcesses >= 0 && topProcesses <= 10_000)) {
-    throw new UsageError(
+    throw new Refusal(
+      "bad_input",
       `--top-processes must be a whole number from 0 (off) to 10000, got ${topProcesses}`,
     );
   }
   const outputFile = o.outputFile ?? DEFAULT_OUTPUT;
-  if (outputFile.trim() === "") throw new UsageError("--output must name a file");
+  if (outputFile.trim() === "") throw new Refusal("bad_input", "--output must name a file");
   checkWritableDir(outputFile);
   return {
     outputFile,
@@ -103,18 +111,18 @@ function checkWritableDir(output: string) {
   try {
     st = Deno.statSync(dir);
   } catch {
-    throw new UsageError(`--output: directory ${dir} does not exist`);
+    throw new Refusal("bad_input", `--output: directory ${dir} does not exist`);
   }
-  if (!st.isDirectory) throw new UsageError(`--output: ${dir} is not a directory`);
+  if (!st.isDirectory) throw new Refusal("bad_input", `--output: ${dir} is not a directory`);
   try {
     const st2 = Deno.statSync(output);
-    if (st2.isDirectory) throw new UsageError(`--output: ${output} is a directory`);
+    if (st2.isDirectory) throw new Refusal("bad_input", `--output: ${output} is a directory`);
     if (!st2.isFile) {
       // A FIFO or a device would block or swallow the trace: only regular files are replaced.
-      throw new UsageError(`--output: ${output} is not a regular file`);
+      throw new Refusal("bad_input", `--output: ${output} is not a regular file`);
     }
   } catch (err) {
-    if (err instanceof UsageError) throw err;
+    if (isRefusal(err)) throw err;
   }
   // Creating a file is the only honest test of write permission (root ignores mode bits).
   const probe = `${dir}/.sysmon-probe-${Deno.pid}`;
@@ -122,6 +130,6 @@ function checkWritableDir(output: string) {
     Deno.writeFileSync(probe, new Uint8Array());
     Deno.removeSync(probe);
   } catch (err) {
-    throw new UsageError(`--output: cannot write in ${dir} (${(err as Error).message})`);
+    throw new Refusal("bad_input", `--output: cannot write in ${dir} (${(err as Error).message})`);
   }
 }
