@@ -1,12 +1,16 @@
 // The dashboard's pages and fragments, through app.request() (no socket), over traces that
 // `sysmon run` and sysmon's Parquet writer produced, read by the real data layer.
 import assert from "node:assert/strict";
-import { type ColumnDef, columnDef, type Row } from "../src/schema/columns.ts";
+import {
+  type ColumnDef,
+  columnDef,
+  cpuCoreColumns as coreColumns,
+  type Row,
+} from "../src/schema/columns.ts";
 import { newTraceId, traceMetadata } from "../src/store/metadata.ts";
 import { ParquetTrace } from "../src/store/parquet_trace.ts";
 import { createApp } from "../src/server/app.ts";
 import { openTrace } from "../src/query/source.ts";
-import { coreColumns } from "../src/views/charts.ts";
 import { DEFAULT_STATE, pageUrl, parseState, stateQuery, TABS } from "../src/views/state.ts";
 import { MAIN, readParquet, spawnSysmon, sysmon, tempDir } from "./helpers.ts";
 import { TRACER_V8_FLAGS } from "../src/tracer/v8_flags.ts";

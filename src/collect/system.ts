@@ -1,5 +1,6 @@
 // One sample of the whole machine from /proc and /sys: the columns of columns.ts.
 import { COUNTERS, cpuColumnName, rateName, type Row } from "../schema/columns.ts";
+import { percentOf } from "../schema/derived.ts";
 import { ProcFs } from "./proc/fs.ts";
 import { type ProcessOptions, ProcessTable } from "./processes.ts";
 import {
@@ -169,7 +170,7 @@ export class SystemSampler {
     const max = maxText === null ? null : Number(maxText.trim());
     row.fd_used = used;
     row.fd_max = max !== null && Number.isFinite(max) ? max : null;
-    row.fd_usage_percent = used !== null && max ? (used / max) * 100 : null;
+    row.fd_usage_percent = percentOf(used, max);
   }
 
   private disks(counters: Map<string, number>, busy: Map<string, number>) {

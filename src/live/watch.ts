@@ -1,6 +1,14 @@
 // Watch points: thresholds on a few headline values; crossing one upward makes an automatic
 // event ("CPU% > 90 (now 93.2)") once, re-armed when the value goes back to or below it.
 // The evaluation is pure (rows in, crossings out); thresholds persist in a small JSON file.
+import {
+  cpuBusyPercent,
+  gpuMemoryPercent,
+  memoryPercent,
+  type Sample,
+  sampleNumber,
+} from "../schema/derived.ts";
+import { parseGpuColumn } from "../schema/gpu_columns.ts";
 import { Refusal } from "../schema/refusal.ts";
 import { replaceAtomically } from "../store/atomic.ts";
 import type { Thresholds, WatchKey, WatchMetric } from "../views/model_types.ts";
@@ -56,48 +64,26 @@ export interface WatchedValue {
   value: number;
 }
 
-const num = (v: unknown): number | null => {
-  if (typeof v === "bigint") return Number(v);
-  return typeof v === "number" && Number.isFinite(v) ? v : null;
-};
-
 /**
  * The values watch points look at, from a row as sysmon (or the original tool) writes it.
- * CPU%: cpu_busy_percent, else the mean of the cores; Mem%: sys_used / sys_total.
+ * CPU% and Mem% are the schema's (src/schema/derived.ts); GPUs in the row's column order.
  */
-export function watchedValues(row: Record<string, unknown>): WatchedValue[] {
+export function watchedValues(row: Sample): WatchedValue[] {
   const out: WatchedValue[] = [];
   const push = (key: WatchKey, series: string, label: string, value: number | null) => {
     if (value !== null && Number.isFinite(value)) out.push({ key, series, label, value });
   };
-  let cpu = num(row.cpu_busy_percent);
-  if (cpu === null) {
-    const cores: number[] = [];
-    for (const k in row) {
-      const v = /^cpu_\d+_utilization$/.test(k) ? num(row[k]) : null;
-      if (v !== null && v >= 0) cores.push(v);
-    }
-    if (cores.length) cpu = cores.reduce((a, b) => a + b, 0) / cores.length;
-  }
-  push("cpu", "cpu", "CPU%", cpu);
-  const used = num(row.sys_used);
-  const total = num(row.sys_total);
-  push("mem", "mem", "Mem%", used !== null && total ? (used / total) * 100 : null);
-  push("threads", "threads", "Threads", num(row.system_thread_count));
-  push("processes", "processes", "Processes", num(row.system_process_count));
+  push("cpu", "cpu", "CPU%", cpuBusyPercent(row));
+  push("mem", "mem", "Mem%", memoryPercent(row));
+  push("threads", "threads", "Threads", sampleNumber(row.system_thread_count));
+  push("processes", "processes", "Processes", sampleNumber(row.system_process_count));
   for (const k in row) {
-    const m = /^gpu_(\d+)_utilization$/.exec(k);
-    if (m) push("gpu_util", `gpu_util:${m[1]}`, `GPU${m[1]} util%`, num(row[k]));
-    const t = /^gpu_(\d+)_total$/.exec(k);
-    if (t) {
-      const gUsed = num(row[`gpu_${t[1]}_used`]);
-      const gTotal = num(row[k]);
-      push(
-        "gpu_mem",
-        `gpu_mem:${t[1]}`,
-        `GPU${t[1]} mem%`,
-        gUsed !== null && gTotal ? (gUsed / gTotal) * 100 : null,
-      );
+    const gpu = parseGpuColumn(k);
+    if (gpu?.suffix === "utilization") {
+      push("gpu_util", `gpu_util:${gpu.index}`, `GPU${gpu.index} util%`, sampleNumber(row[k]));
+    } else if (gpu?.suffix === "total") {
+      const i = gpu.index;
+      push("gpu_mem", `gpu_mem:${i}`, `GPU${i} mem%`, gpuMemoryPercent(row, i));
     }
   }
   return out;
@@ -147,7 +133,7 @@ export class WatchEvaluator {
   }
 
   /** The crossings this row makes. */
-  evaluate(row: Record<string, unknown>): Crossing[] {
+  evaluate(row: Sample): Crossing[] {
     const out: Crossing[] = [];
     for (const w of watchedValues(row)) {
       const threshold = this.limits[w.key];

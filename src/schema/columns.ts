@@ -1,7 +1,9 @@
 // The one place that names sysmon's columns, their types, units and meaning.
 // Names of the original tool's columns are kept exactly (original-tracer-schema.md);
-// sysmon's own columns carry their unit in the name. GPU columns are defined beside their
-// parser (gpu/nvidia_smi_parse.ts) and looked up from here.
+// sysmon's own columns carry their unit in the name. GPU and container columns are defined in
+// gpu_columns.ts and docker_columns.ts and looked up from here. Families of columns (cores,
+// GPUs, containers) are parsed from names by these modules only; values derived from a
+// sample's columns (CPU busy, memory %) are in derived.ts.
 import { dockerColumnDef } from "./docker_columns.ts";
 import { gpuColumnDef, gpuColumnRank } from "./gpu_columns.ts";
 
@@ -64,6 +66,40 @@ export const rateName = (counter: string) => `${counter}_per_sec`;
 
 const CPU_CORE = /^cpu_(\d+)_utilization$/;
 export const cpuColumnName = (i: number) => `cpu_${i}_utilization`;
+
+/** The core a `cpu_<i>_utilization` column is of; null for any other name. */
+export function cpuCoreIndex(name: string): number | null {
+  const m = CPU_CORE.exec(name);
+  const i = m ? Number(m[1]) : NaN;
+  return Number.isSafeInteger(i) && cpuColumnName(i) === name ? i : null;
+}
+
+/** The per-core columns among `names`, in core order (cpu_2 before cpu_10). */
+export function cpuCoreColumns(names: Iterable<string>): string[] {
+  const cores: [number, string][] = [];
+  for (const name of names) {
+    const i = cpuCoreIndex(name);
+    if (i !== null) cores.push([i, name]);
+  }
+  return cores.sort((a, b) => a[0] - b[0]).map((c) => c[1]);
+}
+
+/** A core column's short label: `cpu_3_utilization` → `cpu_3`. */
+export const cpuCoreLabel = (name: string) => name.replace(/_utilization$/, "");
+
+/** Pressure stall columns: `psi_<resource>_<some|full>_avg10_percent`. */
+export const psiColumnName = (resource: "cpu" | "memory" | "io", stalled: "some" | "full") =>
+  `psi_${resource}_${stalled}_avg10_percent`;
+
+/**
+ * Whether a column holds numbers: by its definition when sysmon defines it, else (the original
+ * tool's columns) by its name's unit suffix.
+ */
+export function isNumericColumn(name: string): boolean {
+  const def = columnDef(name);
+  if (def) return def.kind === "int64" || def.kind === "double";
+  return /(_per_sec|_percent|_bytes|_utilization|_count)$/.test(name);
+}
 
 /** Per-core placeholder: `cpu_<i>_utilization` columns sort here, in numeric order. */
 const CPU_CORES = "cpu_<i>_utilization";

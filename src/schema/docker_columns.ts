@@ -67,6 +67,33 @@ export function parseDockerColumn(column: string): { name: string; metric: Docke
   return m ? { name: m[1]!, metric: m[2] as DockerMetric } : null;
 }
 
+/** The containers among `names`: container → metric → column, in the order first seen. */
+export function dockerContainers(names: Iterable<string>): Map<string, Map<DockerMetric, string>> {
+  const out = new Map<string, Map<DockerMetric, string>>();
+  for (const column of names) {
+    const p = parseDockerColumn(column);
+    if (!p) continue;
+    let m = out.get(p.name);
+    if (!m) out.set(p.name, m = new Map());
+    m.set(p.metric, column);
+  }
+  return out;
+}
+
+const LEGACY_COLUMN = new RegExp(`^(.+)_container_(${DOCKER_METRICS.join("|")})$`);
+
+/**
+ * A column's name as the dashboard reads it: the original tool's older container columns,
+ * `<name>_container_<metric>`, become `docker_<name>_<metric>` unless the file (`present`)
+ * already has that name; any other name is kept.
+ */
+export function renameLegacyColumn(column: string, present: ReadonlySet<string>): string {
+  const m = LEGACY_COLUMN.exec(column);
+  if (!m) return column;
+  const target = `docker_${m[1]}_${m[2]}`;
+  return present.has(target) ? column : target;
+}
+
 /** kind, unit and help of a `docker_<name>_<metric>` column; null when it is not one. */
 export function dockerColumnDef(name: string): ColumnDef | null {
   const parsed = parseDockerColumn(name);

@@ -86,9 +86,30 @@ const SUFFIXES: GpuColumn[] = [
 const BY_SUFFIX = new Map(SUFFIXES.map((s) => [s.suffix, s]));
 const GPU_COLUMN = /^gpu_(\d+)_(.+)$/;
 
+/** `gpu_<index>_<suffix>`. */
+export const gpuColumnName = (index: number, suffix: string) => `gpu_${index}_${suffix}`;
+
+/** Splits a `gpu_<index>_<suffix>` column of a known suffix; null for other names. */
+export function parseGpuColumn(name: string): { index: number; suffix: string } | null {
+  const m = GPU_COLUMN.exec(name);
+  if (!m || !BY_SUFFIX.has(m[2]!)) return null;
+  const index = Number(m[1]);
+  return Number.isSafeInteger(index) && String(index) === m[1] ? { index, suffix: m[2]! } : null;
+}
+
+/** The GPUs among `names` (those with a `utilization` or `used` column), in index order. */
+export function gpuIndexes(names: Iterable<string>): number[] {
+  const out = new Set<number>();
+  for (const name of names) {
+    const p = parseGpuColumn(name);
+    if (p && (p.suffix === "utilization" || p.suffix === "used")) out.add(p.index);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
 /** The columns of GPU `index`, in order. */
 export function gpuColumnNames(index: number): string[] {
-  return SUFFIXES.map((s) => `gpu_${index}_${s.suffix}`);
+  return SUFFIXES.map((s) => gpuColumnName(index, s.suffix));
 }
 
 /** Adds GPU `index`'s columns to `row`: its values, or all null for a missing or stale reading. */
@@ -97,7 +118,7 @@ export function gpuColumns(
   index: number,
   reading: GpuReading | null,
 ): void {
-  for (const s of SUFFIXES) row[`gpu_${index}_${s.suffix}`] = reading ? s.value(reading) : null;
+  for (const s of SUFFIXES) row[gpuColumnName(index, s.suffix)] = reading ? s.value(reading) : null;
 }
 
 /** The definition of a GPU column, or null for any other name. */
