@@ -6,13 +6,11 @@
 import fs from "node:fs";
 import { openRegularFile, PathKindError } from "../store/paths.ts";
 import { Refusal } from "../schema/refusal.ts";
-import { cleanName, formatEventsCsv, parseEventsCsv } from "./events_csv.ts";
+import { cleanName, formatEventsCsv, type NewEvent, parseEventsCsv } from "./events_csv.ts";
 import { crc32hex } from "../store/journal.ts";
 import { removeQuietly, replaceAtomically } from "../store/atomic.ts";
 import type { EventKind, LineProblem, TraceEvent } from "../views/model_types.ts";
 export type { EventKind, LineProblem, TraceEvent } from "../views/model_types.ts";
-
-export type NewEvent = Omit<TraceEvent, "id">;
 
 export const eventsPath = (dataFile: string) => `${dataFile}.events.csv`;
 

@@ -2,8 +2,10 @@
 // are recognised), read all or nothing with the line of each problem.
 import { isRefusal, Refusal } from "../schema/refusal.ts";
 import { EPOCH, parseTime, TIME } from "./event_time.ts";
-import type { NewEvent } from "./events.ts";
-import type { LineProblem } from "../views/model_types.ts";
+import type { LineProblem, TraceEvent } from "../views/model_types.ts";
+
+/** An event before the store gives it its id. */
+export type NewEvent = Omit<TraceEvent, "id">;
 
 export const MAX_NAME_LENGTH = 200;
 
