@@ -181,6 +181,8 @@ Deno.test("containerReading(): first reading has no CPU % or rates; counters goi
   assert.equal(r0.blkio_read_bytes, 33554432);
   assert.equal(r0.open_files, 7);
   assert.equal(r0.mem_percent, 647168 / 67108864 * 100);
+  // A limit of 0 (a daemon that reports none that way): no percentage, not Infinity.
+  assert.equal(containerReading(null, { ...first, memLimit: 0 }, "wall", null).mem_percent, null);
   const later: StatsSample = {
     ...first,
     readMs: first.readMs! + 2000,

@@ -9,6 +9,7 @@ import {
   DOCKER_COUNTERS,
   type DockerCounter,
 } from "../../schema/docker_columns.ts";
+import { percentOf } from "../../schema/derived.ts";
 
 // ---- the API's JSON
 
@@ -283,14 +284,11 @@ export function containerReading(
   openFiles: number | null,
 ): ContainerReading {
   const seconds = prev ? elapsedSeconds(prev, cur) : null;
-  const memPercent = cur.memUsed !== null && cur.memLimit !== null
-    ? cur.memUsed / cur.memLimit * 100
-    : null;
   const r: ContainerReading = {
     cpu_percent: prev ? cpuPercent(prev, cur, basis) : null,
     mem_used_bytes: cur.memUsed,
     mem_limit_bytes: cur.memLimit,
-    mem_percent: memPercent,
+    mem_percent: percentOf(cur.memUsed, cur.memLimit), // a zero limit: null, not Infinity
     open_files: openFiles,
     net_rx_bytes: cur.netRx,
     net_tx_bytes: cur.netTx,
