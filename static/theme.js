@@ -1,5 +1,5 @@
 // Applies the saved theme before the first paint (loaded, blocking, from <head>).
-// "system" follows prefers-color-scheme (static/app.css); static/app.js changes it.
+// "system" follows prefers-color-scheme (static/app.css); static/js/theme.js changes it.
 (function () {
   let theme = "system";
   try {

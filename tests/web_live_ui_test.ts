@@ -687,7 +687,9 @@ Deno.test({
       assert.ok(m, out);
       const [, base, port, token] = m as unknown as [string, string, string, string];
       assert.match(out, /every request needs the token/);
-      for (const path of ["", "api/events", "ui/trace/status", "static/app.js", "tab/proctree"]) {
+      for (
+        const path of ["", "api/events", "ui/trace/status", "static/js/main.js", "tab/proctree"]
+      ) {
         const res = await fetch(`${base}${path}`);
         assert.equal(res.status, 401, path);
         await res.body?.cancel();

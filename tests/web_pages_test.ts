@@ -450,7 +450,7 @@ Deno.test("bad files show the data layer's message and the server keeps serving"
     assert.ok(text.includes(escaped), `${name}: page shows '${expected}'`);
     assert.match(text, /hx-trigger="every 5s" hx-target="#view"/, `${name}: it checks again`);
     // the server still serves its assets and API
-    assert.equal((await get(a, "/static/app.js")).res.status, 200);
+    assert.equal((await get(a, "/static/js/main.js")).res.status, 200);
     await a.close();
   }
 });
@@ -494,7 +494,7 @@ Deno.test("assets: libraries from their npm packages, our code, caching and no t
       ["/vendor/uplot.js", "javascript"],
       ["/vendor/uplot.css", "css"],
       ["/vendor/htmx.js", "javascript"],
-      ["/static/app.js", "javascript"],
+      ["/static/js/main.js", "javascript"],
       ["/static/app.css", "css"],
       ["/static/theme.js", "javascript"],
     ]
@@ -508,7 +508,7 @@ Deno.test("assets: libraries from their npm packages, our code, caching and no t
     assert.equal((await a.request(url!, { headers: { "If-None-Match": etag } })).status, 304);
   }
   assert.match((await get(a, "/vendor/uplot.js")).res.headers.get("cache-control")!, /max-age/);
-  assert.equal((await get(a, "/static/app.js")).res.headers.get("cache-control"), "no-cache");
+  assert.equal((await get(a, "/static/js/main.js")).res.headers.get("cache-control"), "no-cache");
   for (
     const url of [
       "/static/..%2Fdeno.json",

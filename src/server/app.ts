@@ -103,6 +103,20 @@ const VENDOR: Record<string, string> = {
   "htmx.js": "node_modules/htmx.org/dist/htmx.min.js",
 };
 
+/** Our client modules, the only nested paths under static/ that are served. */
+const CLIENT_MODULE = /^js\/(charts\/)?[a-z0-9_]+\.js$/;
+
+/** The client modules in static/js/ (paths under static/), read at start to warm the cache. */
+async function clientModules(dir = "js/"): Promise<string[]> {
+  const found: string[] = [];
+  for await (const e of Deno.readDir(new URL(`static/${dir}`, ROOT))) {
+    const rel = `${dir}${e.name}`;
+    if (e.isDirectory) found.push(...await clientModules(`${rel}/`));
+    else if (CLIENT_MODULE.test(rel)) found.push(rel);
+  }
+  return found;
+}
+
 const TYPES: Record<string, string> = {
   js: "text/javascript; charset=utf-8",
   css: "text/css; charset=utf-8",
@@ -274,11 +288,11 @@ export function createApp(opts: AppOptions): DashboardApp {
   };
   // Start the slow parts now, not on the first page: read the assets, open the trace (the
   // data engine starts, the file is read). A failure here is shown by the first page.
-  for (
-    const rel of [...Object.values(VENDOR), "static/app.js", "static/app.css", "static/theme.js"]
-  ) {
+  for (const rel of [...Object.values(VENDOR), "static/app.css", "static/theme.js"]) {
     asset(rel).catch(() => {}); // served (or 404) by the route, which awaits the same promise
   }
+  clientModules().then((mods) => mods.forEach((m) => asset(`static/${m}`).catch(() => {})))
+    .catch(() => {}); // no static/js/: the page's script is a 404, which the page shows
   if (opts.eager !== false) {
     fileState(session.file).then((fs) => fs.kind === "present" ? current().get() : null).catch(
       () => {},
@@ -610,6 +624,12 @@ export function createApp(opts: AppOptions): DashboardApp {
     }
     // Our own code changes with the checkout: always revalidate (ETag).
     return serve(`static/${name}`, "no-cache", c.req.header("If-None-Match"));
+  });
+
+  pages.get("/static/js/*", (c) => {
+    const rel = c.req.path.slice("/static/".length);
+    if (!CLIENT_MODULE.test(rel)) throw new Refusal("not_found", "Not found.");
+    return serve(`static/${rel}`, "no-cache", c.req.header("If-None-Match"));
   });
 
   app.route("/", pages);

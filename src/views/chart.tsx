@@ -1,5 +1,6 @@
 // A chart as the page carries it: a figure with its caption, a PNG button, the place uPlot
-// draws into, and its configuration as JSON (static/app.js builds and destroys the chart).
+// draws into, and its configuration as JSON (static/js/charts/build.js builds and destroys
+// the chart).
 import { raw } from "hono/html";
 import type { ChartModel } from "./charts.ts";
 
@@ -17,7 +18,7 @@ export function JsonData(props: { id?: string; class?: string; value: unknown })
   return <script type="application/json" id={props.id} class={props.class}>{raw(text)}</script>;
 }
 
-/** The configuration static/app.js reads: everything but the data (that is the panel's). */
+/** The configuration static/js/charts/build.js reads: all but the data (that is the panel's). */
 export function chartConfig(c: ChartModel) {
   return {
     id: c.id,

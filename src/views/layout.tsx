@@ -47,7 +47,7 @@ export function Page({ m, zones }: { m: PageModel; zones: string[] }) {
         <link rel="stylesheet" href="/static/app.css" />
         <link rel="modulepreload" href="/vendor/uplot.js" />
         <script src="/vendor/htmx.js" defer></script>
-        <script type="module" src="/static/app.js"></script>
+        <script type="module" src="/static/js/main.js"></script>
       </head>
       <body>
         <header class="top">

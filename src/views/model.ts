@@ -56,7 +56,7 @@ export interface ProcessesModel {
 
 /** How the page asks for the samples newer than the ones it has. */
 export interface LiveModel {
-  /** The view's live URL (static/app.js adds since, epoch and sig). */
+  /** The view's live URL (static/js/live.js adds since, epoch and sig). */
   url: string;
   /** The newest sample the panel holds, epoch ms. */
   since: number;

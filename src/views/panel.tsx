@@ -32,7 +32,7 @@ export function Panel({ m }: { m: PageModel }) {
       </section>
     );
   }
-  // Live: static/app.js asks for the samples newer than the panel's and appends them.
+  // Live: static/js/live.js asks for the samples newer than the panel's and appends them.
   const live = m.live && !m.problem ? m.live : null;
   // A problem re-polls the whole view (controls depend on the file); data re-polls the panel.
   const poll = m.problem

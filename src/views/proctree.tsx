@@ -233,7 +233,7 @@ export function TextTree({ root }: { root: TreeNode }) {
   );
 }
 
-/** The tree as an SVG laid out on the server; static/app.js shows a clicked node's details. */
+/** The tree as an SVG laid out on the server; static/js/proctree.js shows a clicked node. */
 export function Graph({ root }: { root: TreeNode }) {
   const l = layoutTree(root);
   return (

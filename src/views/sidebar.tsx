@@ -142,7 +142,7 @@ function size(bytes: number | null): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-/** The status line; it polls itself (static/app.js reloads the view when Auto changes). */
+/** The status line; it polls itself (static/js/live.js reloads the view when Auto changes). */
 export function TraceStatus({ s }: { s: TraceStatusModel }) {
   const poll = s.running || s.state === "starting" || s.state === "stopping" ? 1 : 3;
   return (

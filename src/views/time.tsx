@@ -1,4 +1,4 @@
-// A time label: UTC text for a page without script; static/app.js rewrites it in the display
+// A time label: UTC text for a page without script; static/js/time.js rewrites it in the display
 // zone, always naming the zone.
 
 /** "2024-05-01 12:00:03 UTC". */

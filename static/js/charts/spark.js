@@ -1,0 +1,55 @@
+// @ts-check
+// A sparkline for a card: one series, no axes, no cursor, no markers.
+import uPlot from "/vendor/uplot.js";
+import { blocksFor, smooth } from "../data.js";
+import { color, isDark } from "../theme.js";
+import { widthOf } from "./common.js";
+
+/**
+ * @typedef {import("../types.js").ChartConfig} ChartConfig
+ * @typedef {import("../types.js").Built} Built
+ */
+
+/** @param {HTMLElement} fig @param {ChartConfig} cfg @returns {Built | null} */
+export function sparkChart(fig, cfg) {
+  const plot = /** @type {HTMLElement} */ (fig.querySelector(".plot"));
+  const b = blocksFor(fig)[cfg.block];
+  const s = cfg.series[0];
+  if (!plot || !b || !s || b.t.length === 0) return null;
+  const panel = /** @type {HTMLElement | null} */ (fig.closest("#panel"));
+  const data = () => [b.t, smooth(b.s[s.i] ?? [], Number(panel?.dataset.smooth ?? 1))];
+  const opts = {
+    width: widthOf(plot),
+    height: 40,
+    ms: 1,
+    legend: { show: false },
+    cursor: { show: false },
+    select: { show: false },
+    axes: [{ show: false }, { show: false }],
+    scales: {
+      x: { time: true },
+      y: {
+        range: (
+          /** @type {any} */ _u,
+          /** @type {number} */ min,
+          /** @type {number} */ max,
+        ) => {
+          // a little room below: a series at 0 throughout is a visible line, not the edge
+          const lo = Math.min(0, min ?? 0), hi = (max ?? 1) > 0 ? max * 1.1 : 1;
+          return [lo - (hi - lo) * 0.06, hi];
+        },
+      },
+    },
+    series: [{}, { stroke: color(0), width: 1.25, fill: isDark() ? "#7aa6d633" : "#4e79a722" }],
+  };
+  const u = new uPlot(opts, data(), plot);
+  return {
+    id: cfg.id,
+    kind: cfg.kind,
+    u,
+    canvas: u.ctx.canvas,
+    destroy: () => u.destroy(),
+    resize: () => u.setSize({ width: widthOf(plot), height: 40 }),
+    update: () => u.setData(data()),
+  };
+}

@@ -1,0 +1,19 @@
+// @ts-check
+// The shapes the client modules share, as JSDoc types (nothing here runs; the modules refer to
+// them with import("./types.js"), which the browser never fetches).
+
+/**
+ * @typedef {{ label: string, i: number }} SeriesRef
+ * @typedef {{ id: string, title: string, unit: string, kind: "line"|"heatmap"|"bars"|"spark",
+ *   block: number, series: SeriesRef[], y: [number, number] | null,
+ *   bars: { labels: string[], values: (number|null)[] } | null }} ChartConfig
+ * @typedef {{ t0: number, dt: number[], s: (number|null)[][], rows: number, reduced: boolean }} RawBlock
+ * @typedef {{ t: number[], s: (number|null)[][] }} Block
+ * @typedef {{ id: string, kind: string, u: any, canvas: HTMLCanvasElement | null,
+ *   destroy: () => void, resize: () => void, update?: () => void,
+ *   setBars?: (bars: NonNullable<ChartConfig["bars"]>) => void }} Built
+ * @typedef {{ id: string, name: string, at: number, kind: string }} TraceEvent
+ * @typedef {{ drawn: number, labels: string[] }} MarkerInfo
+ */
+
+export {};
