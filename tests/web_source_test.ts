@@ -4,7 +4,10 @@ import { parquetWriteBuffer } from "hyparquet-writer";
 import { columnDef, type ProcessRecord, type Row } from "../src/schema/columns.ts";
 import { ParquetTrace } from "../src/store/parquet_trace.ts";
 import { localZone, newTraceId, traceMetadata } from "../src/store/metadata.ts";
-import { openTrace, resolveZone, TraceError, WallClock } from "../src/query/source.ts";
+import { openTrace } from "../src/query/source.ts";
+import { TraceError } from "../src/query/trace_error.ts";
+import { WallClock } from "../src/query/wall_clock.ts";
+import { resolveZone } from "../src/query/zone.ts";
 import { compact, requestWidth } from "../src/query/reduce.ts";
 import type { TraceSource } from "../src/views/types.ts";
 import {

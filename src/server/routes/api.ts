@@ -11,7 +11,8 @@
 // 422 when it cannot be read; never a stack trace.
 import { Hono } from "hono";
 import { Temporal } from "temporal-polyfill";
-import { resolveZone, TraceError } from "../../query/source.ts";
+import { TraceError } from "../../query/trace_error.ts";
+import { resolveZone } from "../../query/zone.ts";
 import type { TraceSource } from "../../views/types.ts";
 
 export const POINTS_DEFAULT = 1000;

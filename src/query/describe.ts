@@ -1,0 +1,209 @@
+// What a registered Parquet holds, as a Version: its columns (named and typed as the
+// dashboard shows them), who wrote it, the zone of its timestamps, and its counts. The same
+// for sysmon's files and the original Python tool's (pandas Parquet, or CSV converted by
+// load_version.ts).
+//
+// The original tool writes -1 for a reading it could not take; all its metrics are
+// non-negative, so in its files (and only there) -1 in a numeric column is a gap (null).
+// Its older container columns `<name>_container_<metric>` are renamed `docker_<name>_<metric>`.
+import { columnDef, PROCESSES_COLUMN } from "../schema/columns.ts";
+import { DOCKER_METRICS, dockerColumnDef } from "../schema/docker_columns.ts";
+import type { ColumnType } from "../views/types.ts";
+import { ident, literal } from "./engine.ts";
+import { noTimestamp, wrongType } from "./trace_file.ts";
+import { TraceError } from "./trace_error.ts";
+import type { Column, Trace, Version } from "./version.ts";
+import { resolveZone } from "./zone.ts";
+
+/** The version of a registered Parquet `name`: columns, time zone, counts. */
+export function describe(
+  t: Trace,
+  key: string,
+  name: string,
+  format: "parquet" | "csv",
+  kv: Record<string, string>,
+  zonedText: boolean,
+): Version {
+  const types = describeSql(t, `SELECT * FROM ${literal(name)}`);
+  const metadata = Object.fromEntries(
+    Object.entries(kv).filter(([k]) => k.startsWith("sysmon.")),
+  );
+  const producer = "sysmon.version" in metadata || "sysmon.trace_id" in metadata
+    ? "sysmon"
+    : "original";
+  const notices: string[] = [];
+  const tsType = types.find(([n]) => n === "timestamp")?.[1];
+  if (tsType === undefined) throw noTimestamp(t.path, types.map(([n]) => n));
+  if (columnType(tsType) !== "timestamp") {
+    throw new TraceError(
+      "unreadable",
+      `column 'timestamp' of ${t.path} is ${tsType}, not a timestamp`,
+    );
+  }
+  let units: Record<string, string> = {};
+  try {
+    units = JSON.parse(metadata["sysmon.units"] ?? "{}");
+  } catch {
+    notices.push("the file's sysmon.units metadata is not JSON; sysmon's own units are shown");
+  }
+  const columns = fileColumns(t, name, types, producer, units, notices);
+  const dataTimezone = zoneOfData(tsType, zonedText, metadata, notices);
+  const { rows, lo, hi, sampleInterval } = counts(t, name, metadata);
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  return {
+    key,
+    name,
+    format,
+    producer,
+    metadata,
+    columns,
+    byName,
+    tsType,
+    dataTimezone,
+    rows,
+    wMin: lo,
+    wMax: hi,
+    sampleInterval,
+    notices,
+    clocks: new Map(),
+    bounds: new Map(),
+    summaries: new Map(),
+    carried: new Map(),
+    fileIndex: null,
+    fileRead: null,
+    fileSummaries: new Map(),
+    fd: null,
+    users: 0,
+    retired: false,
+  };
+}
+
+/** Column names and DuckDB types of a query. */
+export function describeSql(t: Trace, sql: string): [string, string][] {
+  const r = t.run(`DESCRIBE ${sql}`);
+  const names = r.getChild("column_name")!.toArray() as string[];
+  const types = r.getChild("column_type")!.toArray() as string[];
+  return names.map((n, i) => [String(n), String(types[i])]);
+}
+
+/** The columns shown of a registered Parquet with these `types`; notices for the others. */
+function fileColumns(
+  t: Trace,
+  name: string,
+  types: [string, string][],
+  producer: "sysmon" | "original",
+  units: Record<string, string>,
+  notices: string[],
+): Column[] {
+  const present = new Set(types.map(([n]) => n));
+  const columns: Column[] = [];
+  for (const [source, duck] of types) {
+    if (source.startsWith("__index_level_")) continue; // a pandas index
+    let type = columnType(duck);
+    if (!type) {
+      notices.push(`column '${source}' (${duck}) is not shown: sysmon cannot chart that type`);
+      continue;
+    }
+    const colName = renamed(source, present);
+    if (type === "string" && numericByName(colName)) {
+      const ex = t.run(
+        `SELECT ${ident(source)} AS v FROM ${literal(name)}
+           WHERE ${ident(source)} IS NOT NULL LIMIT 1`,
+      );
+      if (ex.numRows > 0) throw wrongType(t.path, source, String(ex.getChild("v")!.get(0)));
+      type = "double"; // text only in type: every value is empty, a gap
+    }
+    const json = type === "string" && colName === PROCESSES_COLUMN.name;
+    columns.push({
+      name: colName,
+      source,
+      duck,
+      type: json ? "list" : type,
+      unit: units[colName] || knownDef(colName)?.unit || null,
+      sentinel: producer === "original" && (type === "int" || type === "double"),
+      json,
+    });
+  }
+  return columns;
+}
+
+/** "UTC" for instants, the zone of naive times when the file names one (known), else null. */
+function zoneOfData(
+  tsType: string,
+  zonedText: boolean,
+  metadata: Record<string, string>,
+  notices: string[],
+): string | null {
+  const instant = tsType === "TIMESTAMP WITH TIME ZONE" || zonedText;
+  let dataTimezone: string | null = null;
+  if (instant || metadata["sysmon.timezone"] === "UTC") dataTimezone = "UTC";
+  else if (metadata["sysmon.timezone"] === "local") {
+    const tz = metadata["sysmon.tz_name"];
+    try {
+      dataTimezone = tz ? resolveZone(tz) : null;
+    } catch {
+      notices.push(`the file names its time zone '${tz}', which this server does not know`);
+    }
+  }
+  return dataTimezone;
+}
+
+/** Rows, smallest and largest stored timestamp, and the sample interval (s) of `name`. */
+function counts(t: Trace, name: string, metadata: Record<string, string>) {
+  const ts = ident("timestamp");
+  const stats = t.run(
+    `SELECT count(*)::DOUBLE AS n, epoch_ms(min(${ts}))::DOUBLE AS lo,
+              epoch_ms(max(${ts}))::DOUBLE AS hi
+       FROM ${literal(name)} WHERE ${ts} IS NOT NULL`,
+  );
+  const rows = Number(stats.getChild("n")!.get(0));
+  const lo = stats.getChild("lo")!.get(0) as number | null;
+  const hi = stats.getChild("hi")!.get(0) as number | null;
+
+  let sampleInterval: number | null = Number(metadata["sysmon.sample_interval_s"]);
+  if (!(sampleInterval > 0)) {
+    // The original tool does not record it: the median step of the first 1,000 samples.
+    const est = t.run(
+      `SELECT median(d)::DOUBLE AS d FROM (
+           SELECT w - lag(w) OVER () AS d FROM (
+             SELECT epoch_ms(${ts}) AS w FROM ${literal(name)} WHERE ${ts} IS NOT NULL LIMIT 1001))
+         WHERE d > 0`,
+    );
+    const d = est.getChild("d")?.get(0) as number | null;
+    sampleInterval = d ? d / 1000 : null;
+  }
+  return { rows, lo, hi, sampleInterval };
+}
+
+const OLD_CONTAINER = new RegExp(`^(.+)_container_(${DOCKER_METRICS.join("|")})$`);
+
+/** The dashboard's name of a file column: `<n>_container_<metric>` → `docker_<n>_<metric>`. */
+export function renamed(source: string, present: Set<string>): string {
+  const m = OLD_CONTAINER.exec(source);
+  if (!m) return source;
+  const target = `docker_${m[1]}_${m[2]}`;
+  return present.has(target) ? source : target;
+}
+
+/** A column's definition in sysmon's tables (host, CPU, GPU, container columns). */
+function knownDef(name: string) {
+  return columnDef(name) ?? dockerColumnDef(name);
+}
+
+/** Whether the column should hold numbers (the original's and sysmon's metrics). */
+export function numericByName(name: string): boolean {
+  const def = knownDef(name);
+  if (def) return def.kind === "int64" || def.kind === "double";
+  return /(_per_sec|_percent|_bytes|_utilization|_count)$/.test(name);
+}
+
+/** The dashboard's type of a DuckDB type, or null for one it cannot show. */
+export function columnType(duck: string): ColumnType | null {
+  const t = duck.toUpperCase();
+  if (t.endsWith("[]")) return "list";
+  if (t.startsWith("TIMESTAMP") || t === "DATE") return "timestamp";
+  if (/^(U?(BIG|SMALL|TINY)?INT(EGER)?|HUGEINT|BOOLEAN)$/.test(t)) return "int";
+  if (/^(DOUBLE|FLOAT|REAL|DECIMAL.*)$/.test(t)) return "double";
+  if (t === "VARCHAR") return "string";
+  return null;
+}
