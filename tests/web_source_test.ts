@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
+import { Refusal } from "../src/schema/refusal.ts";
 import { Temporal } from "temporal-polyfill";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { columnDef, type ProcessRecord, type Row } from "../src/schema/columns.ts";
 import { ParquetTrace } from "../src/store/parquet_trace.ts";
 import { localZone, newTraceId, traceMetadata } from "../src/store/metadata.ts";
 import { openTrace } from "../src/query/source.ts";
-import { TraceError } from "../src/query/trace_error.ts";
 import { WallClock } from "../src/query/wall_clock.ts";
 import { resolveZone } from "../src/query/zone.ts";
 import { compact, requestWidth } from "../src/query/reduce.ts";
@@ -34,7 +34,7 @@ function wallOf(instant: number, zone: string): number {
 
 async function rejects(p: Promise<unknown>, kind: string, message: RegExp) {
   await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof TraceError, `a TraceError, not ${err}`);
+    assert.ok(err instanceof Refusal, `a Refusal, not ${err}`);
     assert.equal(err.kind, kind);
     assert.match(err.message, message);
     return true;
@@ -324,7 +324,7 @@ Deno.test("exportCsv() writes raw rows with ISO UTC times, -1 as empty, in chunk
       (async () => {
         for await (const _ of s.exportCsv({ columns: ["nope"] })) { /* header only */ }
       })(),
-      "bad_request",
+      "bad_input",
       /no column 'nope'/,
     );
   });
@@ -397,7 +397,7 @@ for (
 Deno.test("openTrace() refuses an unknown zone with a clear message", async () => {
   const path = originalFile("parquet", "naive", ORIGINAL);
   await withSource(path, async (s) => {
-    await rejects(s.meta("Mars/Olympus"), "bad_request", /unknown time zone 'Mars\/Olympus'/);
+    await rejects(s.meta("Mars/Olympus"), "bad_input", /unknown time zone 'Mars\/Olympus'/);
     const local = await s.meta("local");
     assert.equal(local.sourceZone, resolveZone(localZone()));
   });
@@ -426,12 +426,12 @@ Deno.test("series() answers a range, lists unknown columns and refuses text colu
     assert.deepEqual([empty.rows, empty.t.length], [0, 0]);
     await rejects(
       s.series({ columns: ["sys_total"], start: T0 + 1, end: T0, points: 10 }),
-      "bad_request",
+      "bad_input",
       /is after end/,
     );
     await rejects(
       s.series({ columns: ["max_files_process"], points: 10 }),
-      "bad_request",
+      "bad_input",
       /'max_files_process' holds text/,
     );
   });
@@ -517,7 +517,7 @@ Deno.test("series() over a long trace answers from summaries exactly, also after
 
 Deno.test("openTrace() says what is wrong with a missing, empty, truncated or foreign file", async () => {
   const dir = tempDir();
-  await rejects(openTrace(`${dir}/nope.parquet`), "missing", /nope\.parquet does not exist/);
+  await rejects(openTrace(`${dir}/nope.parquet`), "not_found", /nope\.parquet does not exist/);
 
   Deno.writeFileSync(`${dir}/empty.parquet`, new Uint8Array(0));
   await rejects(openTrace(`${dir}/empty.parquet`), "unreadable", /is empty \(0 bytes\)/);
@@ -630,7 +630,7 @@ Deno.test("a source sees a file renamed over the open one, never the old content
     const r = await s.series({ columns: ["sys_total"], points: 100 });
     assert.deepEqual(r.series.sys_total, new Array(25).fill(7));
     Deno.removeSync(path);
-    await rejects(s.meta(), "missing", /does not exist/);
+    await rejects(s.meta(), "not_found", /does not exist/);
     Deno.writeFileSync(
       path,
       originalParquetBytes(originalRows({ start: T0, n: 3 }), { tz: "utc" }),

@@ -6,12 +6,12 @@
 // The original tool writes -1 for a reading it could not take; all its metrics are
 // non-negative, so in its files (and only there) -1 in a numeric column is a gap (null).
 // Its older container columns `<name>_container_<metric>` are renamed `docker_<name>_<metric>`.
+import { Refusal } from "../schema/refusal.ts";
 import { columnDef, PROCESSES_COLUMN } from "../schema/columns.ts";
 import { DOCKER_METRICS, dockerColumnDef } from "../schema/docker_columns.ts";
 import type { ColumnType } from "../views/types.ts";
 import { ident, literal } from "./engine.ts";
 import { noTimestamp, wrongType } from "./trace_file.ts";
-import { TraceError } from "./trace_error.ts";
 import type { Column, Trace, Version } from "./version.ts";
 import { resolveZone } from "./zone.ts";
 
@@ -35,7 +35,7 @@ export function describe(
   const tsType = types.find(([n]) => n === "timestamp")?.[1];
   if (tsType === undefined) throw noTimestamp(t.path, types.map(([n]) => n));
   if (columnType(tsType) !== "timestamp") {
-    throw new TraceError(
+    throw new Refusal(
       "unreadable",
       `column 'timestamp' of ${t.path} is ${tsType}, not a timestamp`,
     );

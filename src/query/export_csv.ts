@@ -1,7 +1,7 @@
 // Raw rows of a range as CSV (RFC 4180), streamed in chunks of about EXPORT_CHUNK_ROWS rows:
 // `timestamp` (ISO 8601 UTC, to the microsecond) then the columns asked for.
+import { Refusal } from "../schema/refusal.ts";
 import { ident, type Table } from "./engine.ts";
-import { TraceError } from "./trace_error.ts";
 import {
   boundsFor,
   checkRange,
@@ -54,16 +54,16 @@ function exportColumns(t: Trace, v: Version, names?: string[]): Column[] {
   const wanted = [...new Set(names)].filter((n) => n !== "timestamp");
   const unknown = wanted.filter((n) => !v.byName.has(n));
   if (unknown.length > 0) {
-    throw new TraceError(
-      "bad_request",
+    throw new Refusal(
+      "bad_input",
       `columns: ${t.path} has no column ${unknown.map((n) => `'${n}'`).join(", ")}`,
     );
   }
   const cols = wanted.map((n) => v.byName.get(n)!);
   const list = cols.find((c) => c.type === "list");
   if (list) {
-    throw new TraceError(
-      "bad_request",
+    throw new Refusal(
+      "bad_input",
       `columns: '${list.name}' holds lists of processes, which CSV cannot carry; ` +
         `use /api/processes`,
     );

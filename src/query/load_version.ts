@@ -2,6 +2,7 @@
 // through the descriptor its snapshot opened (trace_file.ts), or copied where descriptors
 // cannot be named; a CSV version (sysmon's or the original tool's) is read whole and
 // converted once into an in-memory Parquet, its numeric columns typed as such.
+import { Refusal } from "../schema/refusal.ts";
 import fs from "node:fs";
 import { splitCsvLine } from "../store/csv_sink.ts";
 import { parseSummaryIndex, SUMMARY_KEY } from "../store/summary_block.ts";
@@ -9,7 +10,6 @@ import { columnType, describe, describeSql, numericByName, renamed } from "./des
 import { ident, literal } from "./engine.ts";
 import type { ReadAt } from "./file_summary.ts";
 import { footerKeyValues } from "./footer_kv.ts";
-import { TraceError } from "./trace_error.ts";
 import {
   clip,
   noTimestamp,
@@ -41,7 +41,7 @@ export async function loadVersion(
     if (snap.kind === "text") return parseCsv(t, key, snap.bytes, readSidecar(t.path));
     return parseParquet(t, key, snap);
   }
-  throw new TraceError(
+  throw new Refusal(
     "unreadable",
     `${t.path} changed while it was being read, three times in a row: a program is ` +
       `rewriting it in place. sysmon's tracer replaces its file atomically; wait for the ` +
@@ -58,7 +58,7 @@ function parseParquet(t: Trace, key: string, snap: Snapshot): Version {
     try {
       kv = footerKeyValues(snap.bytes);
     } catch (err) {
-      throw new TraceError(
+      throw new Refusal(
         "unreadable",
         `${t.path} is not a readable Parquet file (its footer is damaged: ${
           (err as Error).message
@@ -179,12 +179,12 @@ function badTimestamps(t: Trace, read: string, type: string) {
        WHERE "timestamp" IS NOT NULL AND TRY_CAST("timestamp" AS TIMESTAMP) IS NULL LIMIT 1`,
   );
   if (bad.numRows > 0) {
-    throw new TraceError(
+    throw new Refusal(
       "unreadable",
       `column 'timestamp' of ${t.path} holds '${clip(String(bad.getChild("v")!.get(0)))}', ` +
         `which is not a date and time (expected e.g. 2026-03-29 14:05:00.123456)`,
     );
   }
   if (type === "VARCHAR") return; // every value empty (or no rows): nothing to convert
-  throw new TraceError("unreadable", `column 'timestamp' of ${t.path} is ${type}, not a time`);
+  throw new Refusal("unreadable", `column 'timestamp' of ${t.path} is ${type}, not a time`);
 }

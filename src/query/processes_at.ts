@@ -1,9 +1,9 @@
 // The processes of the sample nearest a time: the `processes` column (a list of structs in
 // sysmon's Parquet, JSON text in its CSV) as the dashboard's ProcessEntry records.
+import { Refusal } from "../schema/refusal.ts";
 import { PROCESS_FIELDS, PROCESSES_COLUMN } from "../schema/columns.ts";
 import type { ProcessEntry } from "../views/types.ts";
 import { ident } from "./engine.ts";
-import { TraceError } from "./trace_error.ts";
 import { clip } from "./trace_file.ts";
 import { clockFor, relation, type Trace, type Version, zoneFor } from "./version.ts";
 
@@ -51,7 +51,7 @@ function parseProcesses(text: string, path: string): Record<string, unknown>[] {
   } catch {
     // reported below
   }
-  throw new TraceError(
+  throw new Refusal(
     "unreadable",
     `column 'processes' of ${path} holds '${clip(text)}', not a JSON list of processes`,
   );

@@ -15,6 +15,7 @@
 // (what every query of a version shares: its zone, first and last sample, rows of a range),
 // wall_clock.ts (naive wall times as instants), summaries.ts (long ranges without a scan),
 // export_csv.ts and processes_at.ts.
+import { Refusal } from "../schema/refusal.ts";
 import fs from "node:fs";
 import type {
   ColumnInfo,
@@ -31,7 +32,6 @@ import { loadVersion } from "./load_version.ts";
 import { processesAt } from "./processes_at.ts";
 import { compact, reduceSeries, requestWidth } from "./reduce.ts";
 import { carryOver, SUMMARY_MIN_ROWS, summaryFor, Warmer } from "./summaries.ts";
-import { TraceError } from "./trace_error.ts";
 import { statKey } from "./trace_file.ts";
 import {
   boundsFor,
@@ -64,7 +64,7 @@ export interface OpenOptions {
   summaryMinRows?: number;
 }
 
-/** Opens a trace; throws TraceError when it is missing or unreadable. */
+/** Opens a trace; throws a Refusal when it is missing or unreadable. */
 export async function openTrace(path: string, opts: OpenOptions = {}): Promise<TraceSource> {
   const defaultZone = opts.defaultZone ? resolveZone(opts.defaultZone) : serverZone();
   const source = new FileTrace(path, await engine(), defaultZone, opts);
@@ -142,8 +142,8 @@ class FileTrace implements TraceSource, Trace {
       const found = names.flatMap((n) => v.byName.get(n) ?? []);
       for (const c of found) {
         if (c.type !== "int" && c.type !== "double") {
-          throw new TraceError(
-            "bad_request",
+          throw new Refusal(
+            "bad_input",
             `column '${c.name}' holds ${describeType(c.type)}, not numbers; it cannot be charted`,
           );
         }
@@ -202,7 +202,7 @@ class FileTrace implements TraceSource, Trace {
     return Promise.resolve();
   }
 
-  /** Runs one query; DuckDB's failure is a TraceError naming the file. */
+  /** Runs one query; DuckDB's failure is a Refusal naming the file. */
   run(sql: string): Table {
     // Cache parsed footers for the first version, and for a later one once it has lasted:
     // a live trace's versions (one a minute) would each leave their footer in the cache.
@@ -212,7 +212,7 @@ class FileTrace implements TraceSource, Trace {
     try {
       return this.engine.query(sql);
     } catch (err) {
-      throw new TraceError(
+      throw new Refusal(
         "unreadable",
         `${this.path} could not be read: ${firstLine((err as Error).message)}`,
       );

@@ -6,9 +6,9 @@
 // its inode: a file renamed over ours leaves that version complete. A file that changes in
 // place while its footer or text is read is read again by the caller, so a half-written
 // version is never used.
+import { Refusal } from "../schema/refusal.ts";
 import fs from "node:fs";
 import { inspectPath, openRegularFile, PathKindError } from "../store/paths.ts";
-import { TraceError } from "./trace_error.ts";
 
 const PAR1 = new TextEncoder().encode("PAR1");
 
@@ -23,7 +23,7 @@ export interface Snapshot {
   bytes: Uint8Array;
 }
 
-/** The identity of the file and its sidecar now; throws TraceError when the file is missing. */
+/** The identity of the file and its sidecar now; throws a Refusal when the file is missing. */
 export async function statKey(path: string): Promise<string> {
   const st = await statOrNull(path);
   if (!st) throw missing(path);
@@ -48,7 +48,7 @@ export function readSidecar(path: string): { kv: Record<string, string>; notice:
       fs.closeSync(fd);
     }
   } catch (err) {
-    if (err instanceof PathKindError && err.kind === "missing") return { kv: {}, notice: null };
+    if (err instanceof PathKindError && err.pathKind === "missing") return { kv: {}, notice: null };
     return { kv: {}, notice: `${sidecar} could not be read (${(err as Error).message}); ignored` };
   }
   try {
@@ -89,7 +89,7 @@ export async function snapshot(
     let bytes: Uint8Array;
     try {
       if (st.size === 0) {
-        throw new TraceError("unreadable", `${path} is empty (0 bytes): no trace to show yet`);
+        throw new Refusal("unreadable", `${path} is empty (0 bytes): no trace to show yet`);
       }
       ({ kind, bytes } = readVersion(path, fd, st.size));
     } catch (err) {
@@ -124,7 +124,7 @@ function readVersion(path: string, fd: number, size: number) {
   if (!startsWith(head, PAR1)) {
     const bytes = readAt(fd, size, 0);
     if (!looksLikeText(bytes)) {
-      throw new TraceError(
+      throw new Refusal(
         "unreadable",
         `${path} is neither a Parquet file (no PAR1 header) nor CSV text`,
       );
@@ -132,7 +132,7 @@ function readVersion(path: string, fd: number, size: number) {
     return { kind: "text" as const, bytes };
   }
   const truncated = () =>
-    new TraceError(
+    new Refusal(
       "unreadable",
       `${path} is a truncated Parquet file (${size} bytes, no footer): it was cut short, or ` +
         `is still being written by a program that does not replace it atomically`,
@@ -142,7 +142,7 @@ function readVersion(path: string, fd: number, size: number) {
   if (!endsWith(tail, PAR1)) throw truncated();
   const len = new DataView(tail.buffer, tail.byteOffset, 8).getUint32(0, true);
   if (len + 12 > size) {
-    throw new TraceError(
+    throw new Refusal(
       "unreadable",
       `${path} is not a readable Parquet file (its footer length ${len} exceeds the file)`,
     );
@@ -184,33 +184,31 @@ function looksLikeText(bytes: Uint8Array): boolean {
 
 // -- errors ------------------------------------------------------------------------------
 
-function missing(path: string): TraceError {
+function missing(path: string): Refusal {
   const seen = inspectPath(path);
-  if (seen.kind === "dangling link") return new TraceError("missing", `${path} ${seen.says}`);
-  return new TraceError(
-    "missing",
+  if (seen.kind === "dangling link") return new Refusal("not_found", `${path} ${seen.says}`);
+  return new Refusal(
+    "not_found",
     `${path} does not exist (yet): start a tracer writing it (sysmon run -o ${path}), ` +
       `or check the path`,
   );
 }
 
-function openError(path: string, err: unknown): TraceError {
-  if (err instanceof TraceError) return err;
-  if (err instanceof PathKindError) {
-    return err.kind === "missing" ? missing(path) : new TraceError("unreadable", err.message);
-  }
+function openError(path: string, err: unknown): Refusal {
+  if (err instanceof PathKindError && err.pathKind === "missing") return missing(path);
+  if (err instanceof Refusal) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return missing(path);
   if (code === "EACCES" || code === "EPERM") {
-    return new TraceError("unreadable", `cannot read ${path}: permission denied`);
+    return new Refusal("unreadable", `cannot read ${path}: permission denied`);
   }
-  if (code === "ELOOP") return new TraceError("unreadable", `${path} ${inspectPath(path).says}`);
-  return new TraceError("unreadable", `cannot read ${path}: ${(err as Error).message}`);
+  if (code === "ELOOP") return new Refusal("unreadable", `${path} ${inspectPath(path).says}`);
+  return new Refusal("unreadable", `cannot read ${path}: ${(err as Error).message}`);
 }
 
 /** The file has no `timestamp` column: name the ones it has. */
-export function noTimestamp(path: string, found: string[]): TraceError {
-  return new TraceError(
+export function noTimestamp(path: string, found: string[]): Refusal {
+  return new Refusal(
     "unreadable",
     `No column 'timestamp' in ${path}; found: ${found.slice(0, 20).join(", ")}` +
       (found.length > 20 ? `, … (${found.length} columns)` : ""),
@@ -218,8 +216,8 @@ export function noTimestamp(path: string, found: string[]): TraceError {
 }
 
 /** A column that should hold numbers holds text (`example`). */
-export function wrongType(path: string, column: string, example: string): TraceError {
-  return new TraceError(
+export function wrongType(path: string, column: string, example: string): Refusal {
+  return new Refusal(
     "unreadable",
     `column '${column}' of ${path} holds text ('${clip(example)}') where numbers belong`,
   );

@@ -7,12 +7,12 @@
 // (`sysmon.tz_name` when `sysmon.timezone` is "local"), else the caller's override, else this
 // server's zone (with a notice), through a WallClock (wall_clock.ts); a notice names wall
 // times that occur twice.
+import { Refusal } from "../schema/refusal.ts";
 import type { ColumnType } from "../views/types.ts";
 import type { SummaryIndex } from "../store/summary_block.ts";
 import { type Engine, ident, literal, type Table } from "./engine.ts";
 import type { ReadAt } from "./file_summary.ts";
 import type { Summary } from "./reduce.ts";
-import { TraceError } from "./trace_error.ts";
 import { WallClock } from "./wall_clock.ts";
 import { resolveZone } from "./zone.ts";
 
@@ -25,7 +25,7 @@ export interface Trace {
   readonly defaultZone: string;
   /** Traces with fewer rows are always scanned (summaries.ts). */
   readonly summaryMinRows: number;
-  /** Runs one query; DuckDB's failure is a TraceError naming the file. */
+  /** Runs one query; DuckDB's failure is a Refusal naming the file. */
   run(sql: string): Table;
 }
 
@@ -200,14 +200,14 @@ export function valueSql(c: Column): string {
   return c.sentinel ? `NULLIF(${col}, -1)` : col;
 }
 
-/** Throws TraceError unless [start, end] is a range of times. */
+/** Throws a Refusal unless [start, end] is a range of times. */
 export function checkRange(start: number, end: number) {
   if (!Number.isFinite(start) || !Number.isFinite(end)) {
-    throw new TraceError("bad_request", "start and end must be times (epoch ms or ISO 8601)");
+    throw new Refusal("bad_input", "start and end must be times (epoch ms or ISO 8601)");
   }
   if (start > end) {
-    throw new TraceError(
-      "bad_request",
+    throw new Refusal(
+      "bad_input",
       `start (${new Date(start).toISOString()}) is after end (${new Date(end).toISOString()})`,
     );
   }

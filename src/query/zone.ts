@@ -1,8 +1,8 @@
 // Time zone names: this machine's (the server's), and one a user gives, made canonical. Both
 // are always names Temporal knows.
+import { Refusal } from "../schema/refusal.ts";
 import { Temporal } from "temporal-polyfill";
 import { localZone } from "../store/metadata.ts";
-import { TraceError } from "./trace_error.ts";
 
 let machine: string | null = null;
 
@@ -27,8 +27,8 @@ export function resolveZone(zone: string): string {
   try {
     return Temporal.Now.zonedDateTimeISO(z).timeZoneId;
   } catch {
-    throw new TraceError(
-      "bad_request",
+    throw new Refusal(
+      "bad_input",
       `unknown time zone '${zone}': use UTC, local, or an IANA name such as Europe/Berlin`,
     );
   }

@@ -1,5 +1,6 @@
 // What a page, a tab's fragment or a live update shows, built from the served trace, the
 // live feed and this machine's processes. The routes (routes/pages.ts) render these.
+import { isRefusal } from "../schema/refusal.ts";
 import { basename } from "node:path";
 import { buildProcTree } from "../collect/proctree.ts";
 import {
@@ -136,7 +137,7 @@ export class PageModels {
       await this.fillTab(m, fs.kind === "present", live, rows);
     } catch (err) {
       // The file went away between the stat and the read: wait for it again.
-      const gone = (err as { kind?: string }).kind === "missing";
+      const gone = isRefusal(err, "not_found");
       m.problem = { kind: gone ? "waiting" : "error", message: message(err) };
     }
     return m;

@@ -138,13 +138,19 @@ const NAMES: Partial<Record<PathKind, string>> = {
   other: "neither a regular file nor a directory",
 };
 
-/** A path that is not what was wanted; `message` names the path and what it is. */
-export class PathKindError extends Error {
-  readonly kind: PathKind;
-  constructor(kind: PathKind, message: string) {
-    super(message);
+/**
+ * A path that is not what was wanted; `message` names the path and what it is. A refusal:
+ * not_found when nothing is there, unreadable when something else is.
+ */
+export class PathKindError extends Refusal {
+  readonly pathKind: PathKind;
+  constructor(pathKind: PathKind, message: string) {
+    super(
+      pathKind === "missing" || pathKind === "dangling link" ? "not_found" : "unreadable",
+      message,
+    );
     this.name = "PathKindError";
-    this.kind = kind;
+    this.pathKind = pathKind;
   }
 }
 
@@ -243,10 +249,10 @@ export function servedFileProblem(path: string): string | null {
     return null;
   } catch (err) {
     if (!(err instanceof PathKindError)) throw err;
-    if (err.kind === "directory") {
+    if (err.pathKind === "directory") {
       return `${err.message} (serve shows one .parquet or .csv file; --data-dir takes a directory)`;
     }
-    if (err.kind !== "missing") return err.message;
+    if (err.pathKind !== "missing") return err.message;
     const dir = dirname(resolve(path));
     const parent = inspectPath(dir);
     if (parent.kind === "directory") return null;

@@ -7,11 +7,12 @@
 //
 // Times (start, end, at) are epoch ms or ISO 8601 with a zone; points is clamped to 10..5000
 // (default 1000); source_tz is UTC, local or an IANA zone, for files whose times carry none.
-// Errors are JSON {error}: 400 for a bad parameter (named), 404 when the file is missing,
-// 422 when it cannot be read; never a stack trace.
+// A refusal is answered by the app's one handler (src/server/errors.ts) as JSON {error}: 400
+// for a bad parameter (named), 404 when the file is missing, 422 when it cannot be read;
+// never a stack trace.
+import { Refusal } from "../../schema/refusal.ts";
 import { Hono } from "hono";
 import { Temporal } from "temporal-polyfill";
-import { TraceError } from "../../query/trace_error.ts";
 import { resolveZone } from "../../query/zone.ts";
 import type { TraceSource } from "../../views/types.ts";
 
@@ -93,17 +94,11 @@ export function apiRoutes(getSource: () => Promise<TraceSource>): Hono {
     return c.json(await source.processesAt(at, sourceZone));
   });
 
-  app.onError((err, c) => {
-    if (err instanceof TraceError) return c.json({ error: err.message }, err.status);
-    console.error("sysmon serve:", err);
-    return c.json({ error: `internal error: ${(err as Error).message ?? String(err)}` }, 500);
-  });
-
   return app;
 }
 
-function badParam(name: string, why: string): TraceError {
-  return new TraceError("bad_request", `${name}: ${why}`);
+function badParam(name: string, why: string): Refusal {
+  return new Refusal("bad_input", `${name}: ${why}`);
 }
 
 /** Comma-separated names, blanks dropped. */
