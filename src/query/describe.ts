@@ -7,8 +7,8 @@
 // non-negative, so in its files (and only there) -1 in a numeric column is a gap (null).
 // Its older container columns `<name>_container_<metric>` are renamed `docker_<name>_<metric>`.
 import { Refusal } from "../schema/refusal.ts";
-import { columnDef, PROCESSES_COLUMN } from "../schema/columns.ts";
-import { DOCKER_METRICS, dockerColumnDef } from "../schema/docker_columns.ts";
+import { columnDef, isNumericColumn, PROCESSES_COLUMN } from "../schema/columns.ts";
+import { renameLegacyColumn } from "../schema/docker_columns.ts";
 import type { ColumnType } from "../views/types.ts";
 import { ident, literal } from "./engine.ts";
 import { noTimestamp, wrongType } from "./trace_file.ts";
@@ -104,8 +104,8 @@ function fileColumns(
       notices.push(`column '${source}' (${duck}) is not shown: sysmon cannot chart that type`);
       continue;
     }
-    const colName = renamed(source, present);
-    if (type === "string" && numericByName(colName)) {
+    const colName = renameLegacyColumn(source, present);
+    if (type === "string" && isNumericColumn(colName)) {
       const ex = t.run(
         `SELECT ${ident(source)} AS v FROM ${literal(name)}
            WHERE ${ident(source)} IS NOT NULL LIMIT 1`,
@@ -119,7 +119,7 @@ function fileColumns(
       source,
       duck,
       type: json ? "list" : type,
-      unit: units[colName] || knownDef(colName)?.unit || null,
+      unit: units[colName] || columnDef(colName)?.unit || null,
       sentinel: producer === "original" && (type === "int" || type === "double"),
       json,
     });
@@ -173,28 +173,6 @@ function counts(t: Trace, name: string, metadata: Record<string, string>) {
     sampleInterval = d ? d / 1000 : null;
   }
   return { rows, lo, hi, sampleInterval };
-}
-
-const OLD_CONTAINER = new RegExp(`^(.+)_container_(${DOCKER_METRICS.join("|")})$`);
-
-/** The dashboard's name of a file column: `<n>_container_<metric>` → `docker_<n>_<metric>`. */
-export function renamed(source: string, present: Set<string>): string {
-  const m = OLD_CONTAINER.exec(source);
-  if (!m) return source;
-  const target = `docker_${m[1]}_${m[2]}`;
-  return present.has(target) ? source : target;
-}
-
-/** A column's definition in sysmon's tables (host, CPU, GPU, container columns). */
-function knownDef(name: string) {
-  return columnDef(name) ?? dockerColumnDef(name);
-}
-
-/** Whether the column should hold numbers (the original's and sysmon's metrics). */
-export function numericByName(name: string): boolean {
-  const def = knownDef(name);
-  if (def) return def.kind === "int64" || def.kind === "double";
-  return /(_per_sec|_percent|_bytes|_utilization|_count)$/.test(name);
 }
 
 /** The dashboard's type of a DuckDB type, or null for one it cannot show. */

@@ -6,7 +6,9 @@ import { Refusal } from "../schema/refusal.ts";
 import fs from "node:fs";
 import { splitCsvLine } from "../store/csv_sink.ts";
 import { parseSummaryIndex, SUMMARY_KEY } from "../store/summary_block.ts";
-import { columnType, describe, describeSql, numericByName, renamed } from "./describe.ts";
+import { columnType, describe, describeSql } from "./describe.ts";
+import { isNumericColumn } from "../schema/columns.ts";
+import { renameLegacyColumn } from "../schema/docker_columns.ts";
 import { ident, literal } from "./engine.ts";
 import type { ReadAt } from "./file_summary.ts";
 import { footerKeyValues } from "./footer_kv.ts";
@@ -140,7 +142,7 @@ function parseCsv(
       if (col === "timestamp") {
         if (columnType(type) !== "timestamp") badTimestamps(t, read, type);
         if (type !== "TIMESTAMP") casts.push(`CAST(${ident(col)} AS TIMESTAMP) AS ${ident(col)}`);
-      } else if (type === "VARCHAR" && numericByName(renamed(col, present))) {
+      } else if (type === "VARCHAR" && isNumericColumn(renameLegacyColumn(col, present))) {
         const bad = t.run(
           `SELECT ${ident(col)}::VARCHAR AS v FROM ${read}
              WHERE ${ident(col)} IS NOT NULL AND TRY_CAST(${ident(col)} AS DOUBLE) IS NULL LIMIT 1`,

@@ -95,6 +95,9 @@ export class Warmer {
 
   /** Starts on a new version (unless warming is off or the trace is short). */
   start(v: Version) {
+    // The previous version's next step goes: left pending, it would clear the timer of this
+    // one when it fired, and close() could then not cancel it.
+    this.stop();
     const t = this.trace;
     if (this.opts.warm === false || v.rows < t.summaryMinRows) return;
     const zone = v.dataTimezone ?? t.defaultZone;
