@@ -120,3 +120,77 @@ Deno.test("every folder of src/ is a layer, and no import crosses the layers", (
   for (const e of Deno.readDirSync(join(ROOT, "src"))) assert.ok(e.name in LAYERS, e.name);
   assert.deepEqual(crossings(importGraph()), []);
 });
+
+/** Our source files: src/, static/ and the top-level modules (tests and fixtures aside). */
+function ownFiles(): string[] {
+  const out: string[] = ["main.ts", "mod.ts"];
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(join(ROOT, dir))) {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory) walk(rel);
+      else if (/\.(tsx?|js)$/.test(e.name)) out.push(rel);
+    }
+  };
+  walk("src");
+  walk("static");
+  return out;
+}
+
+const DECLARATION = new RegExp(
+  String.raw`^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?(?:function\*?\s+[\w$]+|` +
+    String
+      .raw`(?:(?:private|static|readonly|protected|public|async|get|set)\s+)*[\w#$]+\s*\(.*\)\s*(?::\s*[^=]+)?\{\s*$|` +
+    String
+      .raw`(?:const|let)\s+[\w$]+\s*=\s*(?:async\s*)?(?:\([^)]*\)|[\w$]+)\s*(?::\s*[^=]+)?=>\s*\{?\s*$)`,
+);
+const CONTROL = /^\s*(?:if|for|while|switch|catch|return|else|do|try)\b/;
+
+/** Functions longer than `max` lines, as "file:line (n lines)": braces counted from each declaration. */
+function longFunctions(file: string, text: string, max: number): string[] {
+  const lines = text.split("\n");
+  const found: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!DECLARATION.test(lines[i]!) || CONTROL.test(lines[i]!)) continue;
+    let depth = 0, opened = false, j = i;
+    for (; j < lines.length; j++) {
+      const code = lines[j]!.replace(/"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|`[^`]*`|\/\/.*$/g, "");
+      for (const ch of code) {
+        if (ch === "{") (depth++, opened = true);
+        else if (ch === "}") depth--;
+      }
+      if (opened && depth <= 0) break;
+    }
+    if (j - i + 1 > max) found.push(`${file}:${i + 1} (${j - i + 1} lines)`);
+  }
+  return found;
+}
+
+Deno.test("longFunctions() measures a function from its declaration to its closing brace", () => {
+  const body = (n: number) => Array.from({ length: n }, (_, k) => `  const a${k} = "}";`);
+  const text = [
+    "export function f() {",
+    ...body(5),
+    "}",
+    "const g = async (x) => {",
+    ...body(2),
+    "};",
+  ]
+    .join("\n");
+  assert.deepEqual(longFunctions("x.ts", text, 6), ["x.ts:1 (7 lines)"]);
+  assert.deepEqual(longFunctions("x.ts", text, 7), []);
+});
+
+Deno.test("no source file is over 500 lines, no function over 120", () => {
+  const files = ownFiles();
+  assert.ok(files.length > 80, `only ${files.length} files found`);
+  const long: string[] = [];
+  const big: string[] = [];
+  for (const f of files) {
+    const text = Deno.readTextFileSync(join(ROOT, f));
+    const n = text.split("\n").length - 1;
+    if (n > 500) big.push(`${f} (${n} lines)`);
+    long.push(...longFunctions(f, text, 120));
+  }
+  assert.deepEqual(big, []);
+  assert.deepEqual(long, []);
+});
