@@ -2,6 +2,7 @@
 // starts into another file), its events, the watch points, the tracer, and the follower of a
 // file another `sysmon run` writes. The actions on it are in actions.ts; the routes in
 // src/server/routes/live_api.ts (JSON) and src/server/routes/ui.ts (the page's forms).
+import { checkIntervals } from "../tracer/options.ts";
 import { dirname, resolve } from "node:path";
 import { Refusal } from "../schema/refusal.ts";
 import { EventStore } from "./events.ts";
@@ -138,15 +139,10 @@ export class LiveSession {
       ? this.current
       : confineOutputPath(input.output, this.dataDir);
     const o: LiveStartOptions = { ...this.defaults, ...definedOnly(input), output };
-    if (!(o.sampleInterval >= 0.1)) {
-      throw new Refusal("bad_input", `sampling must be at least 0.1 s, not ${o.sampleInterval}`);
-    }
-    if (!(o.writeInterval > 0)) {
-      throw new Refusal(
-        "bad_input",
-        `the write interval must be more than 0 s, not ${o.writeInterval}`,
-      );
-    }
+    checkIntervals(o.sampleInterval, o.writeInterval, {
+      sample: "sampling",
+      write: "the write interval",
+    });
     if (this.tracer.running) {
       throw new Refusal("conflict", `already tracing into ${this.tracer.status().options?.output}`);
     }

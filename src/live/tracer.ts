@@ -1,6 +1,7 @@
 // Live tracing for the dashboard: the same tracer as `sysmon run`, in a child process
 // (`sysmon run --control=rows`), so that no request the server handles can delay a sample.
 // LiveTracer starts, stops, resets and snapshots it and hands out its rows as they come.
+import type { ValidOptions } from "../tracer/options.ts";
 import { Refusal } from "../schema/refusal.ts";
 import type { Row } from "../schema/columns.ts";
 import {
@@ -16,16 +17,14 @@ import type { LiveState } from "../views/model_types.ts";
 export type { LiveState } from "../views/model_types.ts";
 
 /** What the page (or `sysmon serve`) starts tracing with; `output` is already confined. */
-export interface LiveStartOptions {
-  output: string;
-  sampleInterval: number;
-  writeInterval: number;
-  enableGpu: boolean;
-  enableDocker: boolean;
-  useUtc: boolean;
-  /** Seconds between folds of the journal into the file (default 300, as `run`). */
-  foldInterval?: number;
-}
+/** The tracer's options (ValidOptions) that the page sets, and where it writes. */
+export type LiveStartOptions =
+  & Pick<ValidOptions, "sampleInterval" | "writeInterval" | "enableGpu" | "enableDocker" | "useUtc">
+  & {
+    output: string;
+    /** Seconds between folds of the journal into the file (default 300, as `run`). */
+    foldInterval?: number;
+  };
 
 /** One sample from the live tracer. */
 export interface LiveRow {
@@ -39,25 +38,18 @@ export interface LiveRow {
   row: Row;
 }
 
-export interface LiveStatus {
+/** The child's status (ControlStatus; `error` also says why it failed), and its process. */
+export type LiveStatus = Omit<ControlStatus, "output" | "dropped"> & {
   state: LiveState;
   running: boolean;
   options: LiveStartOptions | null;
   pid: number | null;
   /** ISO time the current (or last) run started. */
   startedAt: string | null;
-  samples: number;
-  rowsWritten: number;
-  fileBytes: number | null;
-  lastWrite: string | null;
-  unavailable: string[];
-  /** The last write's failure, or why the tracer failed. */
-  error: string | null;
-  lateMs: number | null;
   /** The tracer's recent notices (journal recovered, appending to …, GPU absent). */
   notices: string[];
   exitCode: number | null;
-}
+};
 
 interface Pending {
   resolve: (m: ControlMessage) => void;

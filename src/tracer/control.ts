@@ -31,20 +31,15 @@ import { ParquetTrace, readFooter } from "../store/parquet_trace.ts";
 import { fileSize, type TraceSink } from "../store/sink.ts";
 
 /** The status fields every status-bearing line carries. */
-export interface ControlStatus {
-  output: string;
-  samples: number;
-  rowsWritten: number;
-  fileBytes: number | null;
+/** The tracer's status (MonitorStatus) as a line carries it, and what the protocol adds. */
+export type ControlStatus = Omit<MonitorStatus, "lastWrite"> & {
   /** ISO time of the last successful write, null before it. */
   lastWrite: string | null;
-  unavailable: string[];
-  error: string | null;
   /** How late the last sample ran after its scheduled time, ms. */
   lateMs: number | null;
   /** Sample lines dropped because the reader fell behind. */
   dropped: number;
-}
+};
 
 export type ControlMessage =
   | {

@@ -3,8 +3,6 @@ import { isRefusal, Refusal } from "../schema/refusal.ts";
 import { dirname, resolve } from "node:path";
 import { DEFAULT_TOP_PROCESSES } from "../collect/processes.ts";
 
-/** A bad option value: the CLI prints it and exits 2 before sampling starts. */
-
 export interface MonitorOptions {
   outputFile?: string;
   /** Seconds between samples (fractions allowed, at least 0.1). */
@@ -56,21 +54,33 @@ export function foldIntervalMs(seconds: number): number {
   return seconds * 1000;
 }
 
-export function validateOptions(o: MonitorOptions): ValidOptions {
-  const sampleInterval = o.sampleInterval ?? 5;
-  const writeInterval = o.writeInterval ?? 10;
+/**
+ * Sampling at least every 0.1 s, writes more than 0 s apart; `names` say what the user called
+ * them (the flags, or the page's fields).
+ */
+export function checkIntervals(
+  sampleInterval: number,
+  writeInterval: number,
+  names = { sample: "--sample-interval", write: "--write-interval" },
+) {
   if (!(sampleInterval >= 0.1)) {
     throw new Refusal(
       "bad_input",
-      `--sample-interval must be at least 0.1 seconds, got ${sampleInterval}`,
+      `${names.sample} must be at least 0.1 seconds, got ${sampleInterval}`,
     );
   }
   if (!(writeInterval > 0)) {
     throw new Refusal(
       "bad_input",
-      `--write-interval must be more than 0 seconds, got ${writeInterval}`,
+      `${names.write} must be more than 0 seconds, got ${writeInterval}`,
     );
   }
+}
+
+export function validateOptions(o: MonitorOptions): ValidOptions {
+  const sampleInterval = o.sampleInterval ?? 5;
+  const writeInterval = o.writeInterval ?? 10;
+  checkIntervals(sampleInterval, writeInterval);
   if (o.duration !== undefined && !(o.duration > 0)) {
     throw new Refusal("bad_input", `--duration must be more than 0 seconds, got ${o.duration}`);
   }
