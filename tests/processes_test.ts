@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as duckdb from "@duckdb/duckdb-wasm/dist/duckdb-node-blocking.cjs";
-import { columnDef, PROCESS_FIELDS, type ProcessRecord, type Row } from "../src/schema/columns.ts";
+import { columnDef, type ProcessRecord, type Row } from "../src/schema/columns.ts";
 import { CsvSink, splitCsvLine } from "../src/store/csv_sink.ts";
 import { Journal, readJournal } from "../src/store/journal.ts";
 import { ParquetSink, recoverJournal } from "../src/store/parquet_sink.ts";
@@ -188,7 +188,9 @@ Deno.test("processes with hostile names are stored as they are, exited ones are 
   clock.advance(1000);
   const next = sampler.sample();
   assert.equal(byPid(next).has(303), false);
-  assert.equal(next.system_process_count, (row.system_process_count as number) - 1);
+  // The fixture lists 19 process directories (304's empty one among them); without 303, 18.
+  assert.equal(row.system_process_count, 19);
+  assert.equal(next.system_process_count, 18);
   assert.equal(list(row).length, 18, "the earlier row is untouched");
 });
 
@@ -217,6 +219,10 @@ Deno.test("with per-process recording off there is no processes column and count
   assert.equal("processes" in off, false);
   assert.equal(on.system_process_count, off.system_process_count);
   assert.equal(on.system_thread_count, off.system_thread_count);
+  // 19 process directories; threads from /proc/loadavg ("1/84"): the tree's self/status
+  // has one NSpid, the root PID namespace.
+  assert.equal(off.system_process_count, 19);
+  assert.equal(off.system_thread_count, 84);
   const zero = new SystemSampler({ fs: new ProcFs(tree), processes: { top: 0 } }).sample();
   assert.equal("processes" in zero, false);
 });
@@ -350,11 +356,9 @@ const meta = { "sysmon.version": "test", "sysmon.trace_id": "t", "sysmon.timezon
 function fromParquet(list: unknown): ProcessRecord[] | null {
   if (list === null || list === undefined) return null;
   return (list as Record<string, unknown>[]).map((p) => {
+    // Every field the reader found, so a field written but not expected fails the comparison.
     const out: Record<string, unknown> = {};
-    for (const f of PROCESS_FIELDS) {
-      const v = p[f.name];
-      out[f.name] = typeof v === "bigint" ? Number(v) : v;
-    }
+    for (const [name, v] of Object.entries(p)) out[name] = typeof v === "bigint" ? Number(v) : v;
     return out as unknown as ProcessRecord;
   });
 }
@@ -381,13 +385,20 @@ Deno.test("ParquetTrace stores processes as list<struct>, sealed groups copied, 
   const el = (name: string) => m.schema.find((e) => e.name === name)!;
   assert.equal(el("processes").converted_type, "LIST");
   assert.equal(el("list").repetition_type, "REPEATED");
-  assert.deepEqual(
-    m.schema.slice(-PROCESS_FIELDS.length).map((e) => [e.name, e.type]),
-    PROCESS_FIELDS.map((f) => [
-      f.name,
-      f.kind === "int64" ? "INT64" : f.kind === "double" ? "DOUBLE" : "BYTE_ARRAY",
-    ]),
-  );
+  assert.deepEqual(m.schema.slice(-12).map((e) => [e.name, e.type]), [
+    ["pid", "INT64"],
+    ["ppid", "INT64"],
+    ["name", "BYTE_ARRAY"],
+    ["cmdline", "BYTE_ARRAY"],
+    ["user", "BYTE_ARRAY"],
+    ["cpu_percent", "DOUBLE"],
+    ["rss_bytes", "INT64"],
+    ["threads", "INT64"],
+    ["read_bytes_per_sec", "DOUBLE"],
+    ["write_bytes_per_sec", "DOUBLE"],
+    ["container", "BYTE_ARRAY"],
+    ["gpu_memory_bytes", "INT64"],
+  ]);
   assert.equal(m.schema[0]!.num_children, 3, "timestamp, sys_total, processes");
 });
 
@@ -447,7 +458,8 @@ Deno.test("a trace written before per-process recording gets the column, earlier
     before.subarray(firstGroup, firstGroup + 64),
     "the old row group's bytes are copied",
   );
-  for (const g of m.row_groups) assert.equal(g.columns.length, 2 + PROCESS_FIELDS.length);
+  // timestamp, sys_total and the 12 leaves of processes.
+  for (const g of m.row_groups) assert.equal(g.columns.length, 14);
 });
 
 Deno.test("the journal round-trips processes, and recovery after a kill keeps them", async () => {

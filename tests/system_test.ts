@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { ProcFs } from "../src/collect/proc/fs.ts";
-import { parseMeminfo } from "../src/collect/proc/parse.ts";
 import { type Clock, SystemSampler } from "../src/collect/system.ts";
 import { fixtureCopy } from "./helpers.ts";
 
@@ -40,17 +39,16 @@ function addCpuJiffies(proc: string, cpu: string, user: number, system: number, 
 }
 
 Deno.test("SystemSampler reads memory exactly as /proc/meminfo says", () => {
-  const { tree, sampler } = setup();
+  const { sampler } = setup();
   const row = sampler.sample();
-  const mem = parseMeminfo(Deno.readTextFileSync(`${tree.proc}/meminfo`));
-  assert.equal(row.sys_total, mem.get("MemTotal"));
-  assert.equal(row.sys_free, mem.get("MemFree"));
-  const cached = mem.get("Cached")! + mem.get("SReclaimable")!;
-  assert.equal(
-    row.sys_used,
-    mem.get("MemTotal")! - mem.get("MemFree")! - mem.get("Buffers")! - cached,
-  );
-  assert.equal(row.mem_available_bytes, mem.get("MemAvailable"));
+  // The fixture's /proc/meminfo, in kB: MemTotal 24684092, MemFree 24390060,
+  // MemAvailable 24374076, Buffers 1316, Cached 131748, SReclaimable 83656.
+  assert.equal(row.sys_total, 25_276_510_208); // 24684092 × 1024
+  assert.equal(row.sys_free, 24_975_421_440); // 24390060 × 1024
+  // used = total − free − buffers − (cached + SReclaimable)
+  //      = 24684092 − 24390060 − 1316 − (131748 + 83656) = 77312 kB; × 1024
+  assert.equal(row.sys_used, 79_167_488);
+  assert.equal(row.mem_available_bytes, 24_959_053_824); // 24374076 × 1024
 });
 
 Deno.test("SystemSampler computes per-core busy percent from jiffy deltas", () => {
@@ -129,7 +127,8 @@ Deno.test("SystemSampler without /proc/pressure writes nulls and names the sourc
   assert.equal(row.psi_cpu_some_avg10_percent, null);
   assert.equal(row.psi_io_full_avg10_percent, null);
   assert.match(sampler.unavailable.get("pressure") ?? "", /no \/proc\/pressure/);
-  assert.equal(typeof row.sys_total, "number", "the rest of the row is intact");
+  // MemTotal 24684092 kB × 1024
+  assert.equal(row.sys_total, 25_276_510_208, "the rest of the row is intact");
 });
 
 Deno.test("SystemSampler counts processes, threads and open files; names the busiest", () => {
@@ -148,14 +147,19 @@ Deno.test("SystemSampler counts processes, threads and open files; names the bus
   const row = sampler.sample();
   assert.equal(row.max_files_process, `evil) (x\ny(${pid})`);
   assert.equal(row.max_files_count, 400);
-  const pids = [...Deno.readDirSync(tree.proc)].filter((e) => /^\d+$/.test(e.name)).length;
-  assert.equal(row.system_process_count, pids);
+  // The fixture has processes 1 to 12; with 99999, 13.
+  assert.equal(row.system_process_count, 13);
+  // Threads (entries of task/): 13 for pid 1, 1 each for pids 2 to 12, 2 for 99999.
+  assert.equal(row.system_thread_count, 13 + 11 + 2);
+  // Open files (entries of fd/): 250 for pid 1 (0 to 251 but 244 and 245), none for
+  // pids 2 to 12, 400 for 99999.
+  assert.equal(row.total_open_files, 250 + 400);
   // A process that exits between the directory listing and its reads is skipped.
   Deno.removeSync(`${tree.proc}/${pid}`, { recursive: true });
   const after = before.sample();
-  assert.equal(after.system_process_count, pids - 1);
-  assert.equal(after.system_thread_count, (row.system_thread_count as number) - 2);
-  assert.equal(after.total_open_files, (row.total_open_files as number) - 400);
+  assert.equal(after.system_process_count, 12);
+  assert.equal(after.system_thread_count, 13 + 11);
+  assert.equal(after.total_open_files, 250);
 });
 
 Deno.test("SystemSampler disk counters sum whole disks only, not partitions", () => {
@@ -180,12 +184,11 @@ Deno.test("SystemSampler in the root PID namespace takes the thread total from /
   const row = new SystemSampler({ fs: new ProcFs(tree) }).sample();
   assert.equal(row.system_thread_count, 777);
   assert.equal(row.load_1m, 0.5);
-  assert.equal(
-    row.procs_running,
-    Number(/procs_running (\d+)/.exec(Deno.readTextFileSync(`${tree.proc}/stat`))![1]),
-  );
+  assert.equal(row.procs_running, 1); // "procs_running 1" in the fixture's /proc/stat
   // In a container (nested namespace) the global total would be wrong: threads are counted.
   Deno.writeTextFileSync(`${tree.proc}/self/status`, "Name:\tsysmon\nNSpid:\t4242\t7\n");
   const nested = new SystemSampler({ fs: new ProcFs(tree) }).sample();
   assert.notEqual(nested.system_thread_count, 777);
+  // Entries of task/: 13 for pid 1, 1 each for pids 2 to 12.
+  assert.equal(nested.system_thread_count, 13 + 11);
 });
