@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { crc32hex, crc32Loop, Journal, readJournal } from "../src/store/journal.ts";
+import { crc32hex, crc32Loop, Journal, JournalTail, readJournal } from "../src/store/journal.ts";
 import { ParquetSink, recoverJournal } from "../src/store/parquet_sink.ts";
 import { readParquet, tempDir } from "./helpers.ts";
 
@@ -152,4 +152,63 @@ Deno.test("ParquetSink.close leaves one file and no journal or temporary file", 
   assert.equal(sink.close().error, null);
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["t.parquet"]);
   assert.equal((await readParquet(path)).rows.length, 4);
+});
+
+Deno.test("JournalTail reads only the bytes appended since its last read", () => {
+  const path = `${tempDir()}/t.parquet.journal`;
+  const tail = new JournalTail(path);
+  assert.deepEqual(tail.read(), { rows: [], restarted: false }); // no journal yet
+  const j = new Journal(path);
+  j.reset(header);
+  j.append([{ seq: 0, row: row(0) }, { seq: 1, row: row(1) }]);
+  let r = tail.read();
+  assert.equal(r.restarted, true);
+  assert.deepEqual(r.rows.map((x) => x.seq), [0, 1]);
+  assert.deepEqual(r.rows[1]!.row, row(1));
+  assert.equal(tail.header?.trace_id, header.trace_id);
+  const first = tail.bytesRead;
+  assert.equal(first, Deno.statSync(path).size);
+  assert.deepEqual(tail.read(), { rows: [], restarted: false }); // nothing new: nothing read
+  assert.equal(tail.bytesRead, first);
+  j.append([{ seq: 2, row: row(2) }]);
+  r = tail.read();
+  assert.deepEqual(r.rows.map((x) => x.seq), [2]);
+  assert.deepEqual(r.rows[0]!.row, row(2)); // the column names carried over from before
+  assert.equal(tail.bytesRead, Deno.statSync(path).size, "only the new entry was read");
+});
+
+Deno.test("JournalTail leaves an entry that is not whole yet for its next read", () => {
+  const path = `${tempDir()}/t.parquet.journal`;
+  const j = new Journal(path);
+  j.reset(header);
+  j.append([{ seq: 0, row: row(0) }]);
+  const before = Deno.readFileSync(path);
+  j.append([{ seq: 1, row: row(1) }]);
+  const whole = Deno.readFileSync(path);
+  // The writer is in the middle of its second entry.
+  Deno.writeFileSync(path, whole.subarray(0, whole.length - 5));
+  const tail = new JournalTail(path);
+  assert.deepEqual(tail.read().rows.map((x) => x.seq), [0]);
+  assert.equal(tail.read().rows.length, 0);
+  Deno.writeFileSync(path, whole.subarray(whole.length - 5), { append: true });
+  const r = tail.read();
+  assert.deepEqual(r.rows.map((x) => x.seq), [1]);
+  assert.equal(r.restarted, false);
+  assert.ok(before.length < whole.length);
+});
+
+Deno.test("JournalTail starts over on a journal that was replaced or cut shorter", () => {
+  const path = `${tempDir()}/t.parquet.journal`;
+  const j = new Journal(path);
+  j.reset(header);
+  j.append([{ seq: 0, row: row(0) }, { seq: 1, row: row(1) }]);
+  const tail = new JournalTail(path);
+  assert.equal(tail.read().rows.length, 2);
+  j.reset(header); // a fold starts the journal over (a new file, renamed into place)
+  j.append([{ seq: 2, row: row(2) }]);
+  const r = tail.read();
+  assert.equal(r.restarted, true);
+  assert.deepEqual(r.rows.map((x) => x.seq), [2]);
+  Deno.removeSync(path); // the run ended: the journal is gone
+  assert.deepEqual(tail.read(), { rows: [], restarted: true });
 });

@@ -417,3 +417,54 @@ Deno.test("a follower passes on the rows a killed tracer left only in its journa
   assert.equal(seen.length, journal.length);
   assert.ok(seen.every((t, i) => i === 0 || t > seen[i - 1]!));
 });
+
+Deno.test({
+  name: "a follower reads each byte of a growing journal once (by offset), and every row",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const out = `${tempDir()}/growing.parquet`;
+    const child = spawnSysmon([
+      "run",
+      "-o",
+      out,
+      "--sample-interval",
+      "0.1",
+      "--write-interval",
+      "0.2",
+      "--fold-interval",
+      "300",
+      "--no-gpu",
+      "--no-docker",
+      "-q",
+    ]);
+    try {
+      await waitFor(() => (readJournal(journalPath(out))?.rows.length ?? 0) >= 2, 20_000, "rows");
+      const follower = new FileFollower(out, { intervalMs: 50 });
+      const seen: number[] = [];
+      follower.subscribe((r) => seen.push(r.at));
+      await follower.start();
+      let looks = 0;
+      while (looks++ < 40) {
+        await new Promise((r) => setTimeout(r, 60));
+        await follower.poll();
+      }
+      child.kill("SIGKILL"); // the journal stays as it is: nothing folded, nothing removed
+      await child.status;
+      await follower.poll();
+      follower.stop();
+      const journal = readJournal(journalPath(out))!;
+      const size = Deno.statSync(journalPath(out)).size;
+      assert.ok(journal.rows.length >= 10, `${journal.rows.length} rows`);
+      assert.equal(seen.length, journal.rows.length, "every journaled row, once");
+      assert.ok(seen.every((t, i) => i === 0 || t > seen[i - 1]!));
+      assert.equal(follower.journal.bytesRead, size, "each byte read once, not the whole per look");
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  },
+});

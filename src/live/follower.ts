@@ -1,11 +1,12 @@
 // Following a trace that another `sysmon run` is writing: its new rows, from the Parquet
-// file and its journal, as they are written.
+// file and its journal, as they are written. The journal is read by offset (only the bytes
+// appended since the last look), the file only from the rows not seen yet.
 import fs from "node:fs";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import type { AsyncBuffer, FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { Temporal } from "temporal-polyfill";
-import { journalPath, readJournal } from "../store/journal.ts";
+import { journalPath, JournalTail } from "../store/journal.ts";
 import { openRegularFile, PathKindError } from "../store/paths.ts";
 
 /** A row of a followed trace: its instant and its values (numbers; bigints converted). */
@@ -36,8 +37,14 @@ export class FileFollower {
   /** The last failure to read the file (for the status line), or null. */
   problem: string | null = null;
 
+  /** The journal beside the file, read by offset. */
+  readonly journal: JournalTail;
+  /** One past the highest sequence number in the journal as read so far. */
+  private journalTop = 0;
+
   constructor(path: string, opts: { intervalMs?: number } = {}) {
     this.path = path;
+    this.journal = new JournalTail(journalPath(path));
     this.intervalMs = opts.intervalMs ?? 2000;
   }
 
@@ -92,9 +99,12 @@ export class FileFollower {
       const kv = new Map((meta?.key_value_metadata ?? []).map((e) => [e.key, e.value ?? ""]));
       const utc = kv.get("sysmon.timezone") === "UTC";
       const zone = kv.get("sysmon.tz_name") ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-      const journal = readJournal(journalPath(this.path));
-      const journalRows = (journal?.rows ?? []).filter((r) => r.seq >= fileRows);
-      const total = Math.max(fileRows, ...journalRows.map((r) => r.seq + 1));
+      // Only the journal's new bytes: it is read by offset, not again from its start.
+      const tail = this.journal.read();
+      if (tail.restarted) this.journalTop = 0;
+      for (const r of tail.rows) this.journalTop = Math.max(this.journalTop, r.seq + 1);
+      const journalRows = tail.rows.filter((r) => r.seq >= fileRows);
+      const total = Math.max(fileRows, this.journalTop);
       if (this.seen < 0 || total < this.seen) {
         // First look, or the file started again: begin at the file's end, and pass on the
         // journal's rows (written, not yet folded in), so that every written sample is seen.

@@ -9,7 +9,9 @@
 // too, so a trace traced by an older version is recovered.
 import type { Row, Value } from "../schema/columns.ts";
 import zlib from "node:zlib";
+import fs from "node:fs";
 import { removeQuietly, replaceAtomically, writeAll } from "./atomic.ts";
+import { openRegularFile, PathKindError } from "./paths.ts";
 
 export interface JournalHeader {
   sysmon_journal: 1;
@@ -108,6 +110,97 @@ export function readJournal(path: string): JournalContents | null {
   }
   if (startsWith(bytes, MAGIC)) return readEntries(bytes);
   return readLines(bytes);
+}
+
+/**
+ * Reads a journal as it grows, by offset: each read() parses only the bytes appended since
+ * the last one. An entry not yet whole is left for the next read (the writer may be in the
+ * middle of it, or will truncate it). A journal replaced (a fold starts it over) or cut
+ * shorter is read again from its start, and `restarted` says so.
+ */
+export class JournalTail {
+  readonly path: string;
+  header: JournalHeader | null = null;
+  /** Inode and birth time: a journal renamed into place is another file, even on a reused inode. */
+  private id = "";
+  private pos = 0;
+  private names: string[] = [];
+  /** Bytes read, in all: what following costs. */
+  bytesRead = 0;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  read(): { rows: JournalRow[]; restarted: boolean } {
+    let fd: number;
+    try {
+      fd = openRegularFile(this.path, "a journal");
+    } catch (err) {
+      if (!(err instanceof PathKindError)) throw err;
+      const restarted = this.pos > 0;
+      this.restart("");
+      return { rows: [], restarted }; // none yet, or folded away
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      const id = `${st.ino}:${st.birthtimeMs}`;
+      const size = st.size;
+      const restarted = id !== this.id || size < this.pos;
+      if (restarted) this.restart(id);
+      if (size === this.pos) return { rows: [], restarted };
+      const bytes = new Uint8Array(size - this.pos);
+      let got = 0;
+      while (got < bytes.length) {
+        const n = fs.readSync(fd, bytes, got, bytes.length - got, this.pos + got);
+        if (n === 0) break;
+        got += n;
+      }
+      this.bytesRead += got;
+      return { rows: this.parse(bytes.subarray(0, got)), restarted };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private restart(id: string) {
+    this.id = id;
+    this.pos = 0;
+    this.names = [];
+    this.header = null;
+  }
+
+  /** Entries in `bytes` (which start at this.pos); advances past the whole ones. */
+  private parse(bytes: Uint8Array): JournalRow[] {
+    let at = 0;
+    if (this.pos === 0) {
+      if (bytes.length < MAGIC.length) return [];
+      if (!startsWith(bytes, MAGIC)) {
+        // The line format of sysmon before this one: read whole, every time.
+        const all = readLines(bytes);
+        this.header = all.header;
+        return all.rows;
+      }
+      at = MAGIC.length;
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const rows: JournalRow[] = [];
+    while (at + 8 <= bytes.length) {
+      const parsed = parsePayload(bytes, view, at);
+      if (parsed === null) break;
+      const value = parsed.value as Record<string, unknown>;
+      if ("sysmon_journal" in value) this.header = value as unknown as JournalHeader;
+      else {
+        if (Array.isArray(value.columns)) this.names = value.columns as string[];
+        for (const values of (value.rows ?? []) as [number, ...Value[]][]) {
+          rows.push(rowOf(this.names, values));
+        }
+      }
+      at = parsed.end;
+    }
+    this.pos += at;
+    return rows;
+  }
 }
 
 function readEntries(bytes: Uint8Array): JournalContents {

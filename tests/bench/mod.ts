@@ -1,5 +1,5 @@
 // deno task bench [--quick] [name…]: the numbers the issues name, each against a baseline
-// run in the same process. Names: write, overhead, processes, docker, serve, browser, live,
+// run in the same process. Names: write, store, overhead, processes, docker, serve, browser, live,
 // liveload; and hour (62 minutes: only when named).
 import { hourBench, overheadBench } from "./overhead.ts";
 import { writeCostBench } from "./write_cost.ts";
@@ -9,6 +9,7 @@ const picked = Deno.args.filter((a) => !a.startsWith("--"));
 const want = (name: string) => picked.length === 0 || picked.includes(name);
 
 if (want("write")) await writeCostBench();
+if (want("store")) await (await import("./store_bytes.ts")).storeBytesBench();
 if (want("overhead")) await overheadBench(quick ? 60 : 300, 30);
 if (want("processes")) await (await import("./processes.ts")).processesBench(quick ? 20 : 60);
 if (want("docker")) await (await import("./docker_pool.ts")).dockerPoolBench(quick ? 10 : 30);

@@ -8,7 +8,7 @@ import { residentMiB } from "./memory.ts";
 import { TRACER_V8_FLAGS as V8_FLAGS } from "../../src/tracer/v8_flags.ts";
 
 /** Rows shaped like this machine's real ones, with realistic noise, one per second. */
-function rowMaker() {
+export function rowMaker() {
   // The tracer's defaults: per-process recording on (the `processes` column, top 10).
   const sampler = new SystemSampler({ processes: { top: 10 } });
   sampler.sample();
