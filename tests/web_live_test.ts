@@ -439,7 +439,12 @@ Deno.test({
       "-q",
     ]);
     try {
-      await waitFor(() => (readJournal(journalPath(out))?.rows.length ?? 0) >= 2, 20_000, "rows");
+      // Past the first write's fold (the journal started over after it): no fold follows.
+      const started = () => {
+        const rows = readJournal(journalPath(out))?.rows ?? [];
+        return rows.length >= 2 && rows[0]!.seq > 0;
+      };
+      await waitFor(started, 20_000, "the journal after the first fold");
       const follower = new FileFollower(out, { intervalMs: 50 });
       const seen: number[] = [];
       follower.subscribe((r) => seen.push(r.at));

@@ -3,10 +3,9 @@
 // rows another `sysmon run` adds to the followed file. The file lags behind (the tracer folds
 // its journal into it every fold interval), so the feed keeps more than a fold interval of
 // rows; a page that asks for rows older than the feed holds reloads instead.
-import { serverZone } from "../query/zone.ts";
+import { instant, serverZone } from "../query/zone.ts";
 import { columnDef } from "../schema/columns.ts";
 import type { LiveSession, SessionRow } from "./session.ts";
-import { instant } from "./follower.ts";
 import type { ColumnInfo, SeriesResult, TraceMeta } from "../views/types.ts";
 
 /** One sample: its instant (epoch ms UTC) and its numeric values by column. */

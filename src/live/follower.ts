@@ -5,8 +5,8 @@ import fs from "node:fs";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import type { AsyncBuffer, FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
-import { Temporal } from "temporal-polyfill";
 import { journalPath, JournalTail } from "../store/journal.ts";
+import { instant } from "../query/zone.ts";
 import { openRegularFile, PathKindError } from "../store/paths.ts";
 
 /** A row of a followed trace: its instant and its values (numbers; bigints converted). */
@@ -191,25 +191,4 @@ function numeric(r: Record<string, unknown>): Record<string, unknown> {
     out[k] = typeof v === "bigint" ? Number(v) : v;
   }
   return out;
-}
-
-/**
- * A row's instant, epoch ms: UTC micros, or naive wall micros in the recording zone (or a
- * Date). Whole milliseconds, cut as the data layer cuts them (epoch_ms), so that a sample
- * read live and the same sample read from the file later have the same time.
- */
-export function instant(ts: unknown, utc: boolean, zone: string): number {
-  let wallMs: number;
-  if (ts instanceof Date) wallMs = ts.getTime();
-  else if (typeof ts === "bigint") wallMs = Number(ts / 1000n - (ts % 1000n < 0n ? 1n : 0n));
-  else if (typeof ts === "number") wallMs = Math.floor(ts / 1000);
-  else return Date.now();
-  if (utc) return wallMs;
-  try {
-    const pdt = Temporal.Instant.fromEpochMilliseconds(wallMs)
-      .toZonedDateTimeISO("UTC").toPlainDateTime();
-    return pdt.toZonedDateTime(zone).epochMilliseconds;
-  } catch {
-    return wallMs;
-  }
 }

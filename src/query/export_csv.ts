@@ -112,7 +112,7 @@ export function isoMicros(us: bigint): string {
 }
 
 /** One CSV cell (RFC 4180 quoting). */
-function csvCell(v: unknown): string {
+export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return "";
   if (typeof v === "number") return Number.isFinite(v) ? String(v) : "";
   if (typeof v === "bigint" || typeof v === "boolean") return String(v);

@@ -58,7 +58,7 @@ function parseProcesses(text: string, path: string): Record<string, unknown>[] {
 }
 
 /** A struct of the `processes` column as the dashboard's ProcessEntry. */
-function processEntry(o: Record<string, unknown>): ProcessEntry {
+export function processEntry(o: Record<string, unknown>): ProcessEntry {
   const out: Record<string, unknown> = {};
   for (const f of PROCESS_FIELDS) {
     const x = o[f.name];

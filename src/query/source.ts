@@ -15,6 +15,7 @@
 // (what every query of a version shares: its zone, first and last sample, rows of a range),
 // wall_clock.ts (naive wall times as instants), summaries.ts (long ranges without a scan),
 // export_csv.ts and processes_at.ts.
+import { withJournal } from "./journaled.ts";
 import { Refusal } from "../schema/refusal.ts";
 import fs from "node:fs";
 import type {
@@ -64,12 +65,15 @@ export interface OpenOptions {
   summaryMinRows?: number;
 }
 
-/** Opens a trace; throws a Refusal when it is missing or unreadable. */
+/**
+ * Opens a trace (its file, and the rows its journal holds that the file does not yet);
+ * throws a Refusal when it is missing or unreadable.
+ */
 export async function openTrace(path: string, opts: OpenOptions = {}): Promise<TraceSource> {
   const defaultZone = opts.defaultZone ? resolveZone(opts.defaultZone) : serverZone();
   const source = new FileTrace(path, await engine(), defaultZone, opts);
   await source.meta(); // reads it now, so that a bad file is reported at once
-  return source;
+  return withJournal(source, path); // and the rows only its journal holds yet
 }
 
 /** A later version of a file gets its footer cached once it has been current this long. */

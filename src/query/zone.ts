@@ -33,3 +33,24 @@ export function resolveZone(zone: string): string {
     );
   }
 }
+
+/**
+ * A row's instant, epoch ms: UTC micros, or naive wall micros in the recording zone (or a
+ * Date). Whole milliseconds, cut as the data layer cuts them (epoch_ms), so that a sample
+ * read live and the same sample read from the file later have the same time.
+ */
+export function instant(ts: unknown, utc: boolean, zone: string): number {
+  let wallMs: number;
+  if (ts instanceof Date) wallMs = ts.getTime();
+  else if (typeof ts === "bigint") wallMs = Number(ts / 1000n - (ts % 1000n < 0n ? 1n : 0n));
+  else if (typeof ts === "number") wallMs = Math.floor(ts / 1000);
+  else return Date.now();
+  if (utc) return wallMs;
+  try {
+    const pdt = Temporal.Instant.fromEpochMilliseconds(wallMs)
+      .toZonedDateTimeISO("UTC").toPlainDateTime();
+    return pdt.toZonedDateTime(zone).epochMilliseconds;
+  } catch {
+    return wallMs;
+  }
+}

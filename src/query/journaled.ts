@@ -1,0 +1,174 @@
+// One row stream for everything serve answers: a trace's Parquet data and the rows that are
+// only in its journal yet (written by `sysmon run`, not folded into the file: up to a fold
+// interval of them). Wraps the file's TraceSource; the journal is read by offset, so each
+// answer costs only the bytes appended since the last one. A tracer serve started and a
+// `sysmon run` started elsewhere write the same journal, so both are seen the same way.
+import { PROCESSES_COLUMN } from "../schema/columns.ts";
+import type { ProcessRecord, Row } from "../schema/column_types.ts";
+import { journalPath, JournalTail } from "../store/journal.ts";
+import type {
+  ColumnInfo,
+  SeriesQuery,
+  SeriesResult,
+  TraceMeta,
+  TraceSource,
+} from "../views/types.ts";
+import { csvCell, isoMicros } from "./export_csv.ts";
+import { processEntry } from "./processes_at.ts";
+import { instant } from "./zone.ts";
+
+interface TailRow {
+  seq: number;
+  /** Epoch ms UTC, and µs for the export. */
+  t: number;
+  us: bigint;
+  row: Row;
+}
+
+/** `source` with the rows of `path`'s journal that its file does not hold yet. */
+export function withJournal(source: TraceSource, path: string): TraceSource {
+  return new JournaledTrace(source, path);
+}
+
+class JournaledTrace implements TraceSource {
+  private readonly tail: JournalTail;
+  private rows: { seq: number; row: Row }[] = [];
+
+  constructor(private readonly file: TraceSource, path: string) {
+    this.tail = new JournalTail(journalPath(path));
+  }
+
+  /** The file's answer about itself and the journal's rows after it, in `zone`'s instants. */
+  private async read(sourceZone?: string): Promise<{ meta: TraceMeta; tail: TailRow[] }> {
+    const meta = await this.file.meta(sourceZone);
+    const r = this.tail.read();
+    if (r.restarted) this.rows = [];
+    this.rows.push(...r.rows);
+    // Rows the file holds now were folded in: the journal keeps only the others.
+    this.rows = this.rows.filter((x) => x.seq >= meta.rows);
+    const utc = this.tail.header?.utc ?? meta.dataTimezone === "UTC";
+    const tail: TailRow[] = [];
+    for (const x of this.rows) {
+      const ts = x.row.timestamp;
+      if (typeof ts !== "number") continue;
+      const t = instant(ts, utc, meta.sourceZone);
+      const last = tail.at(-1)?.t ?? meta.last ?? -Infinity;
+      if (t <= last) continue; // the same sample again, or out of order
+      tail.push({
+        seq: x.seq,
+        t,
+        us: BigInt(t) * 1000n + BigInt(Math.round(ts) % 1000),
+        row: x.row,
+      });
+    }
+    return { meta, tail };
+  }
+
+  async meta(sourceZone?: string): Promise<TraceMeta> {
+    const { meta, tail } = await this.read(sourceZone);
+    if (tail.length === 0) return meta;
+    const have = new Set(meta.columns.map((c) => c.name));
+    const extra: ColumnInfo[] = [];
+    for (const x of tail) {
+      for (const [name, v] of Object.entries(x.row)) {
+        if (have.has(name)) continue;
+        have.add(name);
+        const type = name === PROCESSES_COLUMN.name
+          ? "list"
+          : typeof v === "string"
+          ? "string"
+          : "double";
+        extra.push({ name, type, unit: null });
+      }
+    }
+    return {
+      ...meta,
+      rows: meta.rows + tail.length,
+      first: meta.first ?? tail[0]!.t,
+      last: tail.at(-1)!.t,
+      columns: [...meta.columns, ...extra],
+    };
+  }
+
+  async series(q: SeriesQuery): Promise<SeriesResult> {
+    const { meta, tail } = await this.read(q.sourceZone);
+    const end = q.end ?? tail.at(-1)?.t ?? meta.last ?? 0;
+    const inRange = tail.filter((x) => x.t >= (q.start ?? -Infinity) && x.t <= end);
+    if (inRange.length === 0) return await this.file.series(q);
+    // The file up to its last row (a range that starts after it: none of its rows, but its
+    // checks of the columns), then the journal's rows.
+    const fileEnd = Math.min(end, meta.last ?? -Infinity);
+    const start = q.start ?? meta.first ?? inRange[0]!.t;
+    const fromFile = await this.file.series(
+      start <= fileEnd ? { ...q, end: fileEnd } : { ...q, start, end: start },
+    );
+    const series: Record<string, (number | null)[]> = {};
+    for (const c of new Set(q.columns)) {
+      const before = fromFile.series[c] ?? new Array(fromFile.t.length).fill(null);
+      series[c] = [...before, ...inRange.map((x) => numberOf(x.row[c]))];
+    }
+    const present = new Set(inRange.flatMap((x) => Object.keys(x.row)));
+    return {
+      start: fromFile.start,
+      end,
+      rows: fromFile.rows + inRange.length,
+      reduced: fromFile.reduced,
+      t: [...fromFile.t, ...inRange.map((x) => x.t)],
+      series,
+      missing: fromFile.missing.filter((c) => !present.has(c)),
+    };
+  }
+
+  async *exportCsv(
+    q: { columns?: string[]; start?: number; end?: number; sourceZone?: string },
+  ): AsyncIterable<string> {
+    const { meta, tail } = await this.read(q.sourceZone);
+    const end = q.end ?? tail.at(-1)?.t ?? meta.last ?? 0;
+    let header: string[] | null = null;
+    for await (const chunk of this.file.exportCsv({ ...q, end: Math.min(end, meta.last ?? end) })) {
+      // The file's export names its columns in its first line: the journal's rows follow them.
+      header ??= chunk.slice(0, chunk.indexOf("\n")).split(",");
+      yield chunk;
+    }
+    if (header === null) return;
+    const names = header.slice(1).map((h) => h.replace(/^"|"$/g, "").replaceAll('""', '"'));
+    let lines = "";
+    for (const x of tail) {
+      if (x.t < (q.start ?? -Infinity) || x.t > end) continue;
+      lines += [isoMicros(x.us), ...names.map((n) => csvCell(scalar(x.row[n])))].join(",") + "\n";
+    }
+    if (lines) yield lines;
+  }
+
+  async processesAt(
+    at: number,
+    sourceZone?: string,
+  ): Promise<{ at: number | null; processes: ProcessRecord[] }> {
+    const { tail } = await this.read(sourceZone);
+    const fromFile = await this.file.processesAt(at, sourceZone);
+    let best: TailRow | null = null;
+    for (const x of tail) {
+      if (!Array.isArray(x.row.processes)) continue;
+      if (!best || Math.abs(x.t - at) < Math.abs(best.t - at)) best = x;
+    }
+    if (!best) return fromFile;
+    if (fromFile.at !== null && Math.abs(fromFile.at - at) <= Math.abs(best.t - at)) {
+      return fromFile;
+    }
+    const list = best.row.processes as unknown as Record<string, unknown>[];
+    return { at: best.t, processes: list.map(processEntry) };
+  }
+
+  close(): Promise<void> {
+    return this.file.close();
+  }
+}
+
+function numberOf(v: unknown): number | null {
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+/** A journal value as the file's export writes it (a list: left out, as lists are). */
+function scalar(v: unknown): unknown {
+  return Array.isArray(v) ? null : v;
+}
