@@ -13,13 +13,10 @@ export function tempPath(path: string): string {
 export function replaceAtomically(path: string, tail: Uint8Array, keep = 0): number | null {
   const tmp = tempPath(path);
   try {
-    if (keep > 0) Deno.copyFileSync(path, tmp);
-    const f = Deno.openSync(tmp, { write: true, create: true, truncate: keep === 0 });
+    const f = keep > 0
+      ? startCopy(path, tmp, keep)
+      : Deno.openSync(tmp, { write: true, create: true, truncate: true });
     try {
-      if (keep > 0) {
-        f.truncateSync(keep);
-        f.seekSync(keep, Deno.SeekMode.Start);
-      }
       writeAll(f, tail);
       f.syncDataSync();
     } finally {
@@ -32,6 +29,39 @@ export function replaceAtomically(path: string, tail: Uint8Array, keep = 0): num
   }
   syncDir(dirname(path));
   return Deno.statSync(path).ino;
+}
+
+/**
+ * `tmp` holding the first `keep` bytes of `path`, open for writing after them. Most of the
+ * file: copied by the kernel (a reflink where the file system has them), the rest cut off;
+ * a small part of it (a trace's first hour: the magic alone): only those bytes are copied.
+ */
+function startCopy(path: string, tmp: string, keep: number): Deno.FsFile {
+  const size = Deno.statSync(path).size;
+  if (keep >= size / 2) {
+    Deno.copyFileSync(path, tmp);
+    const f = Deno.openSync(tmp, { write: true });
+    f.truncateSync(keep);
+    f.seekSync(keep, Deno.SeekMode.Start);
+    return f;
+  }
+  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+  const src = Deno.openSync(path, { read: true });
+  try {
+    const buf = new Uint8Array(Math.min(keep, 1 << 20));
+    for (let done = 0; done < keep;) {
+      const n = src.readSync(buf.subarray(0, Math.min(buf.length, keep - done)));
+      if (n === null || n === 0) throw new Error(`${path} ended before byte ${keep}`);
+      writeAll(f, buf.subarray(0, n));
+      done += n;
+    }
+  } catch (err) {
+    f.close();
+    throw err;
+  } finally {
+    src.close();
+  }
+  return f;
 }
 
 export function writeAll(f: Deno.FsFile, bytes: Uint8Array) {

@@ -21,6 +21,14 @@ function io(): Io {
   return { write: get("write_bytes"), wchar: get("wchar") };
 }
 
+function inode(path: string): number | null {
+  try {
+    return Deno.statSync(path).ino;
+  } catch {
+    return null;
+  }
+}
+
 const minus = (a: Io, b: Io): Io => ({ write: a.write - b.write, wchar: a.wchar - b.wchar });
 
 interface Run {
@@ -41,7 +49,6 @@ function run(path: string, next: ReturnType<typeof rowMaker>, start: number, fol
     foldIntervalMs: foldMs,
     now: () => now,
   });
-  let lastFold = now;
   const r: Run = {
     sink,
     path,
@@ -50,12 +57,11 @@ function run(path: string, next: ReturnType<typeof rowMaker>, start: number, fol
         for (let i = 0; i < 10; i++) sink.add(next());
         now += 10_000;
         const before = io();
+        const ino = inode(path);
         const rep = sink.write();
         if (rep.error) throw new Error(rep.error);
-        if (now - lastFold >= foldMs) {
-          lastFold = now;
-          onFold?.(minus(io(), before));
-        }
+        // A fold renames a new file over the trace: another inode.
+        if (inode(path) !== ino) onFold?.(minus(io(), before));
       }
     },
     close() {
