@@ -1,5 +1,5 @@
 // A new version of a trace file, registered in DuckDB. A Parquet version is read in place
-// through the descriptor its snapshot opened (trace_file.ts), or copied where descriptors
+// through the descriptor openVersion opened (trace_file.ts), or copied where descriptors
 // cannot be named; a CSV version (sysmon's or the original tool's) is read whole and
 // converted once into an in-memory Parquet, its numeric columns typed as such.
 import { Refusal } from "../schema/refusal.ts";
@@ -15,11 +15,11 @@ import { footerKeyValues } from "./footer_kv.ts";
 import {
   clip,
   noTimestamp,
+  type OpenedFile,
+  openVersion,
   readAt,
   readSidecar,
   sidecarKey,
-  type Snapshot,
-  snapshot,
   startsWith,
   wrongType,
 } from "./trace_file.ts";
@@ -37,11 +37,11 @@ export async function loadVersion(
 ): Promise<Version> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const sidecar = await sidecarKey(t.path);
-    const snap = await snapshot(t.path, afterRead);
-    if (snap === null) continue;
-    const key = `${snap.key}|${sidecar}`;
-    if (snap.kind === "text") return parseCsv(t, key, snap.bytes, readSidecar(t.path));
-    return parseParquet(t, key, snap);
+    const opened = await openVersion(t.path, afterRead);
+    if (opened === null) continue;
+    const key = `${opened.key}|${sidecar}`;
+    if (opened.kind === "text") return parseCsv(t, key, opened.bytes, readSidecar(t.path));
+    return parseParquet(t, key, opened);
   }
   throw new Refusal(
     "unreadable",
@@ -52,13 +52,13 @@ export async function loadVersion(
 }
 
 /** A Parquet version: read in place through its descriptor where possible. */
-function parseParquet(t: Trace, key: string, snap: Snapshot): Version {
-  let fd: number | null = snap.fd;
+function parseParquet(t: Trace, key: string, opened: OpenedFile): Version {
+  let fd: number | null = opened.fd;
   const name = t.engine.freshName("trace", "parquet");
   try {
     let kv: Record<string, string>;
     try {
-      kv = footerKeyValues(snap.bytes);
+      kv = footerKeyValues(opened.bytes);
     } catch (err) {
       throw new Refusal(
         "unreadable",
@@ -74,7 +74,7 @@ function parseParquet(t: Trace, key: string, snap: Snapshot): Version {
       const pinned = fd;
       fileRead = (offset, length) => readAt(pinned, length, offset);
     } else {
-      const bytes = readAt(fd, snap.size, 0);
+      const bytes = readAt(fd, opened.size, 0);
       t.engine.registerBuffer(name, bytes);
       fs.closeSync(fd);
       fd = null;

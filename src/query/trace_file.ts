@@ -13,7 +13,7 @@ import { inspectPath, openRegularFile, PathKindError } from "../store/paths.ts";
 const PAR1 = new TextEncoder().encode("PAR1");
 
 /** One version of a file, read through one descriptor. */
-export interface Snapshot {
+export interface OpenedFile {
   /** Open (read-only), pinning the version's inode; the caller closes it. */
   fd: number;
   key: string;
@@ -68,10 +68,10 @@ export function readSidecar(path: string): { kv: Record<string, string>; notice:
  * mtime moved); a file renamed over the path meanwhile does not matter, the descriptor holds
  * the one it opened.
  */
-export async function snapshot(
+export async function openVersion(
   path: string,
   afterRead?: () => void | Promise<void>,
-): Promise<Snapshot | null> {
+): Promise<OpenedFile | null> {
   let fd: number;
   try {
     fd = openRegularFile(path); // a FIFO or a device is refused, never read
