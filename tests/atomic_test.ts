@@ -36,3 +36,12 @@ Deno.test("replaceAtomically() keeping most of a file ends it where asked", () =
   replaceAtomically(path, new Uint8Array([1]));
   assert.deepEqual(Deno.readFileSync(path), new Uint8Array([1]));
 });
+
+Deno.test("replaceAtomically() keeps the permissions of the file it replaces", () => {
+  for (const keep of [0, 4, (1 << 20) - 10]) {
+    const { path } = file(1 << 20);
+    Deno.chmodSync(path, 0o600); // a trace holds command lines: its owner may keep it private
+    replaceAtomically(path, new Uint8Array([1, 2]), keep);
+    assert.equal(Deno.statSync(path).mode! & 0o777, 0o600, `keep ${keep}`);
+  }
+});

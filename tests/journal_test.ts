@@ -212,3 +212,42 @@ Deno.test("JournalTail starts over on a journal that was replaced or cut shorter
   Deno.removeSync(path); // the run ended: the journal is gone
   assert.deepEqual(tail.read(), { rows: [], restarted: true });
 });
+
+Deno.test("JournalTail tells a journal replaced in place (the same inode) by its last entry", () => {
+  const path = `${tempDir()}/t.parquet.journal`;
+  const j = new Journal(path);
+  j.reset(header);
+  j.append([{ seq: 0, row: row(0) }]);
+  const tail = new JournalTail(path);
+  assert.equal(tail.read().rows.length, 1);
+  // Another journal, longer, written over the same file: same inode, same birth time.
+  const other = `${tempDir()}/other.journal`;
+  const k = new Journal(other);
+  k.reset({ ...header, trace_id: "def" });
+  k.append([{ seq: 5, row: row(5) }, { seq: 6, row: row(6) }]);
+  k.append([{ seq: 7, row: row(7) }]);
+  Deno.writeFileSync(path, Deno.readFileSync(other));
+  const r = tail.read();
+  assert.equal(r.restarted, true);
+  assert.deepEqual(r.rows.map((x) => x.seq), [5, 6, 7]);
+  assert.equal(tail.header?.trace_id, "def");
+});
+
+Deno.test("JournalTail reads an older line-format journal whole each time, as started over", () => {
+  const path = `${tempDir()}/t.parquet.journal`;
+  const line = (v: unknown) => {
+    const json = JSON.stringify(v);
+    return `${crc32hex(json)} ${json}\n`;
+  };
+  Deno.writeTextFileSync(
+    path,
+    line(header) + line({ columns: ["timestamp", "sys_total"] }) + line([0, T0, 1000]) +
+      line([1, T0 + 1e6, 1001]),
+  );
+  const tail = new JournalTail(path);
+  for (let i = 0; i < 3; i++) {
+    const r = tail.read();
+    assert.equal(r.restarted, true, "so that a reader replaces what it holds");
+    assert.deepEqual(r.rows.map((x) => x.row.sys_total), [1000, 1001]);
+  }
+});

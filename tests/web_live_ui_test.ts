@@ -770,3 +770,35 @@ Deno.test({
     assert.equal((await readParquet(`${dir}/system_monitor.parquet`)).rows.length, n);
   },
 });
+
+Deno.test("a request htmx sends that fails outside its section swaps nothing and flashes why", async () => {
+  const { app, close } = setup();
+  try {
+    const form = new FormData();
+    form.append("file", new File([new Uint8Array(1100 * 1024).fill(65)], "big.csv"));
+    const big = await app.request("/ui/events/import", {
+      method: "POST",
+      body: form,
+      headers: { ...SAME_ORIGIN, "HX-Request": "true" },
+    });
+    assert.equal(big.status, 413);
+    assert.equal(big.headers.get("HX-Reswap"), "none"); // the Events section stays as it is
+    assert.deepEqual(JSON.parse(big.headers.get("HX-Trigger")!), {
+      "sysmon-error": "413: the request body is larger than 1 MiB",
+    });
+    await big.body?.cancel();
+    const tab = await app.request("/tab/nope", { headers: { "HX-Request": "true" } });
+    assert.equal(tab.status, 404);
+    assert.equal(tab.headers.get("HX-Reswap"), "none");
+    // Non-ASCII in a message travels escaped: a header carries bytes.
+    const zone = await app.request("/tab/nop%C3%A9", { headers: { "HX-Request": "true" } });
+    assert.equal(zone.status, 404);
+    const header = zone.headers.get("HX-Trigger")!;
+    assert.match(header, /^[\x20-\x7e]+$/);
+    assert.deepEqual(JSON.parse(header), { "sysmon-error": "404: No tab 'nopé'." });
+    await tab.body?.cancel();
+    await zone.body?.cancel();
+  } finally {
+    await close();
+  }
+});

@@ -330,6 +330,19 @@ Deno.test("exportCsv() writes raw rows with ISO UTC times, -1 as empty, in chunk
   });
 });
 
+Deno.test("exportCsv() of naive times read in a zone east of UTC (offsets in µs overflowed INT32)", async () => {
+  const rows = originalRows({ start: T0, n: 3, interval: 1, failedRows: [], containerFrom: 0 });
+  const path = originalFile("parquet", "naive", rows);
+  await withSource(path, async (s) => {
+    let text = "";
+    for await (const c of s.exportCsv({ columns: ["sys_used"] })) text += c;
+    const lines = text.trimEnd().split("\n");
+    assert.equal(lines.length, 4);
+    // 08:00 wall time in Berlin (CEST, +02:00 on 2025-06-01) is 06:00 UTC.
+    assert.equal(lines[1], `2025-06-01T06:00:00.000Z,${rows[0]!.sys_used}`);
+  }, "Europe/Berlin");
+});
+
 // -- time zones ------------------------------------------------------------------------------------
 
 Deno.test("WallClock matches Temporal's 'compatible' reading for every minute of DST days", () => {

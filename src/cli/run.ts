@@ -61,7 +61,7 @@ export async function runCommand(
     if (!ui.quiet) out(summaryLine(summary) + "\n");
     return summary.error ? 1 : 0;
   } catch (e) {
-    if (isRefusal(e) || e instanceof OutputError) {
+    if (isRefusal(e, "bad_input") || e instanceof OutputError) {
       err(`sysmon: ${e.message}\n`);
       return 2;
     }

@@ -130,7 +130,12 @@ export function importEvents(session: LiveSession, csv: string, zoneText?: strin
 export function setWatch(session: LiveSession, f: Fields): Thresholds {
   // JSON names the thresholds it sets; a form has a box for each (absent or blank: off).
   const given: Record<string, unknown> = f.form ? {} : { ...f.values };
-  if (f.form) { for (const m of WATCH_METRICS) given[m.key] = f.values[m.key] ?? ""; }
+  if (f.form) {
+    for (const m of WATCH_METRICS) {
+      const v = f.values[m.key];
+      given[m.key] = typeof v === "string" ? v.trim() : "";
+    }
+  }
   session.setThresholds(validateThresholds(given));
   return session.watch.thresholds;
 }
@@ -149,8 +154,12 @@ export async function startTracing(session: LiveSession, f: Fields): Promise<Liv
   });
 }
 
-/** Stops tracing, writing everything; a Refusal (conflict) when not tracing. */
+/**
+ * Stops tracing, writing everything (a tracer already stopping: once it has; one that failed:
+ * the page goes back to following the file); a Refusal (conflict) when there is nothing to stop.
+ */
 export async function stopTracing(session: LiveSession): Promise<LiveStatus> {
-  if (!session.tracer.running) throw new Refusal("conflict", "not tracing");
+  const state = session.tracer.status().state;
+  if (state === "idle" || state === "stopped") throw new Refusal("conflict", "not tracing");
   return await session.stop();
 }

@@ -5,7 +5,7 @@
 // point's crossing). It is replaced atomically on every change.
 import fs from "node:fs";
 import { openRegularFile, PathKindError } from "../store/paths.ts";
-import { Refusal } from "../schema/refusal.ts";
+import { messageOf, Refusal } from "../schema/refusal.ts";
 import { cleanName, formatEventsCsv, type NewEvent, parseEventsCsv } from "./events_csv.ts";
 import { crc32hex } from "../store/journal.ts";
 import { removeQuietly, replaceAtomically } from "../store/atomic.ts";
@@ -112,12 +112,18 @@ export class EventStore {
   }
 
   private writable() {
-    if (this.problem !== null) throw new Refusal("bad_input", this.problem);
+    if (this.problem !== null) throw new Refusal("unreadable", this.problem);
   }
 
+  /** Writes the events; a failure (a full disk) is a Refusal, and the file stays as it was. */
   private save() {
-    if (this.events.length === 0) removeQuietly(this.path);
-    else replaceAtomically(this.path, new TextEncoder().encode(formatEventsCsv(this.events)));
+    try {
+      if (this.events.length === 0) removeQuietly(this.path);
+      else replaceAtomically(this.path, new TextEncoder().encode(formatEventsCsv(this.events)));
+    } catch (err) {
+      this.seen = ""; // read the file again: the change did not reach it
+      throw new Refusal("failed", `cannot write ${this.path}: ${messageOf(err)}; nothing changed`);
+    }
     this.seen = this.stamp();
   }
 

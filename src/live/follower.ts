@@ -57,6 +57,9 @@ export class FileFollower {
   async start() {
     if (this.timer !== null) return;
     this.seen = -1;
+    this.stamp = "";
+    this.journal.rewind();
+    this.journalTop = 0;
     await this.poll();
     this.timer = setInterval(() => this.poll(), this.intervalMs);
   }
@@ -74,6 +77,11 @@ export class FileFollower {
       await this.look();
       this.problem = null;
     } catch (err) {
+      // What the journal gave this look is lost with it: the next one reads it all again
+      // (rows already passed on are skipped by their sequence number).
+      this.journal.rewind();
+      this.journalTop = 0;
+      this.stamp = "";
       this.problem = `cannot follow ${this.path}: ${(err as Error).message}`;
     } finally {
       this.busy = false;
@@ -84,6 +92,11 @@ export class FileFollower {
     const stamp = [this.path, journalPath(this.path)].map(statStamp).join("|");
     if (stamp === this.stamp) return;
     this.stamp = stamp;
+    // The journal before the file: a writer folds into the file first and starts the journal
+    // over after, so a fold between the two reads cannot hide rows or show them twice.
+    const tail = this.journal.read();
+    if (tail.restarted) this.journalTop = 0;
+    for (const r of tail.rows) this.journalTop = Math.max(this.journalTop, r.seq + 1);
     let meta: FileMetaData | null = null;
     let fd: number | null = null;
     try {
@@ -99,10 +112,6 @@ export class FileFollower {
       const kv = new Map((meta?.key_value_metadata ?? []).map((e) => [e.key, e.value ?? ""]));
       const utc = kv.get("sysmon.timezone") === "UTC";
       const zone = kv.get("sysmon.tz_name") ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-      // Only the journal's new bytes: it is read by offset, not again from its start.
-      const tail = this.journal.read();
-      if (tail.restarted) this.journalTop = 0;
-      for (const r of tail.rows) this.journalTop = Math.max(this.journalTop, r.seq + 1);
       const journalRows = tail.rows.filter((r) => r.seq >= fileRows);
       const total = Math.max(fileRows, this.journalTop);
       if (this.seen < 0 || total < this.seen) {

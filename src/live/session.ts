@@ -175,8 +175,8 @@ export class LiveSession {
 
   /** Saves thresholds (validated) and applies them. */
   setThresholds(t: Thresholds) {
+    this.watchStore.save(t); // first: thresholds that cannot be kept are not applied
     this.watch.setThresholds(t);
-    this.watchStore.save(t);
     this.watchProblem = null;
   }
 

@@ -1,7 +1,6 @@
 // How to start this sysmon again as a child process: a compiled binary runs itself (with its
 // compiled-in V8 flags only: its runtime takes no DENO_V8_FLAGS); otherwise this Deno runs
 // main.ts beside this module, with its deno.json (the npm imports) and the given flags.
-// Imports nothing that needs WebAssembly (serve_again.ts uses it without).
 import { fileSize } from "../store/sink.ts";
 
 export interface SysmonCommand {

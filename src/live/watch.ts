@@ -9,7 +9,7 @@ import {
   sampleNumber,
 } from "../schema/derived.ts";
 import { parseGpuColumn } from "../schema/gpu_columns.ts";
-import { Refusal } from "../schema/refusal.ts";
+import { messageOf, Refusal } from "../schema/refusal.ts";
 import { replaceAtomically } from "../store/atomic.ts";
 import type { Thresholds, WatchKey, WatchMetric } from "../views/model_types.ts";
 export type { Thresholds, WatchKey, WatchMetric } from "../views/model_types.ts";
@@ -180,8 +180,13 @@ export class WatchStore {
     }
   }
 
+  /** Writes the thresholds; a failure (a full disk) is a Refusal. */
   save(t: Thresholds) {
     const text = JSON.stringify({ thresholds: t }, null, 2) + "\n";
-    replaceAtomically(this.path, new TextEncoder().encode(text));
+    try {
+      replaceAtomically(this.path, new TextEncoder().encode(text));
+    } catch (err) {
+      throw new Refusal("failed", `cannot write ${this.path}: ${messageOf(err)}; nothing changed`);
+    }
   }
 }

@@ -40,8 +40,10 @@ class JournaledTrace implements TraceSource {
 
   /** The file's answer about itself and the journal's rows after it, in `zone`'s instants. */
   private async read(sourceZone?: string): Promise<{ meta: TraceMeta; tail: TailRow[] }> {
-    const meta = await this.file.meta(sourceZone);
+    // The journal before the file: a writer folds into the file first and starts the journal
+    // over after, so a fold between the two reads cannot hide rows from this answer.
     const r = this.tail.read();
+    const meta = await this.file.meta(sourceZone);
     if (r.restarted) this.rows = [];
     this.rows.push(...r.rows);
     // Rows the file holds now were folded in: the journal keeps only the others.

@@ -188,7 +188,7 @@ export function relation(
   const us = r.micros ? `, epoch_us(${ts}) AS ${US}` : "";
   const inner = `SELECT epoch_ms(${ts}) AS ${W}${us}${sources} FROM ${literal(v.name)}
       WHERE ${pre.join(" AND ")}`;
-  const tus = r.micros ? `, ${US} - ${off} * 1000 AS tus` : "";
+  const tus = r.micros ? `, ${US} - CAST(${off} AS BIGINT) * 1000 AS tus` : "";
   const exprs = r.exprs.map((e) => `, ${e}`).join("");
   const mid = `SELECT ${W} - ${off} AS t${tus}${exprs} FROM (${inner})`;
   return post.length ? `SELECT * FROM (${mid}) WHERE ${post.join(" AND ")}` : mid;

@@ -38,3 +38,8 @@ export class Refusal extends Error {
 export function isRefusal(err: unknown, ...kinds: RefusalKind[]): err is Refusal {
   return err instanceof Refusal && (kinds.length === 0 || kinds.includes(err.kind));
 }
+
+/** What an error says, for a message (anything thrown, not only Errors). */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

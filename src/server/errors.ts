@@ -22,23 +22,42 @@ export function statusOf(refusal: Refusal): ContentfulStatusCode {
   return STATUS[refusal.kind];
 }
 
-/** Text for a page or fragment a browser asked for, JSON for anything else. */
+/**
+ * JSON for a client, text for a page a browser navigated to. For an htmx request (a fragment
+ * or a form) nothing is swapped: the page keeps its section and flashes the message (an
+ * `sysmon-error` event, static/js/main.js). The routes that answer with their section in it
+ * render their refusals themselves.
+ */
 function answer(
   c: Context,
   status: ContentfulStatusCode,
   error: string,
   lines: RefusedLine[] = [],
 ) {
-  const browser = c.req.header("hx-request") === "true" ||
-    (c.req.header("accept") ?? "").includes("text/html");
-  if (browser && !c.req.path.startsWith("/api/")) return c.text(error, status);
+  if (c.req.header("hx-request") === "true") {
+    c.header("HX-Reswap", "none");
+    c.header("HX-Trigger", asciiJson({ "sysmon-error": `${status}: ${error}` }));
+    return c.text(error, status);
+  }
+  if (!c.req.path.startsWith("/api/") && (c.req.header("accept") ?? "").includes("text/html")) {
+    return c.text(error, status);
+  }
   return c.json(lines.length ? { error, errors: lines } : { error }, status);
+}
+
+/** JSON with every non-ASCII character escaped: a header value carries bytes, not UTF-8. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 export const onError: ErrorHandler = (err, c) => {
   if (err instanceof Refusal) return answer(c, statusOf(err), err.message, err.lines);
   // Hono's own (a body it could not parse, a limit), with the status it chose.
   if (err instanceof HTTPException) {
+    if (err.res) return err.res;
     return answer(c, err.status as ContentfulStatusCode, err.message || "request refused");
   }
   console.error(`sysmon serve: ${c.req.method} ${c.req.path}:`, err);

@@ -1,6 +1,6 @@
 // What a page, a tab's fragment or a live update shows, built from the served trace, the
 // live feed and this machine's processes. The routes (routes/pages.ts) render these.
-import { isRefusal } from "../schema/refusal.ts";
+import { isRefusal, messageOf } from "../schema/refusal.ts";
 import { basename } from "node:path";
 import { buildProcTree } from "../collect/proctree.ts";
 import {
@@ -45,8 +45,6 @@ export interface PageDeps {
   /** x positions per chart query (default: about a chart's width). */
   points?: number;
 }
-
-export const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export function sourceZone(s: ViewState, serverZone: string): string | undefined {
   return s.src === "auto" ? undefined : s.src === "UTC" ? "UTC" : serverZone;
@@ -138,7 +136,7 @@ export class PageModels {
     } catch (err) {
       // The file went away between the stat and the read: wait for it again.
       const gone = isRefusal(err, "not_found");
-      m.problem = { kind: gone ? "waiting" : "error", message: message(err) };
+      m.problem = { kind: gone ? "waiting" : "error", message: messageOf(err) };
     }
     return m;
   }
@@ -246,7 +244,7 @@ export class PageModels {
       const r = buildProcTree(this.d.ctx.procFs(), pid);
       result = "tree" in r ? { tree: r.tree, summary: byCommand(r.tree) } : r;
     } catch (err) {
-      result = { notFound: `cannot read the processes: ${message(err)}` };
+      result = { notFound: `cannot read the processes: ${messageOf(err)}` };
     }
     return {
       pid,
@@ -275,7 +273,7 @@ export class PageModels {
       p.list = r.processes;
       p.total = r.processes.length;
     } catch (err) {
-      p.error = message(err);
+      p.error = messageOf(err);
     }
     return p;
   }

@@ -7,7 +7,10 @@ export type FileState = { kind: "missing" } | { kind: "present"; version: string
 
 const statKey = (st: Deno.FileInfo) => `${st.ino ?? 0}-${st.size}-${st.mtime?.getTime() ?? 0}`;
 
-/** Whether the trace is there, and a version that changes whenever it (or its CSV sidecar) does. */
+/**
+ * Whether the trace is there, and a version that changes whenever it, its CSV sidecar or its
+ * journal does.
+ */
 export async function fileState(path: string): Promise<FileState> {
   let main: Deno.FileInfo;
   try {
@@ -17,13 +20,15 @@ export async function fileState(path: string): Promise<FileState> {
     // A link loop, no permission: the source says what is wrong when the page asks it.
     return { kind: "present", version: `error-${crc32hex(String(err))}` };
   }
-  let sidecar = "-";
-  try {
-    sidecar = statKey(await Deno.stat(`${path}.meta.json`));
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) sidecar = `error-${crc32hex(String(err))}`;
-  }
-  return { kind: "present", version: `${statKey(main)}.${sidecar}` };
+  // The CSV sidecar, and the journal: the data layer answers with its rows too.
+  const beside = await Promise.all([`${path}.meta.json`, `${path}.journal`].map(async (p) => {
+    try {
+      return statKey(await Deno.stat(p));
+    } catch (err) {
+      return err instanceof Deno.errors.NotFound ? "-" : `error-${crc32hex(String(err))}`;
+    }
+  }));
+  return { kind: "present", version: `${statKey(main)}.${beside.join(".")}` };
 }
 
 /**

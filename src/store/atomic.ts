@@ -13,9 +13,7 @@ export function tempPath(path: string): string {
 export function replaceAtomically(path: string, tail: Uint8Array, keep = 0): number | null {
   const tmp = tempPath(path);
   try {
-    const f = keep > 0
-      ? startCopy(path, tmp, keep)
-      : Deno.openSync(tmp, { write: true, create: true, truncate: true });
+    const f = keep > 0 ? startCopy(path, tmp, keep) : create(tmp, modeOf(path));
     try {
       writeAll(f, tail);
       f.syncDataSync();
@@ -31,23 +29,51 @@ export function replaceAtomically(path: string, tail: Uint8Array, keep = 0): num
   return Deno.statSync(path).ino;
 }
 
+/** The permission bits of `path`, null when it is not there. */
+function modeOf(path: string): number | null {
+  try {
+    const mode = Deno.statSync(path).mode;
+    return mode === null ? null : mode & 0o7777;
+  } catch {
+    return null;
+  }
+}
+
+/** A new, empty `tmp` with `mode` (the file it replaces keeps its permissions). */
+function create(tmp: string, mode: number | null): Deno.FsFile {
+  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+  try {
+    if (mode !== null) Deno.chmodSync(tmp, mode);
+  } catch (err) {
+    f.close();
+    throw err;
+  }
+  return f;
+}
+
 /**
  * `tmp` holding the first `keep` bytes of `path`, open for writing after them. Most of the
- * file: copied by the kernel (a reflink where the file system has them), the rest cut off;
- * a small part of it (a trace's first hour: the magic alone): only those bytes are copied.
+ * file: copied by the kernel (a reflink where the file system has them; the mode with it),
+ * the rest cut off; a small part of it (a trace's first hour: the magic alone): only those
+ * bytes are copied.
  */
 function startCopy(path: string, tmp: string, keep: number): Deno.FsFile {
-  const size = Deno.statSync(path).size;
-  if (keep >= size / 2) {
+  if (keep >= Deno.statSync(path).size / 2) {
     Deno.copyFileSync(path, tmp);
     const f = Deno.openSync(tmp, { write: true });
-    f.truncateSync(keep);
-    f.seekSync(keep, Deno.SeekMode.Start);
+    try {
+      f.truncateSync(keep);
+      f.seekSync(keep, Deno.SeekMode.Start);
+    } catch (err) {
+      f.close();
+      throw err;
+    }
     return f;
   }
-  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
   const src = Deno.openSync(path, { read: true });
+  let f: Deno.FsFile | null = null;
   try {
+    f = create(tmp, modeOf(path));
     const buf = new Uint8Array(Math.min(keep, 1 << 20));
     for (let done = 0; done < keep;) {
       const n = src.readSync(buf.subarray(0, Math.min(buf.length, keep - done)));
@@ -55,13 +81,13 @@ function startCopy(path: string, tmp: string, keep: number): Deno.FsFile {
       writeAll(f, buf.subarray(0, n));
       done += n;
     }
+    return f;
   } catch (err) {
-    f.close();
+    f?.close();
     throw err;
   } finally {
     src.close();
   }
-  return f;
 }
 
 export function writeAll(f: Deno.FsFile, bytes: Uint8Array) {

@@ -121,15 +121,27 @@ export function readJournal(path: string): JournalContents | null {
 export class JournalTail {
   readonly path: string;
   header: JournalHeader | null = null;
-  /** Inode and birth time: a journal renamed into place is another file, even on a reused inode. */
+  /** Inode and birth time: a journal renamed into place is another file. */
   private id = "";
   private pos = 0;
   private names: string[] = [];
+  /**
+   * The last whole entry's 8-byte head and where it is: read again before each read, it tells
+   * a journal replaced on a reused inode (with a birth time the file system does not keep).
+   */
+  private mark: { at: number; head: Uint8Array } | null = null;
+  /** The older line format is read whole each time, as a journal that started over. */
+  private lines = false;
   /** Bytes read, in all: what following costs. */
   bytesRead = 0;
 
   constructor(path: string) {
     this.path = path;
+  }
+
+  /** Reads the journal from its start on the next read (a reader that lost what it read). */
+  rewind() {
+    this.restart("");
   }
 
   read(): { rows: JournalRow[]; restarted: boolean } {
@@ -138,29 +150,29 @@ export class JournalTail {
       fd = openRegularFile(this.path, "a journal");
     } catch (err) {
       if (!(err instanceof PathKindError)) throw err;
-      const restarted = this.pos > 0;
+      const restarted = this.pos > 0 || this.lines;
       this.restart("");
       return { rows: [], restarted }; // none yet, or folded away
     }
     try {
       const st = fs.fstatSync(fd);
       const id = `${st.ino}:${st.birthtimeMs}`;
-      const size = st.size;
-      const restarted = id !== this.id || size < this.pos;
+      const restarted = this.lines || id !== this.id || st.size < this.pos || !this.marked(fd);
       if (restarted) this.restart(id);
-      if (size === this.pos) return { rows: [], restarted };
-      const bytes = new Uint8Array(size - this.pos);
-      let got = 0;
-      while (got < bytes.length) {
-        const n = fs.readSync(fd, bytes, got, bytes.length - got, this.pos + got);
-        if (n === 0) break;
-        got += n;
-      }
-      this.bytesRead += got;
-      return { rows: this.parse(bytes.subarray(0, got)), restarted };
+      if (st.size === this.pos) return { rows: [], restarted };
+      const bytes = readAt(fd, this.pos, st.size - this.pos);
+      this.bytesRead += bytes.length;
+      return { rows: this.parse(bytes), restarted };
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  /** Whether the last entry read is still where it was, as it was. */
+  private marked(fd: number): boolean {
+    if (this.mark === null) return true;
+    const head = readAt(fd, this.mark.at, 8);
+    return head.length === 8 && head.every((b, i) => b === this.mark!.head[i]);
   }
 
   private restart(id: string) {
@@ -168,6 +180,8 @@ export class JournalTail {
     this.pos = 0;
     this.names = [];
     this.header = null;
+    this.mark = null;
+    this.lines = false;
   }
 
   /** Entries in `bytes` (which start at this.pos); advances past the whole ones. */
@@ -179,6 +193,7 @@ export class JournalTail {
         // The line format of sysmon before this one: read whole, every time.
         const all = readLines(bytes);
         this.header = all.header;
+        this.lines = true;
         return all.rows;
       }
       at = MAGIC.length;
@@ -196,11 +211,24 @@ export class JournalTail {
           rows.push(rowOf(this.names, values));
         }
       }
+      this.mark = { at: this.pos + at, head: bytes.slice(at, at + 8) };
       at = parsed.end;
     }
     this.pos += at;
     return rows;
   }
+}
+
+/** `length` bytes of `fd` from `position` (fewer at its end). */
+function readAt(fd: number, position: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, bytes, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return bytes.subarray(0, got);
 }
 
 function readEntries(bytes: Uint8Array): JournalContents {

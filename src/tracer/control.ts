@@ -211,7 +211,7 @@ export async function controlCommand(
     await out.drain();
     return summary.error ? 1 : 0;
   } catch (err) {
-    if (isRefusal(err) || err instanceof OutputError) {
+    if (isRefusal(err, "bad_input") || err instanceof OutputError) {
       out.send({ type: "fatal", message: err.message });
       await out.drain();
       return 2;

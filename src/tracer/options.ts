@@ -36,16 +36,6 @@ export interface ValidOptions {
 
 export const DEFAULT_OUTPUT = "system_monitor.parquet";
 
-/** Parses a CLI number; names the flag when the value is not one. */
-export function parseSeconds(flag: string, text: string): number {
-  // Decimal only: Number() would also take "0x10" (16), "0b1" and "".
-  const n = Number(text);
-  if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text) || !Number.isFinite(n)) {
-    throw new Refusal("bad_input", `${flag} must be a number of seconds, got '${text}'`);
-  }
-  return n;
-}
-
 /** --fold-interval in ms: more than 0 and at most 300 s (the longest other readers may lag). */
 export function foldIntervalMs(seconds: number): number {
   if (!(seconds > 0 && seconds <= 300)) {

@@ -3,7 +3,7 @@
 // deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, and hono/jsx
 // would write `key` into the HTML.
 import { Chart, JsonData } from "./chart.tsx";
-import { type CardModel, formatValue, type TabModel, topProcesses } from "./charts.ts";
+import { type CardModel, formatValue, topProcesses } from "./charts.ts";
 import type { PageModel, ProcessesModel } from "./model.ts";
 import { ProcTreePanel } from "./proctree.tsx";
 import { panelUrl, processesUrl, TABS, viewUrl } from "./state.ts";
@@ -258,8 +258,4 @@ export function ProcessTable({ p }: { p: ProcessesModel }) {
         : null}
     </div>
   );
-}
-
-export function isEmptyTab(tab: TabModel | null): boolean {
-  return !tab || tab.charts.every((c) => c.hidden);
 }

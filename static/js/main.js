@@ -47,6 +47,8 @@ htmx.on("htmx:responseError", (/** @type {CustomEvent} */ e) => {
   const xhr = e.detail.xhr;
   errorText(xhr).then((t) => flash(`${xhr.status}: ${t}`));
 });
+// A request the server refused outside its section (errors.ts): nothing swapped, the reason flashed.
+htmx.on("sysmon-error", (/** @type {CustomEvent} */ e) => flash(String(e.detail.value)));
 htmx.on("htmx:sendError", () => flash("The server cannot be reached; is sysmon serve running?"));
 // Tracing started, stopped or reset: the view may show another file, or go live or not.
 document.body.addEventListener("sysmon-refresh", () => refreshView());

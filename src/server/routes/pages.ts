@@ -3,13 +3,13 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { basename } from "node:path";
-import { Refusal } from "../../schema/refusal.ts";
+import { messageOf, Refusal } from "../../schema/refusal.ts";
 import { Page } from "../../views/layout.tsx";
 import type { ProcessesModel } from "../../views/model.ts";
 import { Panel, ProcessTable } from "../../views/panel.tsx";
 import { pageUrl, parseState, type TabName, TABS } from "../../views/state.ts";
 import { View } from "../../views/view.tsx";
-import { message, type PageModels, sourceZone } from "../page_model.ts";
+import { type PageModels, sourceZone } from "../page_model.ts";
 import type { SourceHolder } from "../trace_holder.ts";
 import { sideModel, type UiContext } from "./ui_models.ts";
 
@@ -70,7 +70,7 @@ export function pageRoutes({ models, ctx, source, serverZone }: PagesContext): H
       const meta = await src.meta(sourceZone(state, serverZone));
       p = await models.processes(src, state.at ?? meta.last ?? 0, sourceZone(state, serverZone));
     } catch (err) {
-      p = { at: null, asked: state.at ?? 0, list: [], total: 0, error: message(err) };
+      p = { at: null, asked: state.at ?? 0, list: [], total: 0, error: messageOf(err) };
     }
     c.header("HX-Replace-Url", pageUrl(state));
     return c.html(ProcessTable({ p }));

@@ -11,7 +11,7 @@ import type { LiveFeed } from "../../live/feed.ts";
 import type { TreeSnapshots } from "../../live/proc_inspect.ts";
 import type { LiveSession } from "../../live/session.ts";
 import { WATCH_METRICS } from "../../live/watch.ts";
-import { Refusal } from "../../schema/refusal.ts";
+import { messageOf, Refusal } from "../../schema/refusal.ts";
 import { crc32hex } from "../../store/journal.ts";
 import { fileSize } from "../../store/sink.ts";
 import type {
@@ -32,8 +32,6 @@ export interface UiContext {
   users: () => UserNames;
   snapshots: TreeSnapshots;
 }
-
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 // ---- models
 
@@ -86,7 +84,7 @@ function eventsVersion(path: string): string {
     const st = Deno.statSync(path);
     stamp = `${st.ino}:${st.size}:${st.mtime?.getTime()}`;
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) stamp = `error:${message(err)}`;
+    if (!(err instanceof Deno.errors.NotFound)) stamp = `error:${messageOf(err)}`;
   }
   return crc32hex(`${path}\0${stamp}`);
 }

@@ -56,7 +56,8 @@ export function uiTraceRoutes(ctx: UiContext): Hono {
       );
     } catch (err) {
       const e = refused(err);
-      return tracing(c, { kind: "error", text: "Not tracing." }, e.status);
+      const text = e.status === 409 ? "Not tracing." : e.text;
+      return tracing(c, { kind: "error", text }, e.status);
     }
   });
 
