@@ -366,7 +366,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "faults: 30 clients for 15 s while serve traces live",
+  name: "faults: 30 clients for 25 s while serve traces live: memory levels off",
   sanitizeResources: false,
   fn: async () => {
     const dir = tempDir();
@@ -394,25 +394,35 @@ Deno.test({
     for (let i = 0; i < 3; i++) await round(); // warm: DuckDB loaded, caches filled
     const pid = s.child.pid;
     const fd0 = fileFds(pid), mem0 = memory(pid);
-    const end = Date.now() + 15_000;
-    await Promise.all(Array.from({ length: 30 }, async () => {
-      while (Date.now() < end) await round();
-    }));
-    await sleep(1000);
-    const fd1 = fileFds(pid), mem1 = memory(pid);
+    const load = async (ms: number) => {
+      const end = Date.now() + ms;
+      await Promise.all(Array.from({ length: 30 }, async () => {
+        while (Date.now() < end) await round();
+      }));
+      await sleep(1000);
+      return memory(pid);
+    };
+    // DuckDB-WASM's heap grows to what the most queries at once need and keeps it (wasm
+    // memory is never handed back): the first 15 s may grow it, 10 s more must not, much.
+    const memA = await load(15_000);
+    const mem1 = await load(10_000);
+    const fd1 = fileFds(pid);
     const stopped = await s.stop();
     const samples = Number(/tracing stopped: (\d+) samples/.exec(stopped.out)?.[1] ?? 0);
     const rows = (await readParquet(`${dir}/system_monitor.parquet`)).rows.length;
     table.push({
-      fault: "30 clients x 15 s while tracing",
+      fault: "30 clients x 25 s while tracing",
       tried: requests,
       lost: bad.length + (samples - rows),
-      note: `descriptors ${fd0} -> ${fd1}; PSS ${mib(mem0.pss)} -> ${mib(mem1.pss)}, ` +
+      note: `descriptors ${fd0} -> ${fd1}; PSS ${mib(mem0.pss)} -> ${mib(memA.pss)} (15 s) -> ` +
+        `${mib(mem1.pss)} (25 s), ` +
         `private ${mib(mem0.priv)} -> ${mib(mem1.priv)}; ${samples} samples, ${rows} rows`,
     });
     assert.deepEqual(bad.slice(0, 5), []);
     assert.ok(fd1 - fd0 <= 10, `descriptors ${fd0} -> ${fd1}`);
-    assert.ok(mem1.pss - mem0.pss < 160 * 1048576, `PSS ${mib(mem0.pss)} -> ${mib(mem1.pss)}`);
+    const pss = `PSS ${mib(mem0.pss)} -> ${mib(memA.pss)} -> ${mib(mem1.pss)}`;
+    assert.ok(mem1.pss - memA.pss < 48 * 1048576, `still growing: ${pss}`);
+    assert.ok(mem1.pss - mem0.pss < 256 * 1048576, pss);
     assert.equal(stopped.code, 0);
     assert.equal(rows, samples);
   },
