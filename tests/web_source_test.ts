@@ -553,8 +553,9 @@ Deno.test("openTrace() says what is wrong with a missing, empty, truncated or fo
     /neither a Parquet file .* nor CSV/,
   );
 
+  // A directory is read as the trace files in it: one without any is said to be empty.
   Deno.mkdirSync(`${dir}/adir`);
-  await rejects(openTrace(`${dir}/adir`), "unreadable", /is a directory, not a trace file/);
+  await rejects(openTrace(`${dir}/adir`), "not_found", /adir names no \.parquet or \.csv file/);
 });
 
 Deno.test("openTrace() names the columns of a CSV without timestamp and a column of the wrong type", async () => {

@@ -1,0 +1,242 @@
+// Several trace files read as one: a directory of them, a glob (`trace.*parquet`, `day-*.csv`)
+// or a list. Each is opened as a trace of its own (with its journal); answers are merged in
+// time order, columns that only some files have are empty in the others.
+import { join } from "node:path";
+import fs from "node:fs";
+import { Refusal } from "../schema/refusal.ts";
+import type {
+  ColumnInfo,
+  SeriesQuery,
+  SeriesResult,
+  TraceMeta,
+  TraceSource,
+} from "../views/types.ts";
+import type { ProcessRecord } from "../schema/column_types.ts";
+
+const TRACE_FILE = /\.(parquet|csv)$/i;
+
+/** Whether `path` names several files: a directory, or a glob in its last part. */
+export function isMany(path: string): boolean {
+  if (/[*?[]/.test(path.slice(path.lastIndexOf("/") + 1))) return true;
+  try {
+    return fs.statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The trace files `path` names (a directory's, or a glob's), sorted; a Refusal when none. */
+export function listTraces(path: string): string[] {
+  const slash = path.lastIndexOf("/");
+  let dir: string, pattern: RegExp;
+  if (/[*?[]/.test(path.slice(slash + 1))) {
+    dir = slash < 0 ? "." : path.slice(0, slash) || "/";
+    pattern = globPattern(path.slice(slash + 1));
+  } else {
+    dir = path;
+    pattern = TRACE_FILE;
+  }
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    throw new Refusal("not_found", `${dir} cannot be listed: ${(err as Error).message}`);
+  }
+  const files = names.filter((n) => !n.startsWith(".") && pattern.test(n) && TRACE_FILE.test(n))
+    .map((n) => join(dir, n))
+    .filter((p) => fs.statSync(p, { throwIfNoEntry: false })?.isFile())
+    .sort();
+  if (files.length === 0) {
+    throw new Refusal("not_found", `${path} names no .parquet or .csv file (yet)`);
+  }
+  return files;
+}
+
+/** A shell glob of one path part (`*`, `?`, `[...]`) as an anchored regular expression. */
+export function globPattern(glob: string): RegExp {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i]!;
+    if (ch === "*") re += "[^/]*";
+    else if (ch === "?") re += "[^/]";
+    else if (ch === "[") {
+      const end = glob.indexOf("]", i + 2);
+      if (end < 0) re += "\\[";
+      else {
+        const body = glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\");
+        re += `[${body}]`;
+        i = end;
+      }
+    } else re += ch.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** The traces as one; `label` is what the user gave (a directory or a glob). */
+export function manyTraces(label: string, parts: TraceSource[]): TraceSource {
+  return new ManyTraces(label, parts);
+}
+
+class ManyTraces implements TraceSource {
+  constructor(private readonly label: string, private readonly parts: TraceSource[]) {}
+
+  /** Each part's meta, in time order (parts without rows last). */
+  private async metas(sourceZone?: string) {
+    const all = await Promise.all(
+      this.parts.map(async (part) => ({ part, meta: await part.meta(sourceZone) })),
+    );
+    return all.sort((a, b) => (a.meta.first ?? Infinity) - (b.meta.first ?? Infinity));
+  }
+
+  async meta(sourceZone?: string): Promise<TraceMeta> {
+    const metas = (await this.metas(sourceZone)).map((m) => m.meta);
+    const columns = new Map<string, ColumnInfo>();
+    for (const m of metas) {
+      for (const c of m.columns) if (!columns.has(c.name)) columns.set(c.name, c);
+    }
+    const firsts = metas.map((m) => m.first).filter((t): t is number => t !== null);
+    const lasts = metas.map((m) => m.last).filter((t): t is number => t !== null);
+    const same = <T>(pick: (m: TraceMeta) => T) =>
+      metas.every((m) => pick(m) === pick(metas[0]!)) ? pick(metas[0]!) : null;
+    const newest = metas.filter((m) => m.last !== null).at(-1) ?? metas[0]!;
+    return {
+      file: this.label,
+      format: same((m) => m.format) ?? "parquet",
+      producer: metas.every((m) => m.producer === "sysmon") ? "sysmon" : "original",
+      rows: metas.reduce((n, m) => n + m.rows, 0),
+      first: firsts.length ? Math.min(...firsts) : null,
+      last: lasts.length ? Math.max(...lasts) : null,
+      columns: [...columns.values()],
+      dataTimezone: same((m) => m.dataTimezone),
+      sourceZone: newest.sourceZone,
+      host: same((m) => m.host),
+      sampleInterval: newest.sampleInterval,
+      metadata: { ...newest.metadata },
+      notices: [
+        `${metas.length} files, read as one trace`,
+        ...new Set(metas.flatMap((m) => m.notices)),
+      ],
+    };
+  }
+
+  async series(q: SeriesQuery): Promise<SeriesResult> {
+    const metas = await this.metas(q.sourceZone);
+    const withRows = metas.filter((m) => m.meta.first !== null && m.meta.last !== null);
+    const start = q.start ?? Math.min(...withRows.map((m) => m.meta.first!));
+    const end = q.end ?? Math.max(...withRows.map((m) => m.meta.last!));
+    const span = Math.max(1, end - start);
+    const out: SeriesResult = {
+      start,
+      end,
+      rows: 0,
+      reduced: false,
+      t: [],
+      series: {},
+      missing: [],
+    };
+    const names = [...new Set(q.columns)];
+    for (const n of names) out.series[n] = [];
+    const missing = new Set(names);
+    for (const { part, meta } of withRows) {
+      const a = Math.max(start, meta.first!), b = Math.min(end, meta.last!);
+      if (a > b) continue;
+      // Each file gets the share of the points its part of the range is.
+      const points = Math.max(4, Math.round(q.points * (b - a) / span));
+      const r = await part.series({ ...q, start: a, end: b, points });
+      out.rows += r.rows;
+      out.reduced ||= r.reduced;
+      out.t.push(...r.t);
+      for (const n of names) {
+        const v = r.series[n];
+        if (v) missing.delete(n);
+        out.series[n]!.push(...(v ?? new Array(r.t.length).fill(null)));
+      }
+    }
+    for (const n of missing) delete out.series[n];
+    out.missing = names.filter((n) => missing.has(n));
+    return out;
+  }
+
+  async *exportCsv(
+    q: { columns?: string[]; start?: number; end?: number; sourceZone?: string },
+  ): AsyncIterable<string> {
+    const metas = await this.metas(q.sourceZone);
+    const scalar = (c: ColumnInfo) => c.type !== "list" && c.name !== "timestamp";
+    const known = new Set(metas.flatMap((m) => m.meta.columns.filter(scalar).map((c) => c.name)));
+    const cols = q.columns?.length
+      ? [...new Set(q.columns)].filter((n) => n !== "timestamp")
+      : [...known];
+    const unknown = cols.filter((n) => !known.has(n));
+    if (unknown.length > 0) {
+      throw new Refusal("bad_input", `columns: no file of ${this.label} has ${unknown.join(", ")}`);
+    }
+    yield ["timestamp", ...cols].map(cell).join(",") + "\n";
+    for (const { part, meta } of metas) {
+      if (meta.rows === 0) continue;
+      const have = new Set(meta.columns.map((c) => c.name));
+      const mine = cols.filter((c) => have.has(c));
+      let first = true;
+      for await (const chunk of part.exportCsv({ ...q, columns: mine })) {
+        // Its own header first: its lines are re-laid in the columns of the whole.
+        const text = first ? chunk.slice(chunk.indexOf("\n") + 1) : chunk;
+        first = false;
+        if (mine.length === cols.length) {
+          if (text) yield text;
+          continue;
+        }
+        yield relay(text, mine, cols);
+      }
+    }
+  }
+
+  async processesAt(
+    at: number,
+    sourceZone?: string,
+  ): Promise<{ at: number | null; processes: ProcessRecord[] }> {
+    let best: { at: number | null; processes: ProcessRecord[] } = { at: null, processes: [] };
+    for (const part of this.parts) {
+      const r = await part.processesAt(at, sourceZone);
+      if (r.at === null) continue;
+      if (best.at === null || Math.abs(r.at - at) < Math.abs(best.at - at)) best = r;
+    }
+    return best;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.parts.map((p) => p.close()));
+  }
+}
+
+function cell(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** CSV lines in the columns `from` (after the timestamp) laid out in `to`, blanks elsewhere. */
+function relay(text: string, from: string[], to: string[]): string {
+  const at = to.map((c) => from.indexOf(c));
+  let out = "";
+  for (const fields of csvRecords(text)) {
+    out += [fields[0] ?? "", ...at.map((i) => (i < 0 ? "" : fields[i + 1] ?? ""))].join(",") + "\n";
+  }
+  return out;
+}
+
+/** RFC 4180 records, each field kept as written (quotes included). */
+function* csvRecords(text: string): Generator<string[]> {
+  let fields: string[] = [];
+  let start = 0, quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === ",") {
+      fields.push(text.slice(start, i));
+      start = i + 1;
+    } else if (!quoted && ch === "\n") {
+      fields.push(text.slice(start, i));
+      yield fields;
+      fields = [];
+      start = i + 1;
+    }
+  }
+  if (start < text.length) yield [...fields, text.slice(start)];
+}

@@ -1,0 +1,121 @@
+// Several trace files as one trace: a directory or a glob (segments of a trace, a day's files,
+// archived runs), merged in time order by the data layer.
+import assert from "node:assert/strict";
+import { ParquetSink } from "../src/store/parquet_sink.ts";
+import { openTrace } from "../src/query/source.ts";
+import { globPattern } from "../src/query/multi.ts";
+import type { Row } from "../src/schema/columns.ts";
+import { tempDir } from "./helpers.ts";
+
+const T0 = 1_795_000_000_000_000; // µs UTC: 2026-11-18T11:06:40Z
+const proc = (pid: number) => ({
+  pid,
+  ppid: 1,
+  name: `p${pid}`,
+  cmdline: null,
+  user: null,
+  cpu_percent: 1,
+  rss_bytes: 4096,
+  threads: 1,
+  read_bytes_per_sec: null,
+  write_bytes_per_sec: null,
+  container: null,
+  gpu_memory_bytes: null,
+});
+
+/** A trace of `n` rows from second `from`, with `extra` columns in each row. */
+function trace(path: string, from: number, n: number, extra: Record<string, number> = {}) {
+  const sink = ParquetSink.open({ path, utc: true, sampleInterval: 1 });
+  for (let i = from; i < from + n; i++) {
+    const row: Row = {
+      timestamp: T0 + i * 1_000_000,
+      sys_total: 1000 + i,
+      load_1m: i / 2,
+      processes: [proc(100 + i)],
+      ...extra,
+    };
+    sink.add(row);
+  }
+  assert.equal(sink.close().error, null);
+}
+
+Deno.test("globPattern() reads *, ? and [...] of one path part", () => {
+  const segments = globPattern("trace.*parquet");
+  for (const yes of ["trace.parquet", "trace.0001.parquet"]) assert.ok(segments.test(yes), yes);
+  for (const no of ["trace_1.parquet", "trace.parquet.journal", "xtrace.parquet", "trace.csv"]) {
+    assert.ok(!segments.test(no), no);
+  }
+  assert.ok(globPattern("day-?[0-9].csv").test("day-a7.csv"));
+  assert.ok(!globPattern("day-?[!0-9].csv").test("day-a7.csv"));
+  assert.ok(globPattern("a+b(1).parquet").test("a+b(1).parquet"), "other characters as they are");
+});
+
+Deno.test("a directory of traces reads as one: rows, range, columns, series, export, processes", async () => {
+  const dir = tempDir();
+  trace(`${dir}/b.parquet`, 10, 5, { gpu_0_used: 7 }); // later, with a column the other lacks
+  trace(`${dir}/a.parquet`, 0, 5);
+  Deno.writeTextFileSync(`${dir}/notes.txt`, "not a trace");
+  const src = await openTrace(dir, { defaultZone: "UTC" });
+  try {
+    const meta = await src.meta();
+    assert.equal(meta.rows, 10);
+    assert.equal(meta.first, Date.UTC(2026, 10, 18, 11, 6, 40));
+    assert.equal(meta.last, Date.UTC(2026, 10, 18, 11, 6, 54));
+    assert.ok(meta.columns.some((c) => c.name === "gpu_0_used"));
+    assert.equal(meta.producer, "sysmon");
+    assert.match(meta.notices.join("\n"), /2 files, read as one trace/);
+
+    const s = await src.series({ columns: ["sys_total", "gpu_0_used", "nope"], points: 1000 });
+    assert.deepEqual(s.series.sys_total, [
+      1000,
+      1001,
+      1002,
+      1003,
+      1004,
+      1010,
+      1011,
+      1012,
+      1013,
+      1014,
+    ]);
+    assert.deepEqual(s.series.gpu_0_used, [null, null, null, null, null, 7, 7, 7, 7, 7]);
+    assert.deepEqual(s.missing, ["nope"]);
+    const gap = await src.series({
+      columns: ["sys_total"],
+      start: Date.UTC(2026, 10, 18, 11, 6, 46),
+      end: Date.UTC(2026, 10, 18, 11, 6, 50),
+      points: 100,
+    });
+    assert.deepEqual(gap.series.sys_total, [1010], "only the second file's first row");
+
+    let csv = "";
+    for await (const c of src.exportCsv({ columns: ["sys_total", "gpu_0_used"] })) csv += c;
+    const lines = csv.trim().split("\n");
+    assert.equal(lines[0], "timestamp,sys_total,gpu_0_used");
+    assert.equal(lines.length, 11);
+    assert.equal(lines[1], "2026-11-18T11:06:40.000Z,1000,");
+    assert.equal(lines[6], "2026-11-18T11:06:50.000Z,1010,7");
+
+    const p = await src.processesAt(Date.UTC(2026, 10, 18, 11, 6, 51));
+    assert.deepEqual(p.processes.map((x) => x.pid), [111]);
+  } finally {
+    await src.close();
+  }
+});
+
+Deno.test("a glob picks its files; none matching, or an unknown column, is said so", async () => {
+  const dir = tempDir();
+  trace(`${dir}/trace.parquet`, 0, 3);
+  trace(`${dir}/trace.0001.parquet`, 3, 3);
+  trace(`${dir}/trace_1.parquet`, 100, 3); // a snapshot of it: not a segment
+  const src = await openTrace(`${dir}/trace.*parquet`, { defaultZone: "UTC" });
+  try {
+    assert.equal((await src.meta()).rows, 6);
+    await assert.rejects(async () => {
+      for await (const _ of src.exportCsv({ columns: ["nope"] })) { /* header */ }
+    }, /no file of .* has nope/);
+  } finally {
+    await src.close();
+  }
+  await assert.rejects(openTrace(`${dir}/other*.parquet`), /names no \.parquet or \.csv file/);
+});
