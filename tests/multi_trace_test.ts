@@ -6,6 +6,7 @@ import { openTrace } from "../src/query/source.ts";
 import { globPattern } from "../src/query/multi.ts";
 import type { Row } from "../src/schema/columns.ts";
 import { tempDir } from "./helpers.ts";
+import { startServe } from "./fault_kit.ts";
 
 const T0 = 1_795_000_000_000_000; // µs UTC: 2026-11-18T11:06:40Z
 const proc = (pid: number) => ({
@@ -118,4 +119,40 @@ Deno.test("a glob picks its files; none matching, or an unknown column, is said 
     await src.close();
   }
   await assert.rejects(openTrace(`${dir}/other*.parquet`), /names no \.parquet or \.csv file/);
+});
+
+Deno.test({
+  name: "sysmon serve DIR and serve 'GLOB' show the files as one trace, read only",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = tempDir();
+    trace(`${dir}/trace.parquet`, 0, 4);
+    trace(`${dir}/trace.0001.parquet`, 4, 4, { gpu_0_used: 3 });
+    trace(`${dir}/trace_1.parquet`, 100, 2); // a snapshot beside them: in the directory only
+    for (const [target, rows] of [[dir, 10], [`${dir}/trace.*parquet`, 8]] as const) {
+      const serve = await startServe(["--port", "0", target]);
+      try {
+        const meta = await (await fetch(`${serve.url}api/meta`)).json();
+        assert.equal(meta.rows, rows, target);
+        assert.ok(meta.columns.some((c: { name: string }) => c.name === "gpu_0_used"));
+        const page = await fetch(serve.url);
+        assert.equal(page.status, 200);
+        assert.match(await page.text(), /read as one trace/);
+        const panel = await fetch(`${serve.url}tab/overview/panel`);
+        assert.equal(panel.status, 200);
+        await panel.body?.cancel();
+        const start = await fetch(`${serve.url}api/trace/start`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: "{}",
+        });
+        assert.equal(start.status, 400);
+        assert.match((await start.json()).error, /several files: give the output file/);
+      } finally {
+        const r = await serve.stop();
+        assert.equal(r.code, 0, r.stderr);
+      }
+    }
+  },
 });

@@ -29,7 +29,10 @@ Deno.test("sysmon serve refuses a FIFO, a device, a link loop, a directory and a
     [[`${dir}/fifo.parquet`], /fifo\.parquet is a FIFO \(named pipe\), not a trace file$/m],
     [[`${dir}/a`], /\/a is a symbolic link loop$/m],
     [[`${dir}/a/x.parquet`], /x\.parquet lies under a symbolic link loop$/m],
-    [[dir], /is a directory, not a trace file/],
+    [
+      [dir],
+      /names no \.parquet or \.csv file .*serve shows the \.parquet and \.csv files of a directory/,
+    ],
     [["/dev/zero"], /\/dev\/zero is a character device, not a trace file$/m],
     [["/dev/urandom"], /\/dev\/urandom is a character device, not a trace file$/m],
     [[`${dir}/no/x.parquet`], /x\.parquet does not exist, and its directory .*\/no does not/],

@@ -2,6 +2,8 @@
 // traces this machine into system_monitor.parquet (a child `sysmon run`, src/live/tracer.ts) and
 // shows it live; with FILE it shows that trace and follows it while another `sysmon run`
 // writes it. Either way the page can start, stop and reset tracing.
+import { isMany, listTraces } from "../query/multi.ts";
+import { isRefusal } from "../schema/refusal.ts";
 import { resolve } from "node:path";
 import { createApp, type DashboardApp } from "../server/app.ts";
 import { LiveSession } from "../live/session.ts";
@@ -77,6 +79,8 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   const dirProblem = opts.dataDir !== undefined ? dataDirProblem(opts.dataDir) : null;
   const pathProblem = dirProblem !== null
     ? `--data-dir ${dirProblem}`
+    : opts.file !== null && isMany(opts.file)
+    ? manyProblem(opts.file)
     : servedFileProblem(opts.file ?? DEFAULT_FILE);
   if (pathProblem !== null) {
     console.error(`sysmon serve: ${pathProblem}`);
@@ -265,5 +269,16 @@ async function openBrowser(url: string): Promise<void> {
     } else console.log(`  opened ${url} with ${cmd}`);
   } catch (err) {
     console.log(`  --open: could not run ${cmd} (${(err as Error).message}); open ${url} yourself`);
+  }
+}
+
+/** Why serve cannot show the files a directory or a glob names (none there), or null. */
+function manyProblem(path: string): string | null {
+  try {
+    listTraces(path);
+    return null;
+  } catch (err) {
+    if (!isRefusal(err)) throw err;
+    return `${err.message} (serve shows the .parquet and .csv files of a directory or a glob)`;
   }
 }

@@ -12,7 +12,8 @@ import { removeQuietly, replaceAtomically } from "../store/atomic.ts";
 import type { EventKind, LineProblem, TraceEvent } from "../views/model_types.ts";
 export type { EventKind, LineProblem, TraceEvent } from "../views/model_types.ts";
 
-export const eventsPath = (dataFile: string) => `${dataFile}.events.csv`;
+/** Beside the trace; a glob's wildcards become `_` (a file name, not a pattern). */
+export const eventsPath = (dataFile: string) => `${dataFile.replace(/[*?[\]]/g, "_")}.events.csv`;
 
 // ---------------------------------------------------------------- the store
 

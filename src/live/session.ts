@@ -2,6 +2,7 @@
 // starts into another file), its events, the watch points, the tracer, and the follower of a
 // file another `sysmon run` writes. The actions on it are in actions.ts; the routes in
 // src/server/routes/live_api.ts (JSON) and src/server/routes/ui.ts (the page's forms).
+import { isMany } from "../query/multi.ts";
 import { checkIntervals } from "../tracer/options.ts";
 import { dirname, resolve } from "node:path";
 import { Refusal } from "../schema/refusal.ts";
@@ -95,6 +96,7 @@ export class LiveSession {
   /** Follows the current file for rows another `sysmon run` writes (when not tracing here). */
   async follow() {
     if (this.tracer.running || this.follower || !this.current.endsWith(".parquet")) return;
+    if (isMany(this.current)) return; // a directory or a glob: read as it is
     this.follower = new FileFollower(this.current, { intervalMs: this.followIntervalMs });
     this.follower.subscribe((r) => this.onRow(r));
     await this.follower.start();
@@ -135,9 +137,14 @@ export class LiveSession {
 
   /** Starts tracing into `output` (confined to the data directory; default: the current file). */
   async start(input: Partial<LiveStartOptions> = {}) {
-    const output = input.output === undefined || input.output.trim() === ""
-      ? this.current
-      : confineOutputPath(input.output, this.dataDir);
+    const blank = input.output === undefined || input.output.trim() === "";
+    if (blank && isMany(this.current)) {
+      throw new Refusal(
+        "bad_input",
+        "this view shows several files: give the output file to trace into",
+      );
+    }
+    const output = blank ? this.current : confineOutputPath(input.output!, this.dataDir);
     const o: LiveStartOptions = { ...this.defaults, ...definedOnly(input), output };
     checkIntervals(o.sampleInterval, o.writeInterval, {
       sample: "sampling",

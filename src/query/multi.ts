@@ -44,12 +44,21 @@ export function listTraces(path: string): string[] {
   }
   const files = names.filter((n) => !n.startsWith(".") && pattern.test(n) && TRACE_FILE.test(n))
     .map((n) => join(dir, n))
-    .filter((p) => fs.statSync(p, { throwIfNoEntry: false })?.isFile())
+    .filter(isFile)
     .sort();
   if (files.length === 0) {
     throw new Refusal("not_found", `${path} names no .parquet or .csv file (yet)`);
   }
   return files;
+}
+
+/** A regular file (a FIFO, a link loop or a dangling link is left out). */
+function isFile(path: string): boolean {
+  try {
+    return fs.statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** A shell glob of one path part (`*`, `?`, `[...]`) as an anchored regular expression. */

@@ -1,5 +1,6 @@
 // The served trace: whether it is there (and a version that changes with it), and the one
 // open TraceSource of it.
+import { isMany, listTraces } from "../query/multi.ts";
 import { crc32hex } from "../store/journal.ts";
 import type { TraceSource } from "../views/types.ts";
 
@@ -12,6 +13,19 @@ const statKey = (st: Deno.FileInfo) => `${st.ino ?? 0}-${st.size}-${st.mtime?.ge
  * journal does.
  */
 export async function fileState(path: string): Promise<FileState> {
+  if (!isMany(path)) return await oneFileState(path);
+  let files: string[];
+  try {
+    files = listTraces(path);
+  } catch {
+    return { kind: "missing" }; // none yet: the page waits for them
+  }
+  const states = await Promise.all(files.map(oneFileState));
+  const versions = states.map((s, i) => `${files[i]}:${s.kind === "present" ? s.version : "-"}`);
+  return { kind: "present", version: crc32hex(versions.join("|")) };
+}
+
+async function oneFileState(path: string): Promise<FileState> {
   let main: Deno.FileInfo;
   try {
     main = await Deno.stat(path);

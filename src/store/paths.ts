@@ -250,7 +250,7 @@ export function servedFileProblem(path: string): string | null {
   } catch (err) {
     if (!(err instanceof PathKindError)) throw err;
     if (err.pathKind === "directory") {
-      return `${err.message} (serve shows one .parquet or .csv file; --data-dir takes a directory)`;
+      return `${err.message}`;
     }
     if (err.pathKind !== "missing") return err.message;
     const dir = dirname(resolve(path));
