@@ -141,7 +141,7 @@ Deno.test({
           });
           await page.waitForFunction(() =>
             // deno-lint-ignore no-explicit-any
-            (globalThis as any).sysmon.charts.get("overview-cpu-mem")?.u
+            (globalThis as any).sysmon?.charts.get("overview-cpu-mem")?.u
           );
           await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
           const before = await points(page, "overview-cpu-mem");
@@ -211,7 +211,7 @@ Deno.test({
         await page.waitForSelector("#panel[data-live='1'][data-zoom]");
         await page.waitForFunction(() =>
           // deno-lint-ignore no-explicit-any
-          (globalThis as any).sysmon.charts.get("overview-cpu-mem")?.u
+          (globalThis as any).sysmon?.charts.get("overview-cpu-mem")?.u
         );
         const zoomed = await scale();
         const n = await points(page, "overview-cpu-mem");
@@ -230,7 +230,7 @@ Deno.test({
         await page.waitForSelector("#panel[data-paused='1']");
         await page.waitForFunction(() =>
           // deno-lint-ignore no-explicit-any
-          (globalThis as any).sysmon.charts.get("overview-cpu-mem")?.u
+          (globalThis as any).sysmon?.charts.get("overview-cpu-mem")?.u
         );
         const paused = await points(page, "overview-cpu-mem");
         await page.waitForTimeout(2500);
@@ -239,7 +239,7 @@ Deno.test({
         await page.waitForSelector("#panel[data-live='1']:not([data-paused])");
         await page.waitForFunction(() =>
           // deno-lint-ignore no-explicit-any
-          (globalThis as any).sysmon.charts.get("overview-cpu-mem")?.u
+          (globalThis as any).sysmon?.charts.get("overview-cpu-mem")?.u
         );
         const resumed = await points(page, "overview-cpu-mem");
         await page.waitForFunction(

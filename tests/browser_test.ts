@@ -106,9 +106,10 @@ async function chartsReady(page: Page, tab: string): Promise<string[]> {
       const panel = document.getElementById("panel");
       if (panel?.dataset.tab !== tab) return false;
       const figs = [...panel.querySelectorAll("[data-chart]")] as HTMLElement[];
+      // Not before the page's modules have run (static/js/main.js sets globalThis.sysmon).
       // deno-lint-ignore no-explicit-any
-      const charts = (globalThis as any).sysmon.charts as Map<string, unknown>;
-      return figs.every((f) => charts.has(f.dataset.chart!));
+      const charts = (globalThis as any).sysmon?.charts as Map<string, unknown> | undefined;
+      return charts !== undefined && figs.every((f) => charts.has(f.dataset.chart!));
     },
     tab,
     { timeout: 15_000 },
