@@ -156,3 +156,17 @@ Deno.test({
     }
   },
 });
+
+Deno.test("files that overlap in time give their points in time order", async () => {
+  const dir = tempDir();
+  trace(`${dir}/a.parquet`, 0, 4); // seconds 0..3
+  trace(`${dir}/b.parquet`, 2, 4); // seconds 2..5: a snapshot taken later, say
+  const src = await openTrace(dir, { defaultZone: "UTC" });
+  try {
+    const s = await src.series({ columns: ["sys_total"], points: 1000 });
+    assert.deepEqual(s.series.sys_total, [1000, 1001, 1002, 1002, 1003, 1003, 1004, 1005]);
+    assert.ok(s.t.every((t, i) => i === 0 || t >= s.t[i - 1]!));
+  } finally {
+    await src.close();
+  }
+});

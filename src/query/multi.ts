@@ -163,7 +163,7 @@ class ManyTraces implements TraceSource {
     }
     for (const n of missing) delete out.series[n];
     out.missing = names.filter((n) => missing.has(n));
-    return out;
+    return inTimeOrder(out);
   }
 
   async *exportCsv(
@@ -214,6 +214,15 @@ class ManyTraces implements TraceSource {
   async close(): Promise<void> {
     await Promise.all(this.parts.map((p) => p.close()));
   }
+}
+
+/** Files that overlap in time (a run and a snapshot of it) give points out of order: sorted. */
+function inTimeOrder(r: SeriesResult): SeriesResult {
+  if (r.t.every((t, i) => i === 0 || t >= r.t[i - 1]!)) return r;
+  const order = r.t.map((_, i) => i).sort((a, b) => r.t[a]! - r.t[b]! || a - b);
+  const series: Record<string, (number | null)[]> = {};
+  for (const [n, v] of Object.entries(r.series)) series[n] = order.map((i) => v[i] ?? null);
+  return { ...r, t: order.map((i) => r.t[i]!), series };
 }
 
 function cell(s: string): string {
