@@ -107,3 +107,23 @@ Deno.test("after a fold the rows come from the file, once each", async () => {
     sink.close();
   }
 });
+
+Deno.test("an export of a range the file does not reach yet is the journal's rows", async () => {
+  const { path, sink } = tracing();
+  const src = await openTrace(path, { defaultZone: "UTC" });
+  try {
+    let csv = "";
+    const start = Date.UTC(2026, 10, 18, 11, 6, 51); // after the file's last row (…:49)
+    for await (const c of src.exportCsv({ columns: ["sys_total"], start })) csv += c;
+    assert.deepEqual(csv.trim().split("\n").map((l) => l.split(",")[1]), [
+      "sys_total",
+      "1011",
+      "1012",
+      "1013",
+      "1014",
+    ]);
+  } finally {
+    await src.close();
+    sink.close();
+  }
+});

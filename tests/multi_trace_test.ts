@@ -7,6 +7,7 @@ import { globPattern } from "../src/query/multi.ts";
 import type { Row } from "../src/schema/columns.ts";
 import { tempDir } from "./helpers.ts";
 import { startServe } from "./fault_kit.ts";
+import { LiveSession } from "../src/live/session.ts";
 
 const T0 = 1_795_000_000_000_000; // µs UTC: 2026-11-18T11:06:40Z
 const proc = (pid: number) => ({
@@ -168,5 +169,66 @@ Deno.test("files that overlap in time give their points in time order", async ()
     assert.ok(s.t.every((t, i) => i === 0 || t >= s.t[i - 1]!));
   } finally {
     await src.close();
+  }
+});
+
+Deno.test("several files: a range inside one of them exports, files come and go, events files are not traces", async () => {
+  const dir = tempDir();
+  trace(`${dir}/a.parquet`, 0, 5);
+  trace(`${dir}/b.parquet`, 10, 5);
+  Deno.writeTextFileSync(
+    `${dir}/b.parquet.events.csv`,
+    "event,timestamp,kind\nx,2026-11-18T11:06:41Z,manual\n",
+  );
+  const src = await openTrace(dir, { defaultZone: "UTC" });
+  try {
+    assert.equal((await src.meta()).rows, 10, "the events file is not read as a trace");
+    let csv = "";
+    const at = (s: number) => Date.UTC(2026, 10, 18, 11, 6, 40 + s);
+    for await (const c of src.exportCsv({ columns: ["sys_total"], start: at(12), end: at(13) })) {
+      csv += c;
+    }
+    assert.deepEqual(csv.trim().split("\n"), [
+      "timestamp,sys_total",
+      "2026-11-18T11:06:52.000Z,1012",
+      "2026-11-18T11:06:53.000Z,1013",
+    ]);
+    trace(`${dir}/c.parquet`, 20, 3); // a file added while shown
+    assert.equal((await src.meta()).rows, 13);
+    Deno.removeSync(`${dir}/a.parquet`); // and one gone
+    const meta = await src.meta();
+    assert.equal(meta.rows, 8);
+    assert.equal(meta.first, at(10));
+  } finally {
+    await src.close();
+  }
+});
+
+Deno.test("a file named like a glob is one file; a glob that cannot be read is said so", async () => {
+  const dir = tempDir();
+  trace(`${dir}/t[1].parquet`, 0, 2);
+  const one = await openTrace(`${dir}/t[1].parquet`, { defaultZone: "UTC" });
+  try {
+    assert.equal((await one.meta()).rows, 2);
+    assert.doesNotMatch((await one.meta()).notices.join(" "), /files, read as one/);
+  } finally {
+    await one.close();
+  }
+  await assert.rejects(openTrace(`${dir}/[z-a].parquet`), /not a glob sysmon can read/);
+});
+
+Deno.test("a directory view keeps its outputs and events inside the directory, hidden", async () => {
+  const dir = tempDir();
+  trace(`${dir}/a.parquet`, 0, 2);
+  const session = new LiveSession({ file: dir });
+  const glob = new LiveSession({ file: `${dir}/*.parquet` });
+  try {
+    assert.equal(session.dataDir, dir);
+    assert.equal(session.events.path, `${dir}/.sysmon.events.csv`);
+    assert.equal(glob.dataDir, dir);
+    assert.equal(glob.events.path, `${dir}/.sysmon-_.parquet.events.csv`);
+  } finally {
+    await session.close();
+    await glob.close();
   }
 });

@@ -3,6 +3,7 @@
 // The file is what import reads and export writes: a header `event,timestamp,kind`, then one
 // row per event with the time as an ISO 8601 UTC instant and kind `manual` or `auto` (a watch
 // point's crossing). It is replaced atomically on every change.
+import { isMany, manyNotesPath } from "../query/multi.ts";
 import fs from "node:fs";
 import { openRegularFile, PathKindError } from "../store/paths.ts";
 import { messageOf, Refusal } from "../schema/refusal.ts";
@@ -12,8 +13,9 @@ import { removeQuietly, replaceAtomically } from "../store/atomic.ts";
 import type { EventKind, LineProblem, TraceEvent } from "../views/model_types.ts";
 export type { EventKind, LineProblem, TraceEvent } from "../views/model_types.ts";
 
-/** Beside the trace; a glob's wildcards become `_` (a file name, not a pattern). */
-export const eventsPath = (dataFile: string) => `${dataFile.replace(/[*?[\]]/g, "_")}.events.csv`;
+/** Beside the trace; for a directory or glob view, hidden in its directory (never listed). */
+export const eventsPath = (dataFile: string) =>
+  `${isMany(dataFile) ? manyNotesPath(dataFile) : dataFile}.events.csv`;
 
 // ---------------------------------------------------------------- the store
 

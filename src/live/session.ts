@@ -2,7 +2,7 @@
 // starts into another file), its events, the watch points, the tracer, and the follower of a
 // file another `sysmon run` writes. The actions on it are in actions.ts; the routes in
 // src/server/routes/live_api.ts (JSON) and src/server/routes/ui.ts (the page's forms).
-import { isMany } from "../query/multi.ts";
+import { isMany, manyDir } from "../query/multi.ts";
 import { checkIntervals } from "../tracer/options.ts";
 import { dirname, resolve } from "node:path";
 import { Refusal } from "../schema/refusal.ts";
@@ -59,7 +59,10 @@ export class LiveSession {
 
   constructor(opts: LiveSessionOptions) {
     this.current = resolve(opts.file);
-    this.dataDir = resolve(opts.dataDir ?? dirname(this.current));
+    // Outputs typed into the page stay beside the trace; a directory view's in the directory.
+    this.dataDir = resolve(
+      opts.dataDir ?? (isMany(this.current) ? manyDir(this.current) : dirname(this.current)),
+    );
     this.tracer = opts.tracer ?? new LiveTracer();
     this.store = EventStore.forTrace(this.current);
     this.watchStore = new WatchStore(opts.watchFile ?? `${this.dataDir}/.sysmon-watch.json`);

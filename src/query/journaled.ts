@@ -42,10 +42,11 @@ class JournaledTrace implements TraceSource {
   private async read(sourceZone?: string): Promise<{ meta: TraceMeta; tail: TailRow[] }> {
     // The journal before the file: a writer folds into the file first and starts the journal
     // over after, so a fold between the two reads cannot hide rows from this answer.
+    // What it gave is kept before anything can fail or wait: it is not read twice.
     const r = this.tail.read();
-    const meta = await this.file.meta(sourceZone);
     if (r.restarted) this.rows = [];
     this.rows.push(...r.rows);
+    const meta = await this.file.meta(sourceZone);
     // Rows the file holds now were folded in: the journal keeps only the others.
     this.rows = this.rows.filter((x) => x.seq >= meta.rows);
     const utc = this.tail.header?.utc ?? meta.dataTimezone === "UTC";
@@ -59,7 +60,7 @@ class JournaledTrace implements TraceSource {
       tail.push({
         seq: x.seq,
         t,
-        us: BigInt(t) * 1000n + BigInt(Math.round(ts) % 1000),
+        us: BigInt(t) * 1000n + ((BigInt(Math.floor(ts)) % 1000n) + 1000n) % 1000n,
         row: x.row,
       });
     }
@@ -126,8 +127,12 @@ class JournaledTrace implements TraceSource {
   ): AsyncIterable<string> {
     const { meta, tail } = await this.read(q.sourceZone);
     const end = q.end ?? tail.at(-1)?.t ?? meta.last ?? 0;
+    const start = q.start ?? meta.first ?? tail[0]?.t ?? end;
+    // The file up to its last row (a range after it: its header only), then the journal's.
+    const fileEnd = Math.min(end, meta.last ?? -Infinity);
+    const fromFile = start <= fileEnd ? { ...q, end: fileEnd } : { ...q, start, end: start };
     let header: string[] | null = null;
-    for await (const chunk of this.file.exportCsv({ ...q, end: Math.min(end, meta.last ?? end) })) {
+    for await (const chunk of this.file.exportCsv(fromFile)) {
       // The file's export names its columns in its first line: the journal's rows follow them.
       header ??= chunk.slice(0, chunk.indexOf("\n")).split(",");
       yield chunk;

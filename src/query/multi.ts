@@ -17,20 +17,33 @@ const TRACE_FILE = /\.(parquet|csv)$/i;
 
 /** Whether `path` names several files: a directory, or a glob in its last part. */
 export function isMany(path: string): boolean {
-  if (/[*?[]/.test(path.slice(path.lastIndexOf("/") + 1))) return true;
   try {
-    return fs.statSync(path).isDirectory();
+    return fs.statSync(path).isDirectory(); // a file named `trace[1].parquet` is one file
   } catch {
-    return false;
+    return /[*?[]/.test(path.slice(path.lastIndexOf("/") + 1));
   }
+}
+
+/** What a directory or glob view keeps beside its files (events): where no listing reads it. */
+export function manyNotesPath(path: string): string {
+  const dir = manyDir(path);
+  const label = fs.existsSync(path) ? "" : `-${path.slice(path.lastIndexOf("/") + 1)}`;
+  return join(dir, `.sysmon${label.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+}
+
+/** The directory a directory or glob view reads. */
+export function manyDir(path: string): string {
+  if (fs.existsSync(path)) return path;
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "." : path.slice(0, slash) || "/";
 }
 
 /** The trace files `path` names (a directory's, or a glob's), sorted; a Refusal when none. */
 export function listTraces(path: string): string[] {
   const slash = path.lastIndexOf("/");
   let dir: string, pattern: RegExp;
-  if (/[*?[]/.test(path.slice(slash + 1))) {
-    dir = slash < 0 ? "." : path.slice(0, slash) || "/";
+  if (!fs.existsSync(path)) {
+    dir = manyDir(path);
     pattern = globPattern(path.slice(slash + 1));
   } else {
     dir = path;
@@ -42,7 +55,10 @@ export function listTraces(path: string): string[] {
   } catch (err) {
     throw new Refusal("not_found", `${dir} cannot be listed: ${(err as Error).message}`);
   }
-  const files = names.filter((n) => !n.startsWith(".") && pattern.test(n) && TRACE_FILE.test(n))
+  // Not hidden files, and not the events kept beside a trace (`trace.parquet.events.csv`).
+  const files = names.filter((n) =>
+    !n.startsWith(".") && pattern.test(n) && TRACE_FILE.test(n) && !n.endsWith(".events.csv")
+  )
     .map((n) => join(dir, n))
     .filter(isFile)
     .sort();
@@ -78,23 +94,61 @@ export function globPattern(glob: string): RegExp {
       }
     } else re += ch.replace(/[.+^${}()|\\]/g, "\\$&");
   }
-  return new RegExp(`^${re}$`);
+  try {
+    return new RegExp(`^${re}$`);
+  } catch {
+    throw new Refusal("bad_input", `'${glob}' is not a glob sysmon can read (a bad [...] range?)`);
+  }
 }
 
-/** The traces as one; `label` is what the user gave (a directory or a glob). */
-export function manyTraces(label: string, parts: TraceSource[]): TraceSource {
-  return new ManyTraces(label, parts);
+/**
+ * The files `label` (a directory or a glob) names as one trace, listed again on every answer:
+ * a file added is opened (`open`), one gone is closed.
+ */
+export async function manyTraces(
+  label: string,
+  open: (file: string) => Promise<TraceSource>,
+): Promise<TraceSource> {
+  const many = new ManyTraces(label, open);
+  try {
+    await many.meta(); // a bad file is reported at once
+  } catch (err) {
+    await many.close();
+    throw err;
+  }
+  return many;
 }
 
 class ManyTraces implements TraceSource {
-  constructor(private readonly label: string, private readonly parts: TraceSource[]) {}
+  private parts = new Map<string, TraceSource>();
+  constructor(
+    private readonly label: string,
+    private readonly open: (file: string) => Promise<TraceSource>,
+  ) {}
+
+  /** The parts as the listing is now. */
+  private async current(): Promise<TraceSource[]> {
+    const files = listTraces(this.label);
+    for (const [file, part] of this.parts) {
+      if (!files.includes(file)) {
+        this.parts.delete(file);
+        await part.close();
+      }
+    }
+    for (const file of files) {
+      if (!this.parts.has(file)) this.parts.set(file, await this.open(file));
+    }
+    return files.map((f) => this.parts.get(f)!);
+  }
 
   /** Each part's meta, in time order (parts without rows last). */
   private async metas(sourceZone?: string) {
+    const parts = await this.current();
     const all = await Promise.all(
-      this.parts.map(async (part) => ({ part, meta: await part.meta(sourceZone) })),
+      parts.map(async (part) => ({ part, meta: await part.meta(sourceZone) })),
     );
-    return all.sort((a, b) => (a.meta.first ?? Infinity) - (b.meta.first ?? Infinity));
+    const first = (m: TraceMeta) => m.first ?? Infinity;
+    return all.sort((a, b) => first(a.meta) === first(b.meta) ? 0 : first(a.meta) - first(b.meta));
   }
 
   async meta(sourceZone?: string): Promise<TraceMeta> {
@@ -131,6 +185,7 @@ class ManyTraces implements TraceSource {
   async series(q: SeriesQuery): Promise<SeriesResult> {
     const metas = await this.metas(q.sourceZone);
     const withRows = metas.filter((m) => m.meta.first !== null && m.meta.last !== null);
+    if (withRows.length === 0) return await metas[0]!.part.series(q); // no rows: its answer
     const start = q.start ?? Math.min(...withRows.map((m) => m.meta.first!));
     const end = q.end ?? Math.max(...withRows.map((m) => m.meta.last!));
     const span = Math.max(1, end - start);
@@ -180,12 +235,17 @@ class ManyTraces implements TraceSource {
       throw new Refusal("bad_input", `columns: no file of ${this.label} has ${unknown.join(", ")}`);
     }
     yield ["timestamp", ...cols].map(cell).join(",") + "\n";
-    for (const { part, meta } of metas) {
-      if (meta.rows === 0) continue;
+    const withRows = metas.filter((m) => m.meta.first !== null && m.meta.last !== null);
+    const start = q.start ?? Math.min(...withRows.map((m) => m.meta.first!));
+    const end = q.end ?? Math.max(...withRows.map((m) => m.meta.last!));
+    for (const { part, meta } of withRows) {
+      // Each file for its part of the range only: a range outside a file is not its to refuse.
+      const a = Math.max(start, meta.first!), b = Math.min(end, meta.last!);
+      if (a > b) continue;
       const have = new Set(meta.columns.map((c) => c.name));
       const mine = cols.filter((c) => have.has(c));
       let first = true;
-      for await (const chunk of part.exportCsv({ ...q, columns: mine })) {
+      for await (const chunk of part.exportCsv({ ...q, start: a, end: b, columns: mine })) {
         // Its own header first: its lines are re-laid in the columns of the whole.
         const text = first ? chunk.slice(chunk.indexOf("\n") + 1) : chunk;
         first = false;
@@ -203,7 +263,7 @@ class ManyTraces implements TraceSource {
     sourceZone?: string,
   ): Promise<{ at: number | null; processes: ProcessRecord[] }> {
     let best: { at: number | null; processes: ProcessRecord[] } = { at: null, processes: [] };
-    for (const part of this.parts) {
+    for (const part of await this.current()) {
       const r = await part.processesAt(at, sourceZone);
       if (r.at === null) continue;
       if (best.at === null || Math.abs(r.at - at) < Math.abs(best.at - at)) best = r;
@@ -212,7 +272,9 @@ class ManyTraces implements TraceSource {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.parts.map((p) => p.close()));
+    const parts = [...this.parts.values()];
+    this.parts.clear();
+    await Promise.all(parts.map((p) => p.close()));
   }
 }
 

@@ -15,7 +15,7 @@
 // (what every query of a version shares: its zone, first and last sample, rows of a range),
 // wall_clock.ts (naive wall times as instants), summaries.ts (long ranges without a scan),
 // export_csv.ts and processes_at.ts.
-import { isMany, listTraces, manyTraces } from "./multi.ts";
+import { isMany, manyTraces } from "./multi.ts";
 import { withJournal } from "./journaled.ts";
 import { Refusal } from "../schema/refusal.ts";
 import fs from "node:fs";
@@ -72,16 +72,7 @@ export interface OpenOptions {
  * missing or unreadable.
  */
 export async function openTrace(path: string, opts: OpenOptions = {}): Promise<TraceSource> {
-  if (isMany(path)) {
-    const parts: TraceSource[] = [];
-    try {
-      for (const file of listTraces(path)) parts.push(await openTrace(file, opts));
-    } catch (err) {
-      await Promise.all(parts.map((p) => p.close()));
-      throw err;
-    }
-    return manyTraces(path, parts);
-  }
+  if (isMany(path)) return await manyTraces(path, (file) => openTrace(file, opts));
   const defaultZone = opts.defaultZone ? resolveZone(opts.defaultZone) : serverZone();
   const source = new FileTrace(path, await engine(), defaultZone, opts);
   await source.meta(); // reads it now, so that a bad file is reported at once
