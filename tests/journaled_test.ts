@@ -127,3 +127,47 @@ Deno.test("an export of a range the file does not reach yet is the journal's row
     sink.close();
   }
 });
+
+Deno.test("a column only the journal has yet is exported, blank in the file's rows", async () => {
+  const path = `${tempDir()}/late.parquet`;
+  let now = 0;
+  const sink = ParquetSink.open({
+    path,
+    utc: true,
+    sampleInterval: 1,
+    foldIntervalMs: 60_000,
+    now: () => now,
+  });
+  for (let i = 0; i < 3; i++) sink.add(row(i));
+  sink.write(); // folded: the file has rows 0..2, without the GPU
+  for (let i = 3; i < 5; i++) {
+    sink.add({ ...row(i), gpu_0_used: 7000 + i }); // a GPU appears: only in the journal yet
+    now += 1000;
+    sink.write();
+  }
+  const src = await openTrace(path, { defaultZone: "UTC" });
+  try {
+    let all = "";
+    for await (const c of src.exportCsv({})) all += c;
+    const lines = all.trim().split("\n");
+    assert.ok(lines[0]!.endsWith(",gpu_0_used"), lines[0]);
+    assert.ok(lines[1]!.endsWith(","), "blank in the file's rows");
+    assert.ok(lines[5]!.endsWith(",7004"));
+    let one = "";
+    for await (const c of src.exportCsv({ columns: ["gpu_0_used", "sys_total"] })) one += c;
+    assert.deepEqual(one.trim().split("\n").map((l) => l.split(",").slice(1).join(",")), [
+      "gpu_0_used,sys_total",
+      ",1000",
+      ",1001",
+      ",1002",
+      "7003,1003",
+      "7004,1004",
+    ]);
+    await assert.rejects(async () => {
+      for await (const _ of src.exportCsv({ columns: ["nope"] })) { /* the header */ }
+    }, /no column 'nope'/);
+  } finally {
+    await src.close();
+    sink.close();
+  }
+});

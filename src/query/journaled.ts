@@ -16,6 +16,7 @@ import type {
 import { csvCell, isoMicros } from "./export_csv.ts";
 import { processEntry } from "./processes_at.ts";
 import { instant } from "./zone.ts";
+import { csvRecords, relay } from "./multi.ts";
 
 interface TailRow {
   seq: number;
@@ -128,21 +129,40 @@ class JournaledTrace implements TraceSource {
     const { meta, tail } = await this.read(q.sourceZone);
     const end = q.end ?? tail.at(-1)?.t ?? meta.last ?? 0;
     const start = q.start ?? meta.first ?? tail[0]?.t ?? end;
+    // Columns only the journal has yet (a GPU or a container that appeared since the fold).
+    const inFile = new Set(meta.columns.map((c) => c.name));
+    const fresh = [...new Set(tail.flatMap((x) => Object.keys(x.row)))]
+      .filter((n) =>
+        !inFile.has(n) && n !== "timestamp" && !tail.some((x) => Array.isArray(x.row[n]))
+      );
+    const asked = q.columns?.length
+      ? [...new Set(q.columns)].filter((n) => n !== "timestamp")
+      : null;
+    const mine = asked?.filter((n) => inFile.has(n) || !fresh.includes(n)); // unknown: the file says so
     // The file up to its last row (a range after it: its header only), then the journal's.
     const fileEnd = Math.min(end, meta.last ?? -Infinity);
-    const fromFile = start <= fileEnd ? { ...q, end: fileEnd } : { ...q, start, end: start };
-    let header: string[] | null = null;
+    const range = start <= fileEnd ? { end: fileEnd } : { start, end: start };
+    const fromFile = { ...q, ...range, columns: mine?.length ? mine : undefined };
+    let names: string[] | null = null;
+    let cols: string[] = [];
     for await (const chunk of this.file.exportCsv(fromFile)) {
-      // The file's export names its columns in its first line: the journal's rows follow them.
-      header ??= chunk.slice(0, chunk.indexOf("\n")).split(",");
-      yield chunk;
+      if (names === null) {
+        // The file's export names its columns in its first line.
+        names = [...csvRecords(chunk.slice(0, chunk.indexOf("\n") + 1))][0]!.slice(1)
+          .map((h) => h.replace(/^"|"$/g, "").replaceAll('""', '"'));
+        cols = asked ?? [...names, ...fresh];
+        yield ["timestamp", ...cols].map((c) => csvCell(c)).join(",") + "\n";
+        const rest = chunk.slice(chunk.indexOf("\n") + 1);
+        if (rest) yield sameColumns(names, cols) ? rest : relay(rest, names, cols);
+        continue;
+      }
+      yield sameColumns(names, cols) ? chunk : relay(chunk, names, cols);
     }
-    if (header === null) return;
-    const names = header.slice(1).map((h) => h.replace(/^"|"$/g, "").replaceAll('""', '"'));
+    if (names === null) return;
     let lines = "";
     for (const x of tail) {
       if (x.t < (q.start ?? -Infinity) || x.t > end) continue;
-      lines += [isoMicros(x.us), ...names.map((n) => csvCell(scalar(x.row[n])))].join(",") + "\n";
+      lines += [isoMicros(x.us), ...cols.map((n) => csvCell(scalar(x.row[n])))].join(",") + "\n";
     }
     if (lines) yield lines;
   }
@@ -170,6 +190,9 @@ class JournaledTrace implements TraceSource {
     return this.file.close();
   }
 }
+
+const sameColumns = (a: string[], b: string[]) =>
+  a.length === b.length && a.every((n, i) => n === b[i]);
 
 function numberOf(v: unknown): number | null {
   return typeof v === "number" && Number.isFinite(v) ? v : null;

@@ -292,7 +292,7 @@ function cell(s: string): string {
 }
 
 /** CSV lines in the columns `from` (after the timestamp) laid out in `to`, blanks elsewhere. */
-function relay(text: string, from: string[], to: string[]): string {
+export function relay(text: string, from: string[], to: string[]): string {
   const at = to.map((c) => from.indexOf(c));
   let out = "";
   for (const fields of csvRecords(text)) {
@@ -302,7 +302,7 @@ function relay(text: string, from: string[], to: string[]): string {
 }
 
 /** RFC 4180 records, each field kept as written (quotes included). */
-function* csvRecords(text: string): Generator<string[]> {
+export function* csvRecords(text: string): Generator<string[]> {
   let fields: string[] = [];
   let start = 0, quoted = false;
   for (let i = 0; i < text.length; i++) {
