@@ -7,7 +7,7 @@ import type { AsyncBuffer, FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { journalPath, JournalTail } from "../store/journal.ts";
 import { instant } from "../query/zone.ts";
-import { openRegularFile, PathKindError } from "../store/paths.ts";
+import { openRegularFile, PathKindError, readAt } from "../store/paths.ts";
 
 /** A row of a followed trace: its instant and its values (numbers; bigints converted). */
 export interface FollowedRow {
@@ -174,13 +174,8 @@ function fileBuffer(fd: number): AsyncBuffer {
   return {
     byteLength: size,
     slice(start: number, end = size) {
-      const buf = new Uint8Array(end - start);
-      let off = 0;
-      while (off < buf.length) {
-        const n = fs.readSync(fd, buf, off, buf.length - off, start + off);
-        if (n === 0) throw new Error("the file ended early");
-        off += n;
-      }
+      const buf = readAt(fd, end - start, start);
+      if (buf.length < end - start) throw new Error("the file ended early");
       return buf.buffer;
     },
   };

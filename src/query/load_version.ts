@@ -5,6 +5,7 @@
 import { Refusal } from "../schema/refusal.ts";
 import fs from "node:fs";
 import { splitCsvLine } from "../store/csv_sink.ts";
+import { readAt } from "../store/paths.ts";
 import { parseSummaryIndex, SUMMARY_KEY } from "../store/summary_block.ts";
 import { columnType, describe, describeSql } from "./describe.ts";
 import { isNumericColumn } from "../schema/columns.ts";
@@ -17,7 +18,6 @@ import {
   noTimestamp,
   type OpenedFile,
   openVersion,
-  readAt,
   readSidecar,
   sidecarKey,
   startsWith,

@@ -1,6 +1,7 @@
 // Several trace files read as one: a directory of them, a glob (`trace.*parquet`, `day-*.csv`)
 // or a list. Each is opened as a trace of its own (with its journal); answers are merged in
 // time order, columns that only some files have are empty in the others.
+import { emptyResult } from "./reduce.ts";
 import { join } from "node:path";
 import fs from "node:fs";
 import { Refusal } from "../schema/refusal.ts";
@@ -189,15 +190,7 @@ class ManyTraces implements TraceSource {
     const start = q.start ?? Math.min(...withRows.map((m) => m.meta.first!));
     const end = q.end ?? Math.max(...withRows.map((m) => m.meta.last!));
     const span = Math.max(1, end - start);
-    const out: SeriesResult = {
-      start,
-      end,
-      rows: 0,
-      reduced: false,
-      t: [],
-      series: {},
-      missing: [],
-    };
+    const out = emptyResult(start, end);
     const names = [...new Set(q.columns)];
     for (const n of names) out.series[n] = [];
     const missing = new Set(names);

@@ -27,6 +27,7 @@
 // that is a multiple of the summary's is merged (`canUseSummary`), so a fine bucket never
 // straddles two requested ones and the answer is exactly what a scan of the file gives.
 import type { Table } from "./engine.ts";
+import type { SeriesResult } from "../views/types.ts";
 
 /** Per-bucket aggregates, in time order. Values are NaN where a bucket has none (a gap). */
 export interface Partials {
@@ -399,3 +400,14 @@ export function compact(v: number | null): number | null {
   if (Number.isInteger(v)) return v;
   return Number(v.toPrecision(6));
 }
+
+/** An answer without rows over [start, end]. */
+export const emptyResult = (start: number, end: number): SeriesResult => ({
+  start,
+  end,
+  rows: 0,
+  reduced: false,
+  t: [],
+  series: {},
+  missing: [],
+});

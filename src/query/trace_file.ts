@@ -8,7 +8,7 @@
 // version is never used.
 import { Refusal } from "../schema/refusal.ts";
 import fs from "node:fs";
-import { inspectPath, openRegularFile, PathKindError } from "../store/paths.ts";
+import { inspectPath, openRegularFile, PathKindError, readAt } from "../store/paths.ts";
 
 const PAR1 = new TextEncoder().encode("PAR1");
 
@@ -105,18 +105,6 @@ export async function openVersion(
   } finally {
     if (!keep) fs.closeSync(fd);
   }
-}
-
-/** `length` bytes at `position` (fewer at the end of the file). */
-export function readAt(fd: number, length: number, position: number): Uint8Array {
-  const buf = new Uint8Array(length);
-  let off = 0;
-  while (off < length) {
-    const n = fs.readSync(fd, buf, off, length - off, position + off);
-    if (n === 0) break;
-    off += n;
-  }
-  return off === length ? buf : buf.subarray(0, off);
 }
 
 function readVersion(path: string, fd: number, size: number) {

@@ -1,5 +1,6 @@
 // What a page, a tab's fragment or a live update shows, built from the served trace, the
 // live feed and this machine's processes. The routes (routes/pages.ts) render these.
+import { emptyResult } from "../query/reduce.ts";
 import { isRefusal, messageOf } from "../schema/refusal.ts";
 import { basename } from "node:path";
 import { buildProcTree } from "../collect/proctree.ts";
@@ -49,16 +50,6 @@ export interface PageDeps {
 export function sourceZone(s: ViewState, serverZone: string): string | undefined {
   return s.src === "auto" ? undefined : s.src === "UTC" ? "UTC" : serverZone;
 }
-
-const emptyResult = (start: number, end: number): SeriesResult => ({
-  start,
-  end,
-  rows: 0,
-  reduced: false,
-  t: [],
-  series: {},
-  missing: [],
-});
 
 /** Identifies what a panel's data holds (charts, their series, blocks): live answers must match. */
 export function tabSig(tab: TabModel): string {

@@ -11,7 +11,7 @@ import type { Row, Value } from "../schema/columns.ts";
 import zlib from "node:zlib";
 import fs from "node:fs";
 import { removeQuietly, replaceAtomically, writeAll } from "./atomic.ts";
-import { openRegularFile, PathKindError } from "./paths.ts";
+import { openRegularFile, PathKindError, readAt } from "./paths.ts";
 
 export interface JournalHeader {
   sysmon_journal: 1;
@@ -160,7 +160,7 @@ export class JournalTail {
       const restarted = this.lines || id !== this.id || st.size < this.pos || !this.marked(fd);
       if (restarted) this.restart(id);
       if (st.size === this.pos) return { rows: [], restarted };
-      const bytes = readAt(fd, this.pos, st.size - this.pos);
+      const bytes = readAt(fd, st.size - this.pos, this.pos);
       this.bytesRead += bytes.length;
       return { rows: this.parse(bytes), restarted };
     } finally {
@@ -171,7 +171,7 @@ export class JournalTail {
   /** Whether the last entry read is still where it was, as it was. */
   private marked(fd: number): boolean {
     if (this.mark === null) return true;
-    const head = readAt(fd, this.mark.at, 8);
+    const head = readAt(fd, 8, this.mark.at);
     return head.length === 8 && head.every((b, i) => b === this.mark!.head[i]);
   }
 
@@ -217,18 +217,6 @@ export class JournalTail {
     this.pos += at;
     return rows;
   }
-}
-
-/** `length` bytes of `fd` from `position` (fewer at its end). */
-function readAt(fd: number, position: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let got = 0;
-  while (got < length) {
-    const n = fs.readSync(fd, bytes, got, length - got, position + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return bytes.subarray(0, got);
 }
 
 function readEntries(bytes: Uint8Array): JournalContents {

@@ -270,3 +270,15 @@ export function dataDirProblem(path: string): string | null {
   const seen = inspectPath(path);
   return seen.kind === "directory" ? null : describe(path, seen, "a directory");
 }
+
+/** `length` bytes at `position` (fewer at the end of the file). */
+export function readAt(fd: number, length: number, position: number): Uint8Array<ArrayBuffer> {
+  const buf = new Uint8Array(length);
+  let off = 0;
+  while (off < length) {
+    const n = fs.readSync(fd, buf, off, length - off, position + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return off === length ? buf : buf.subarray(0, off);
+}

@@ -23,7 +23,7 @@ import { type ColumnDef, columnDef, type Row } from "../schema/columns.ts";
 import { CsvSink } from "../store/csv_sink.ts";
 import { removeQuietly, syncDir, tempPath } from "../store/atomic.ts";
 import { traceMetadata } from "../store/metadata.ts";
-import { type MonitorStatus, monitorToParquet, type SampleTiming } from "./monitor.ts";
+import { idleStatus, type MonitorStatus, monitorToParquet, type SampleTiming } from "./monitor.ts";
 import { foldIntervalMs, type MonitorOptions, validateOptions } from "./options.ts";
 import { isRefusal } from "../schema/refusal.ts";
 import { OutputError, ParquetSink } from "../store/parquet_sink.ts";
@@ -155,7 +155,11 @@ export async function controlCommand(
     }
     if (cmd.cmd === "stop") ac.abort();
     else if (cmd.cmd === "status") {
-      out.send({ type: "status", id: cmd.id, status: status(current ?? idle(opts)) });
+      out.send({
+        type: "status",
+        id: cmd.id,
+        status: status(current ?? idleStatus(opts.outputFile ?? "")),
+      });
     } else if (cmd.cmd === "snapshot") {
       if (sink === null) {
         out.send({ type: "snapshot", id: cmd.id, error: "the tracer has not started yet" });
@@ -223,19 +227,6 @@ export async function controlCommand(
     done.abort(); // stop reading stdin, so that the process can exit
     await reading;
   }
-}
-
-/** The status before the first sample. */
-function idle(opts: MonitorOptions): MonitorStatus {
-  return {
-    output: opts.outputFile ?? "",
-    samples: 0,
-    rowsWritten: 0,
-    fileBytes: null,
-    lastWrite: null,
-    unavailable: [],
-    error: null,
-  };
 }
 
 /** Parses one command line; throws with a message naming what is wrong. */

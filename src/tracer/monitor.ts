@@ -23,6 +23,19 @@ export interface MonitorStatus {
   error: string | null;
 }
 
+/** The status before the first sample. */
+export function idleStatus(output: string): MonitorStatus {
+  return {
+    output,
+    samples: 0,
+    rowsWritten: 0,
+    fileBytes: null,
+    lastWrite: null,
+    unavailable: [],
+    error: null,
+  };
+}
+
 export interface MonitorHooks {
   /** After every sample; `timing` says when it was due and how late it ran. */
   onSample?: (status: MonitorStatus, row: Row, timing: SampleTiming) => void;
@@ -88,15 +101,7 @@ async function sampleLoop(
   sources: Source[],
   hooks: MonitorHooks,
 ): Promise<MonitorSummary> {
-  const status: MonitorStatus = {
-    output: o.outputFile,
-    samples: 0,
-    rowsWritten: 0,
-    fileBytes: null,
-    lastWrite: null,
-    unavailable: [],
-    error: null,
-  };
+  const status = idleStatus(o.outputFile);
   let annotated = "";
   const outOfRange = new Set<string>(); // columns already noticed
   const annotate = () => {
