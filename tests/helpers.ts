@@ -1,4 +1,5 @@
 // Shared by the tests: temporary fixture trees, reading traces back independently.
+import { listSegments } from "../src/store/segments.ts";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { copySync } from "./copy.ts";
@@ -14,7 +15,21 @@ export function fixtureCopy(src = FIXTURE_HOST): { proc: string; sys: string; ro
 }
 
 /** Reads a Parquet file with hyparquet (an independent reader). */
+/**
+ * Reads a trace as hyparquet (an independent reader) sees it: the file, and the segments
+ * beside it (`trace.0001.parquet`, …) in order, as `read_parquet('trace.*parquet')` would.
+ * meta and kv are the file's own.
+ */
 export async function readParquet(path: string) {
+  const first = await readParquetFile(path);
+  for (const s of listSegments(path).filter((s) => s.n > 0)) {
+    first.rows.push(...(await readParquetFile(s.path)).rows);
+  }
+  return first;
+}
+
+/** One Parquet file's rows, footer and key-value metadata. */
+export async function readParquetFile(path: string) {
   const bytes = Deno.readFileSync(path);
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   const meta = parquetMetadata(file);

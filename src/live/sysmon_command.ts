@@ -8,11 +8,14 @@ export interface SysmonCommand {
   args: string[];
 }
 
-/** `v8Flags`: "--v8-flags=…" (src/tracer/v8_flags.ts). */
+/**
+ * `v8Flags`: "--v8-flags=…" (src/tracer/v8_flags.ts). No V8 code cache: a child that runs
+ * for hours gains little from it, and a new version's first start writes megabytes of it.
+ */
 export function sysmonCommand(v8Flags: string): SysmonCommand {
   if (Deno.build.standalone) return { cmd: Deno.execPath(), args: [] };
   const main = new URL("../../main.ts", import.meta.url);
-  const args = ["run", "-A", v8Flags];
+  const args = ["run", "-A", "--no-code-cache", v8Flags];
   if (main.protocol === "file:") {
     const config = new URL("../../deno.json", import.meta.url);
     // Installed without its deno.json: the import map is in the lock or the cache.

@@ -11,6 +11,7 @@ import {
   readLines,
 } from "../tracer/control.ts";
 import { fileSize } from "../store/sink.ts";
+import { listSegments, segmentPath } from "../store/segments.ts";
 import { TRACER_V8_FLAGS } from "../tracer/v8_flags.ts";
 import { type SysmonCommand, sysmonCommand } from "./sysmon_command.ts";
 import type { LiveState } from "../views/model_types.ts";
@@ -201,9 +202,11 @@ export class LiveTracer {
       );
     }
     let archived: string | null = null;
-    if (fileSize(o.output) !== null) {
+    const files = listSegments(o.output);
+    if (files.length > 0) {
       archived = nextSnapshotPath(o.output);
-      Deno.renameSync(o.output, archived);
+      // The trace's files keep their numbers: `name_N.parquet`, `name_N.0001.parquet`, …
+      for (const f of files) Deno.renameSync(f.path, segmentPath(archived, f.n));
       const meta = `${o.output}.meta.json`; // a CSV output's metadata goes with it
       if (fileSize(meta) !== null) Deno.renameSync(meta, `${archived}.meta.json`);
     }

@@ -61,26 +61,44 @@ export class OpenGroup {
 
   /**
    * This group with `pending`'s rows appended as one more page per column (a new group: this
-   * one is unchanged, so a fold that fails to write loses nothing). A column new to the
-   * group gets a page of nulls for its earlier rows first.
+   * one is unchanged, so a fold that fails to write loses nothing).
    */
   append(pending: RowBuffer, columns: ColumnDef[], ctx: EncodeContext): OpenGroup {
-    const n = pending.length;
-    if (n === 0) return this;
+    if (pending.length === 0) return this;
+    return this.join(OpenGroup.encode(pending, columns, ctx), columns, ctx);
+  }
+
+  /** `pending`'s rows as a group of their own: one page per column. */
+  static encode(pending: RowBuffer, columns: ColumnDef[], ctx: EncodeContext): OpenGroup {
+    const scalars = new Map<string, ScalarPages>();
+    const nested = new Map<string, LeafPages[]>();
+    for (const c of columns) {
+      if (c.kind === "processes") nested.set(c.name, encodeNested(pending.processes(c), c, ctx));
+      else scalars.set(c.name, encodeScalar(c, pending.column(c), ctx));
+    }
+    return new OpenGroup(pending.length, scalars, nested, blockOf(pending, columns, ctx));
+  }
+
+  /**
+   * This group followed by `next`'s pages (encoded with `columns`, which holds every column of
+   * this one). A column new to this group gets a page of nulls for its earlier rows first.
+   */
+  join(next: OpenGroup, columns: ColumnDef[], ctx: EncodeContext): OpenGroup {
+    if (next.rows === 0) return this;
+    if (this.rows === 0) return next;
     const scalars = new Map(this.scalars);
     const nested = new Map(this.nested);
     for (const c of columns) {
       if (c.kind === "processes") {
-        let leaves = nested.get(c.name) ?? null;
-        if (!leaves && this.rows > 0) leaves = encodeNested(nullProcessColumn(this.rows), c, ctx);
-        nested.set(c.name, joinLeaves(leaves, encodeNested(pending.processes(c), c, ctx)));
+        const leaves = nested.get(c.name) ?? encodeNested(nullProcessColumn(this.rows), c, ctx);
+        nested.set(c.name, joinLeaves(leaves, next.nested.get(c.name)!));
         continue;
       }
-      let pages = scalars.get(c.name) ?? null;
-      if (!pages && this.rows > 0) pages = encodeScalar(c, nullValues(c, this.rows), ctx);
-      scalars.set(c.name, joinPages(pages, encodeScalar(c, pending.column(c), ctx)));
+      const pages = scalars.get(c.name) ?? encodeScalar(c, nullValues(c, this.rows), ctx);
+      scalars.set(c.name, joinPages(pages, next.scalars.get(c.name)!));
     }
-    return new OpenGroup(this.rows + n, scalars, nested, this.joinBlock(pending, columns, ctx));
+    const block = this.block && next.block ? concatBlocks(this.block, next.block) : null;
+    return new OpenGroup(this.rows + next.rows, scalars, nested, block);
   }
 
   /** Writes the group's chunks (its pages) at the writer's offset, in `columns`' order. */
@@ -118,28 +136,27 @@ export class OpenGroup {
       total_compressed_size: BigInt(writer.offset - start),
     };
   }
+}
 
-  private joinBlock(pending: RowBuffer, columns: ColumnDef[], ctx: EncodeContext): Block | null {
-    if (ctx.summaryWidth <= 0 || (this.rows > 0 && this.block === null)) return null;
-    const ts = pending.numbers("timestamp");
-    if (!ts || ts.nulls.some((x) => x === 1)) return null;
-    const cols: NumericColumn[] = [];
-    for (const c of columns) {
-      if (c.kind !== "int64" && c.kind !== "double") continue;
-      const v = pending.numbers(c.name);
-      if (v) cols.push({ name: c.name, ...v, int: c.kind === "int64" });
-    }
-    const next = buildBlock(ctx.summaryWidth, pending.length, ts.nums, cols);
-    return this.block ? concatBlocks(this.block, next) : next;
+/** The summary block of `pending`'s rows; null when one has no timestamp (or none wanted). */
+function blockOf(pending: RowBuffer, columns: ColumnDef[], ctx: EncodeContext): Block | null {
+  if (ctx.summaryWidth <= 0) return null;
+  const ts = pending.numbers("timestamp");
+  if (!ts || ts.nulls.some((x) => x === 1)) return null;
+  const cols: NumericColumn[] = [];
+  for (const c of columns) {
+    if (c.kind !== "int64" && c.kind !== "double") continue;
+    const v = pending.numbers(c.name);
+    if (v) cols.push({ name: c.name, ...v, int: c.kind === "int64" });
   }
+  return buildBlock(ctx.summaryWidth, pending.length, ts.nums, cols);
 }
 
 function encodeNested(col: ProcessColumn, c: ColumnDef, ctx: EncodeContext): LeafPages[] {
   return col.encode(ctx.schema, c.name, ctx.codec, ctx.compressors);
 }
 
-function joinLeaves(a: LeafPages[] | null, b: LeafPages[]): LeafPages[] {
-  if (!a) return b;
+function joinLeaves(a: LeafPages[], b: LeafPages[]): LeafPages[] {
   return a.map((leaf, k) => ({
     pages: [...leaf.pages, ...b[k]!.pages],
     values: leaf.values + b[k]!.values,
@@ -183,8 +200,7 @@ function encodeScalar(
 }
 
 /** Pages of a column followed by more of its pages: sizes added, statistics merged. */
-function joinPages(a: ScalarPages | null, b: ScalarPages): ScalarPages {
-  if (!a) return b;
+function joinPages(a: ScalarPages, b: ScalarPages): ScalarPages {
   const x = a.meta, y = b.meta;
   const sx = x.statistics, sy = y.statistics;
   const pick = (u: unknown, v: unknown, less: boolean) => {

@@ -1,5 +1,6 @@
 // The Parquet output of `sysmon run`: a journal takes every write interval's rows
-// (cheap, fsynced), and a fold merges them into the Parquet file on a schedule.
+// (cheap, fsynced), and a fold merges them into the Parquet files on a schedule: the trace's
+// newest segment (segments.ts), or a piece beside it holding only the fold's rows.
 import { type ColumnDef, columnDef, type Row } from "../schema/columns.ts";
 import {
   Journal,
@@ -9,10 +10,18 @@ import {
   readJournal,
 } from "./journal.ts";
 import { newTraceId, traceMetadata } from "./metadata.ts";
-import { removeStaleTemps } from "./atomic.ts";
+import { removeQuietly, removeStaleTemps } from "./atomic.ts";
+import { listSegments, segmentPath } from "./segments.ts";
+import {
+  FIRST_ROW_KEY,
+  nextSegment,
+  OutputError,
+  type TraceFiles,
+  traceFiles,
+} from "./trace_files.ts";
 import { summaryWidthFor } from "./summary_block.ts";
 import { dropExecutablePages, releaseMemory } from "./release.ts";
-import { ParquetTrace, readFooter } from "./parquet_trace.ts";
+import { ParquetTrace, type ParquetTraceOptions } from "./parquet_trace.ts";
 import { describeWriteError, fileSize, type TraceSink, type WriteReport } from "./sink.ts";
 
 export interface ParquetSinkOptions {
@@ -27,17 +36,23 @@ export interface ParquetSinkOptions {
   now?: () => number;
 }
 
-/** A problem with the output file that stops `run` before sampling starts. */
-export class OutputError extends Error {}
+export { OutputError };
+
+/** Pieces (files of one fold's rows) a segment may have before a fold merges them into it. */
+const MAX_PIECES = 24;
 
 export class ParquetSink implements TraceSink {
+  /** The trace's path: its first file, and where its journal is. */
   readonly path: string;
-  readonly trace: ParquetTrace;
   readonly header: JournalHeader;
   /** Messages from opening the output (a journal folded in, a journal set aside). */
   readonly notices: string[];
   private readonly journal: Journal;
   private readonly opts: ParquetSinkOptions;
+  /** The segment rows go to, its number, and the rows of the files before it. */
+  private seg: { trace: ParquetTrace; n: number; before: number; written: boolean };
+  /** Pieces written since the segment's last fold. */
+  private pieces: string[] = [];
   private buffer: Row[] = [];
   private unjournaled: JournalRow[] = [];
   private nextSeq: number;
@@ -51,13 +66,13 @@ export class ParquetSink implements TraceSink {
 
   private constructor(
     opts: ParquetSinkOptions,
-    trace: ParquetTrace,
+    seg: ParquetSink["seg"],
     traceId: string,
     notices: string[],
   ) {
     this.opts = opts;
     this.path = opts.path;
-    this.trace = trace;
+    this.seg = seg;
     this.notices = notices;
     this.header = {
       sysmon_journal: 1,
@@ -66,8 +81,18 @@ export class ParquetSink implements TraceSink {
       sample_interval_s: opts.sampleInterval,
     };
     this.journal = new Journal(journalPath(opts.path));
-    this.nextSeq = trace.rows;
-    this.durable = trace.rows;
+    this.nextSeq = this.rows;
+    this.durable = this.nextSeq;
+  }
+
+  /** The segment rows are written to now. */
+  get trace(): ParquetTrace {
+    return this.seg.trace;
+  }
+
+  /** Rows of the whole trace: in its files, and not folded yet. */
+  get rows(): number {
+    return this.seg.before + this.seg.trace.rows;
   }
 
   /**
@@ -75,13 +100,14 @@ export class ParquetSink implements TraceSink {
    * sysmon wrote, refuses anything else.
    */
   static open(opts: ParquetSinkOptions): ParquetSink {
+    for (const s of listSegments(opts.path)) removeStaleTemps(s.path);
     removeStaleTemps(opts.path);
     const notices = recoverJournal(opts.path);
-    let trace: ParquetTrace;
+    const found = traceFiles(opts.path);
     let traceId = newTraceId();
-    if (fileSize(opts.path) !== null) {
-      const kv = sysmonMetadata(opts.path);
-      const zone = kv.get("sysmon.timezone");
+    if (found) {
+      notices.push(...found.notices);
+      const zone = found.kv.get("sysmon.timezone");
       if (zone !== (opts.utc ? "UTC" : "local")) {
         throw new OutputError(
           `${opts.path} holds ${zone} timestamps; run ${
@@ -89,13 +115,12 @@ export class ParquetSink implements TraceSink {
           } --utc to append to it, or choose another --output`,
         );
       }
-      trace = ParquetTrace.open(traceOptions(opts));
-      traceId = kv.get("sysmon.trace_id")!;
-      notices.push(`appending to ${opts.path} (${trace.rows} rows)`);
-    } else {
-      trace = new ParquetTrace(traceOptions(opts));
+      traceId = found.kv.get("sysmon.trace_id")!;
+      const files = found.files.length > 1 ? ` in ${found.files.length} files` : "";
+      notices.push(`appending to ${opts.path} (${found.rows} rows${files})`);
     }
-    const sink = new ParquetSink(opts, trace, traceId, notices);
+    const seg = openSegment(opts.path, found, traceOptions(opts));
+    const sink = new ParquetSink(opts, seg, traceId, notices);
     sink.journal.reset(sink.header);
     return sink;
   }
@@ -136,7 +161,7 @@ export class ParquetSink implements TraceSink {
     let folded = false;
     if (final || due || error !== null) {
       try {
-        this.fold();
+        this.fold(final);
         this.lastFold = now;
         folded = true;
         error = null; // the file itself holds every row now
@@ -155,24 +180,34 @@ export class ParquetSink implements TraceSink {
     if (folded) dropExecutablePages();
     return {
       rowsWritten: this.durable,
-      fileBytes: fileSize(this.path),
+      fileBytes: this.fileBytes(),
       error: this.withDrops(error),
     };
   }
 
   /**
-   * Writes every row into the file, then starts the journal over: it holds only rows the
-   * file does not. A journal that cannot start over (disk full) is marked stale and
-   * rewritten before it takes rows again; the rows are in the file meanwhile.
+   * Writes the rows since the last fold, then starts the journal over: it holds only rows
+   * the files do not. The segment's file is written whole on its first fold, when its row
+   * group is full (then the next segment starts), on the last write, and after MAX_PIECES
+   * pieces; between those, a fold writes its rows as a piece beside it. A journal that
+   * cannot start over (disk full) is marked stale and rewritten before it takes rows again;
+   * the rows are in the files meanwhile.
    */
-  private fold() {
-    this.trace.fold(traceMetadata(this.info(), this.trace.columns, this.extra));
-    if (this.trace.lostFile) {
-      this.trace.lostFile = false;
-      this.notices.push(`${this.path} disappeared or was replaced; it now starts again`);
+  private fold(final: boolean) {
+    const { trace, before } = this.seg;
+    const whole = final || !this.seg.written || this.pieces.length >= MAX_PIECES ||
+      trace.openRows + trace.unfoldedCount >= trace.rowGroupRows;
+    if (whole) this.foldWhole();
+    else {
+      const path = segmentPath(this.path, this.seg.n + this.pieces.length + 1);
+      if (trace.foldPiece(this.metadata(before + trace.foldedRows), path)) this.pieces.push(path);
+    }
+    if (trace.lostFile) {
+      trace.lostFile = false;
+      this.notices.push(`${trace.path} disappeared or was replaced; it now starts again`);
     }
     this.unjournaled = [];
-    this.nextSeq = this.trace.rows;
+    this.nextSeq = this.rows;
     this.durable = this.nextSeq;
     try {
       this.rejournal();
@@ -181,18 +216,43 @@ export class ParquetSink implements TraceSink {
     }
   }
 
+  /** Writes the segment's file whole, removes its pieces, and moves on once it is full. */
+  private foldWhole() {
+    const { trace, before, n } = this.seg;
+    if (n > 0 && !this.seg.written && trace.rows === 0) return; // a segment with nothing yet
+    const sealed = trace.sealedCount;
+    trace.fold(this.metadata(before));
+    this.seg.written = true;
+    // Its rows are in the segment now (readers skip a piece a segment holds as well).
+    for (const p of this.pieces.splice(0)) removeQuietly(p);
+    if (trace.sealedCount > sealed) {
+      const next = segmentPath(this.path, n + 1);
+      this.seg = {
+        trace: new ParquetTrace({ ...traceOptions(this.opts), path: next }),
+        n: n + 1,
+        before: before + trace.rows,
+        written: false,
+      };
+    }
+  }
+
+  private metadata(firstRow: number): Record<string, string> {
+    const meta = traceMetadata(this.info(), this.trace.columns, this.extra);
+    return { ...meta, [FIRST_ROW_KEY]: String(firstRow) };
+  }
+
   /** A fresh journal holding the rows not folded into the file yet. */
   private rejournal() {
     this.journalStale = true; // until the new journal is whole
     this.journal.reset(this.header);
-    const base = this.trace.foldedRows;
+    const base = this.seg.before + this.trace.foldedRows;
     const rows: JournalRow[] = [];
     for (let i = 0; i < this.trace.unfoldedCount; i++) {
       rows.push({ seq: base + i, row: this.trace.unfoldedRow(i) });
     }
     this.journal.append(rows);
     this.unjournaled = [];
-    this.nextSeq = this.trace.rows;
+    this.nextSeq = this.rows;
     this.journalStale = false;
   }
 
@@ -204,7 +264,7 @@ export class ParquetSink implements TraceSink {
       // Sequence numbers shift: the journal is rewritten before it takes rows again.
       this.dropped += n;
       this.unjournaled = [];
-      this.nextSeq = this.trace.rows;
+      this.nextSeq = this.rows;
       this.journalStale = true;
     }
   }
@@ -212,6 +272,12 @@ export class ParquetSink implements TraceSink {
   private withDrops(error: string | null): string | null {
     if (error === null || this.dropped === 0) return error;
     return `${error}; ${this.dropped} oldest samples dropped to bound memory`;
+  }
+
+  /** Bytes of the trace's files. */
+  private fileBytes(): number | null {
+    const sizes = listSegments(this.path).map((s) => fileSize(s.path) ?? 0);
+    return sizes.length === 0 ? null : sizes.reduce((a, b) => a + b, 0);
   }
 
   private info() {
@@ -244,29 +310,21 @@ function defFor(name: string): ColumnDef {
   return columnDef(name) ?? { name, kind: "double", unit: "", help: "" };
 }
 
-/** The sysmon.* metadata of a trace; refuses a file sysmon did not write. */
-export function sysmonMetadata(path: string): Map<string, string> {
-  let kv: Map<string, string>;
-  try {
-    const { meta } = readFooter(path);
-    kv = new Map((meta.key_value_metadata ?? []).map((e) => [e.key, e.value ?? ""]));
-  } catch (err) {
-    throw new OutputError(
-      `${path} exists and is not a readable Parquet file (${(err as Error).message}); ` +
-        `choose another --output or move it away`,
-    );
-  }
-  if (!kv.has("sysmon.trace_id")) {
-    throw new OutputError(
-      `${path} exists and was not written by sysmon; sysmon appends only to its own traces. ` +
-        `Choose another --output or move the file away`,
-    );
-  }
-  return kv;
+/** The segment new rows go to: the last file of `found` continued, or a new file. */
+function openSegment(
+  base: string,
+  found: TraceFiles | null,
+  opts: ParquetTraceOptions,
+): ParquetSink["seg"] {
+  const next = nextSegment(base, found, opts.rowGroupRows ?? 3600);
+  const trace = next.continues
+    ? ParquetTrace.open({ ...opts, path: next.path })
+    : new ParquetTrace({ ...opts, path: next.path });
+  return { trace, n: next.n, before: next.before, written: next.continues };
 }
 
 /**
- * Folds a journal left beside `path` (by a killed or failed run) into the file,
+ * Folds a journal left beside `path` (by a killed or failed run) into the trace's files,
  * then removes it. A journal of another trace is set aside, never applied.
  * Returns what it did, for the user.
  */
@@ -274,39 +332,37 @@ export function recoverJournal(path: string): string[] {
   const jpath = journalPath(path);
   const j = readJournal(jpath);
   if (j === null) return [];
-  const notices: string[] = [];
   if (j.header === null) {
     const aside = `${jpath}.unreadable-${Date.now()}`;
     Deno.renameSync(jpath, aside);
     return [`${jpath} has no valid header; moved to ${aside}`];
   }
-  let trace: ParquetTrace;
-  const opts = {
-    path,
-    utc: j.header.utc,
-    summaryWidth: summaryWidthFor(j.header.sample_interval_s),
-  };
-  if (fileSize(path) !== null) {
-    const kv = sysmonMetadata(path);
-    if (kv.get("sysmon.trace_id") !== j.header.trace_id) {
-      const aside = `${jpath}.orphaned-${Date.now()}`;
-      Deno.renameSync(jpath, aside);
-      return [`${jpath} belongs to another trace than ${path}; moved to ${aside}`];
-    }
-    trace = ParquetTrace.open(opts);
-  } else {
-    trace = new ParquetTrace(opts);
+  const found = traceFiles(path);
+  const notices = [...(found?.notices ?? [])];
+  if (found && found.kv.get("sysmon.trace_id") !== j.header.trace_id) {
+    const aside = `${jpath}.orphaned-${Date.now()}`;
+    Deno.renameSync(jpath, aside);
+    return [...notices, `${jpath} belongs to another trace than ${path}; moved to ${aside}`];
   }
-  const missing = j.rows.filter((r) => r.seq >= trace.rows).sort((a, b) => a.seq - b.seq);
+  const total = found?.rows ?? 0;
+  const missing = j.rows.filter((r) => r.seq >= total).sort((a, b) => a.seq - b.seq);
   if (missing.length > 0) {
-    trace.add(missing.map((r) => r.row), defFor);
+    const seg = openSegment(path, found, {
+      path,
+      utc: j.header.utc,
+      summaryWidth: summaryWidthFor(j.header.sample_interval_s),
+    });
+    seg.trace.add(missing.map((r) => r.row), defFor);
     const info = {
       utc: j.header.utc,
       sampleInterval: j.header.sample_interval_s,
       traceId: j.header.trace_id,
     };
-    trace.fold(traceMetadata(info, trace.columns));
-    notices.push(`recovered ${missing.length} samples from ${jpath} into ${path}`);
+    seg.trace.fold({
+      ...traceMetadata(info, seg.trace.columns),
+      [FIRST_ROW_KEY]: String(seg.before),
+    });
+    notices.push(`recovered ${missing.length} samples from ${jpath} into ${seg.trace.path}`);
   } else {
     notices.push(`${jpath}: its ${j.rows.length} samples were all in ${path} already; removed it`);
   }

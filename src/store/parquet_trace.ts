@@ -102,6 +102,16 @@ export class ParquetTrace {
     return this.sealed.rows + this.open.rows;
   }
 
+  /** Rows in the open row group as of the last fold (in this file, or some in pieces). */
+  get openRows(): number {
+    return this.open.rows;
+  }
+
+  /** Sealed row groups. */
+  get sealedCount(): number {
+    return this.sealed.count;
+  }
+
   /** Rows not folded yet. */
   get unfoldedCount(): number {
     return this.pending.length;
@@ -178,7 +188,9 @@ export class ParquetTrace {
    * there was nothing new. Seals the open row group once it is full.
    */
   fold(metadata: Record<string, string>): boolean {
-    if (this.pending.length === 0 && this.columns.length === this.foldedColumns) return false;
+    if (
+      this.pending.length === 0 && this.columns.length === this.foldedColumns && !this.inPieces
+    ) return false;
     let base = this.sealed.end;
     if (base > 0 && !this.sameFile()) {
       // The file was removed or replaced: what it held is not ours to copy.
@@ -205,29 +217,13 @@ export class ParquetTrace {
       names = new Set(this.columns.map((c) => c.name));
     }
     const sealedEnd = out.offset;
-    const ctx = {
-      schema,
-      codec: this.codec,
-      compressors: compressors as Record<string, (b: Uint8Array) => Uint8Array>,
-      summaryWidth: this.summaryWidth,
-    };
+    const ctx = this.context(schema);
     const next = this.open.append(this.pending, this.columns, ctx);
     const open = next.rows > 0 ? [next.write(out, this.columns, ctx)] : [];
     const openBlock = next.rows > 0 ? this.writeBlock(out, next.block) : null;
     const openEnd = out.offset;
     const blocks = next.rows > 0 ? [...this.sealed.blocks, openBlock] : this.sealed.blocks;
-    const kv: KeyValue[] = Object.entries(metadata)
-      .filter(([key]) => key !== SUMMARY_KEY) // an index copied from another file
-      .map(([key, value]) => ({ key, value }));
-    if (this.summaryWidth > 0) {
-      const index: SummaryIndex = {
-        format: 1,
-        width: this.summaryWidth,
-        codec: this.blockCodec,
-        blocks,
-      };
-      kv.push({ key: SUMMARY_KEY, value: JSON.stringify(index) });
-    }
+    const kv = this.keyValues(metadata, blocks);
     const openFooter = rowGroupBytes(schema, open);
     writeFooter(out, {
       schema,
@@ -258,7 +254,68 @@ export class ParquetTrace {
       this.open = new OpenGroup();
     }
     this.foldedColumns = this.columns.length;
+    this.inPieces = false;
     return true;
+  }
+
+  /** Set while rows of the open group are in pieces only, not in this file yet. */
+  private inPieces = false;
+
+  /**
+   * Writes the rows since the last fold as a file of their own at `path` (a piece: one row
+   * group), leaving this file as it is: a fold's cost stays the size of its new rows. They
+   * join the open group, and the next fold() writes them into this file too. Returns false
+   * when there was nothing new.
+   */
+  foldPiece(metadata: Record<string, string>, path: string): boolean {
+    if (this.pending.length === 0) return false;
+    const schema = schemaOf(this.columns, this.utc);
+    const ctx = this.context(schema);
+    const piece = OpenGroup.encode(this.pending, this.columns, ctx);
+    const out = new ByteWriter(64 * 1024);
+    new ParquetWriter({ writer: out, schema, codec: this.codec, compressors }); // the magic
+    const group = piece.write(out, this.columns, ctx);
+    const block = this.writeBlock(out, piece.block);
+    writeFooter(out, {
+      schema,
+      numRows: BigInt(piece.rows),
+      kv: this.keyValues(metadata, [block]),
+      createdBy: `sysmon ${metadata["sysmon.version"] ?? ""}`.trim(),
+    }, [{ bytes: rowGroupBytes(schema, [group]), count: 1 }]);
+    replaceAtomically(path, out.getBytes());
+    this.open = this.open.join(piece, this.columns, ctx);
+    this.pending.clear();
+    this.inPieces = true;
+    return true;
+  }
+
+  private context(schema: SchemaElement[]) {
+    return {
+      schema,
+      codec: this.codec,
+      compressors: compressors as Record<string, (b: Uint8Array) => Uint8Array>,
+      summaryWidth: this.summaryWidth,
+    };
+  }
+
+  /** The footer's key-value metadata: `metadata` and the index of the summary blocks. */
+  private keyValues(
+    metadata: Record<string, string>,
+    blocks: ([number, number] | null)[],
+  ): KeyValue[] {
+    const kv: KeyValue[] = Object.entries(metadata)
+      .filter(([key]) => key !== SUMMARY_KEY) // an index copied from another file
+      .map(([key, value]) => ({ key, value }));
+    if (this.summaryWidth > 0) {
+      const index: SummaryIndex = {
+        format: 1,
+        width: this.summaryWidth,
+        codec: this.blockCodec,
+        blocks,
+      };
+      kv.push({ key: SUMMARY_KEY, value: JSON.stringify(index) });
+    }
+    return kv;
   }
 
   /** Set when a fold found its file gone or replaced and started it afresh. */

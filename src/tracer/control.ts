@@ -28,6 +28,8 @@ import { foldIntervalMs, type MonitorOptions, validateOptions } from "./options.
 import { isRefusal } from "../schema/refusal.ts";
 import { OutputError, ParquetSink } from "../store/parquet_sink.ts";
 import { ParquetTrace, readFooter } from "../store/parquet_trace.ts";
+import { hasSegments, listSegments, segmentPath } from "../store/segments.ts";
+import { FIRST_ROW_KEY } from "../store/trace_files.ts";
 import { fileSize, type TraceSink } from "../store/sink.ts";
 
 /** The status fields every status-bearing line carries. */
@@ -337,7 +339,8 @@ export function snapshotSink(
 function snapshotParquet(sink: ParquetSink, dest: string) {
   sink.write(); // buffered rows join the trace (and the journal); a failed write keeps them
   const trace = sink.trace;
-  if (trace.rows === 0) throw new Error("nothing sampled yet; no snapshot written");
+  if (sink.rows === 0) throw new Error("nothing sampled yet; no snapshot written");
+  if (hasSegments(sink.path) || trace.path !== sink.path) return snapshotSegments(sink, dest);
   const staging = tempPath(dest);
   try {
     let snap: ParquetTrace;
@@ -376,6 +379,53 @@ function snapshotParquet(sink: ParquetSink, dest: string) {
     return { path: dest, rows: snap.rows, bytes: fileSize(dest) };
   } catch (err) {
     removeQuietly(staging);
+    throw new Error(`cannot write snapshot ${dest}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A snapshot of a trace in several files: a copy of each (`dest`, `dest.0001.parquet`, …),
+ * and one more file with the rows not folded yet. Each is staged, then renamed in place.
+ */
+function snapshotSegments(sink: ParquetSink, dest: string) {
+  const trace = sink.trace;
+  const files = listSegments(sink.path);
+  const staged: [string, string][] = [];
+  try {
+    for (const f of files) {
+      const to = segmentPath(dest, f.n);
+      if (fileSize(to) !== null) throw new Error(`${to} already exists`);
+      staged.push([tempPath(to), to]);
+      Deno.copyFileSync(f.path, staged.at(-1)![0]);
+    }
+    if (trace.unfoldedCount > 0) {
+      const to = segmentPath(dest, (files.at(-1)?.n ?? -1) + 1);
+      staged.push([tempPath(to), to]);
+      const snap = new ParquetTrace({
+        path: staged.at(-1)![0],
+        utc: trace.utc,
+        summaryWidth: trace.summaryWidth,
+      });
+      const rows: Row[] = [];
+      for (let i = 0; i < trace.unfoldedCount; i++) rows.push(trace.unfoldedRow(i));
+      snap.add(rows, defFor);
+      const info = {
+        utc: trace.utc,
+        sampleInterval: sink.header.sample_interval_s,
+        traceId: sink.header.trace_id,
+      };
+      snap.fold({
+        ...traceMetadata(info, snap.columns),
+        [FIRST_ROW_KEY]: String(sink.rows - rows.length),
+        "sysmon.snapshot_of": basename(sink.path),
+      });
+    }
+    for (const [tmp, to] of staged) Deno.renameSync(tmp, to);
+    syncDir(dirname(dest));
+    const bytes = staged.reduce((sum, [, to]) => sum + (fileSize(to) ?? 0), 0);
+    return { path: dest, rows: sink.rows, bytes };
+  } catch (err) {
+    for (const [tmp] of staged) removeQuietly(tmp);
     throw new Error(`cannot write snapshot ${dest}: ${(err as Error).message}`);
   }
 }

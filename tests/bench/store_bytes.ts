@@ -7,6 +7,8 @@
 // write_bytes is what the kernel counts as dirtied for the disk (what `iotop` shows); wchar is
 // every byte handed to write() or copy_file_range() (the page cache included).
 import { ParquetSink } from "../../src/store/parquet_sink.ts";
+import { listSegments } from "../../src/store/segments.ts";
+import { weekAppendBench } from "./store_append.ts";
 import { rowMaker } from "./write_cost.ts";
 import { TRACER_V8_FLAGS as V8_FLAGS } from "../../src/tracer/v8_flags.ts";
 
@@ -21,12 +23,21 @@ function io(): Io {
   return { write: get("write_bytes"), wchar: get("wchar") };
 }
 
-function inode(path: string): number | null {
-  try {
-    return Deno.statSync(path).ino;
-  } catch {
-    return null;
-  }
+/** The trace's files as they are (inode and size each): a fold changes it. */
+function filesState(path: string): string {
+  return listSegments(path).map((f) => {
+    const st = Deno.statSync(f.path);
+    return `${f.n}:${st.ino}:${st.size}`;
+  }).join(" ");
+}
+
+/** Bytes of all files of the trace. */
+function traceBytes(path: string): number {
+  return listSegments(path).reduce((sum, f) => sum + Deno.statSync(f.path).size, 0);
+}
+
+function removeTrace(path: string) {
+  for (const f of listSegments(path)) Deno.removeSync(f.path);
 }
 
 const minus = (a: Io, b: Io): Io => ({ write: a.write - b.write, wchar: a.wchar - b.wchar });
@@ -57,11 +68,11 @@ function run(path: string, next: ReturnType<typeof rowMaker>, start: number, fol
         for (let i = 0; i < 10; i++) sink.add(next());
         now += 10_000;
         const before = io();
-        const ino = inode(path);
+        const state = filesState(path);
         const rep = sink.write();
         if (rep.error) throw new Error(rep.error);
-        // A fold renames a new file over the trace: another inode.
-        if (inode(path) !== ino) onFold?.(minus(io(), before));
+        // A fold writes a file (a piece, or a segment renamed over): the files change.
+        if (filesState(path) !== state) onFold?.(minus(io(), before));
       }
     },
     close() {
@@ -80,13 +91,13 @@ function foldsAfter(dir: string, hours: number, minutes: number) {
   const built = run(path, next, 0, 3_600_000);
   built.r.advance(hours * 3600);
   built.r.close();
-  const size = Deno.statSync(path).size;
+  const size = traceBytes(path);
   // Then `run` again on it, as a user appends to a trace (defaults: fold every 300 s).
   const again = run(path, next, built.clock());
   const folds: Io[] = [];
   again.r.advance(minutes * 60, (b) => folds.push(b));
   again.r.close();
-  Deno.removeSync(path);
+  removeTrace(path);
   return { hours, size, folds };
 }
 
@@ -98,9 +109,10 @@ function amplification(dir: string, minutes: number) {
   r.advance(minutes * 60);
   r.close();
   const written = minus(io(), before);
-  const size = Deno.statSync(path).size;
-  Deno.removeSync(path);
-  return { minutes, written, size };
+  const size = traceBytes(path);
+  const files = listSegments(path).length;
+  removeTrace(path);
+  return { minutes, written, size, files };
 }
 
 function simulate() {
@@ -118,6 +130,7 @@ const mib = (n: number) => `${(n / 2 ** 20).toFixed(2)} MiB`;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 export async function storeBytesBench() {
+  await weekAppendBench();
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", V8_FLAGS, import.meta.filename!],
     stderr: "inherit",
@@ -145,7 +158,8 @@ export async function storeBytesBench() {
     const w = a.written.write / a.size;
     console.log(
       `  write amplification over ${a.minutes} min from an empty trace: ${w.toFixed(1)}x ` +
-        `(${mib(a.written.write)} written, wchar ${mib(a.written.wchar)}, file ${mib(a.size)}; ` +
+        `(${mib(a.written.write)} written, wchar ${mib(a.written.wchar)}, trace ${mib(a.size)} ` +
+        `in ${a.files} file(s); ` +
         `target <= 3: ${w <= 3 ? "met" : "NOT MET"})`,
     );
   }
