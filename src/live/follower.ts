@@ -1,13 +1,10 @@
-// Following a trace that another `sysmon run` is writing: its new rows, from the Parquet
-// file and its journal, as they are written. The journal is read by offset (only the bytes
-// appended since the last look), the file only from the rows not seen yet.
-import fs from "node:fs";
-import { parquetMetadata, parquetReadObjects } from "hyparquet";
-import type { AsyncBuffer, FileMetaData } from "hyparquet";
-import { compressors } from "hyparquet-compressors";
-import { journalPath, JournalTail } from "../store/journal.ts";
+// Following a trace that another `sysmon run` is writing: its new rows, from its Parquet files
+// (the trace and its segments, numbered across them) and its journal, as they are written.
+// The journal is read by offset (only the bytes appended since the last look), the files only
+// for the rows not seen yet (followed_files.ts).
+import { journalPath, type JournalRow, JournalTail } from "../store/journal.ts";
 import { instant } from "../query/zone.ts";
-import { openRegularFile, PathKindError, readAt } from "../store/paths.ts";
+import { FilesMoved, FollowedFiles, topColumns } from "./followed_files.ts";
 
 /** A row of a followed trace: its instant and its values (numbers; bigints converted). */
 export interface FollowedRow {
@@ -23,8 +20,8 @@ const NOT_FOLLOWED = new Set(["processes"]);
 
 /**
  * Follows a Parquet trace that another `sysmon run` is writing: every `intervalMs` it looks at
- * the file and its journal and passes the rows it has not seen to the listeners. It starts at
- * the file's end: rows already in the file are not replayed; rows only in the journal are.
+ * its files and its journal and passes the rows it has not seen to the listeners. It starts at
+ * the files' end: rows already in a file are not replayed; rows only in the journal are.
  */
 export class FileFollower {
   readonly path: string;
@@ -39,12 +36,15 @@ export class FileFollower {
 
   /** The journal beside the file, read by offset. */
   readonly journal: JournalTail;
+  /** The trace's files, each footer read once per version. */
+  readonly files: FollowedFiles;
   /** One past the highest sequence number in the journal as read so far. */
   private journalTop = 0;
 
   constructor(path: string, opts: { intervalMs?: number } = {}) {
     this.path = path;
     this.journal = new JournalTail(journalPath(path));
+    this.files = new FollowedFiles(path);
     this.intervalMs = opts.intervalMs ?? 2000;
   }
 
@@ -89,73 +89,63 @@ export class FileFollower {
   }
 
   private async look() {
-    const stamp = [this.path, journalPath(this.path)].map(statStamp).join("|");
+    const stamp = `${this.files.stamp()}|${statStamp(journalPath(this.path))}`;
     if (stamp === this.stamp) return;
     this.stamp = stamp;
-    // The journal before the file: a writer folds into the file first and starts the journal
+    // The journal before the files: a writer folds into a file first and starts the journal
     // over after, so a fold between the two reads cannot hide rows or show them twice.
     const tail = this.journal.read();
     if (tail.restarted) this.journalTop = 0;
     for (const r of tail.rows) this.journalTop = Math.max(this.journalTop, r.seq + 1);
-    let meta: FileMetaData | null = null;
-    let fd: number | null = null;
-    try {
-      fd = openRegularFile(this.path); // a FIFO put in its place is never opened
-    } catch (err) {
-      // Missing, a link loop, no permission: nothing to read; the page's source says why.
-      if (!(err instanceof PathKindError)) throw err;
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.pass(tail.rows, attempt === 3);
+      } catch (err) {
+        // A file renamed over or deleted while read (a merge): the files are listed again.
+        if (!(err instanceof FilesMoved) || attempt === 3) throw err;
+      }
     }
-    try {
-      const buffer = fd === null ? null : fileBuffer(fd);
-      if (buffer) meta = parquetMetadata(await buffer.slice(...(await footerRange(buffer))));
-      const fileRows = meta ? Number(meta.num_rows) : 0;
-      const kv = new Map((meta?.key_value_metadata ?? []).map((e) => [e.key, e.value ?? ""]));
-      const utc = kv.get("sysmon.timezone") === "UTC";
-      const zone = kv.get("sysmon.tz_name") ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-      const journalRows = tail.rows.filter((r) => r.seq >= fileRows);
-      const total = Math.max(fileRows, this.journalTop);
-      if (this.seen < 0 || total < this.seen) {
-        // First look, or the file started again: begin at the file's end, and pass on the
-        // journal's rows (written, not yet folded in), so that every written sample is seen.
-        this.seen = fileRows;
-        if (journalRows.length === 0) return;
-      }
-      const fresh: FollowedRow[] = [];
-      if (buffer && meta && fileRows > this.seen) {
-        // Top-level columns only (a nested column's children follow it in the schema).
-        const columns: string[] = [];
-        for (let i = 1, skip = 0; i < meta.schema.length; i++) {
-          const e = meta.schema[i]!;
-          if (skip > 0) {
-            skip += (e.num_children ?? 0) - 1;
-            continue;
-          }
-          if (e.num_children) skip = e.num_children;
-          if (!NOT_FOLLOWED.has(e.name) && !e.num_children) columns.push(e.name);
-        }
-        const rows = await parquetReadObjects({
-          file: buffer,
-          metadata: meta,
-          columns,
-          rowStart: this.seen,
-          rowEnd: fileRows,
-          compressors,
-        });
-        for (const r of rows) {
-          fresh.push({ at: instant(r.timestamp, utc, zone), row: numeric(r) });
-        }
-      }
-      for (const j of journalRows.sort((a, b) => a.seq - b.seq)) {
-        if (j.seq < this.seen) continue;
-        const row = numeric(j.row);
-        for (const k of NOT_FOLLOWED) delete row[k];
-        fresh.push({ at: instant(j.row.timestamp, utc, zone), row });
-      }
-      this.seen = total;
-      for (const r of fresh) for (const fn of this.listeners) fn(r);
-    } finally {
-      if (fd !== null) fs.closeSync(fd);
+  }
+
+  /**
+   * Passes on the rows not seen yet: from the files that hold them, then from the journal.
+   * Rows no file holds between two that do (a piece deleted after the listing) are read
+   * again from a new listing; on the last try (`lenient`) they are passed over.
+   */
+  private async pass(journal: JournalRow[], lenient: boolean) {
+    const files = this.files.list();
+    const fileRows = Math.max(0, ...files.map((f) => f.end));
+    const kv = files.at(-1)?.kv ?? new Map<string, string>();
+    const utc = kv.get("sysmon.timezone") === "UTC";
+    const zone = kv.get("sysmon.tz_name") ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const journalRows = journal.filter((r) => r.seq >= fileRows);
+    const total = Math.max(fileRows, this.journalTop);
+    if (this.seen < 0 || total < this.seen) {
+      // First look, or the trace started again: begin at the files' end, and pass on the
+      // journal's rows (written, not yet folded in), so that every written sample is seen.
+      this.seen = fileRows;
+      if (journalRows.length === 0) return;
     }
+    const fresh: FollowedRow[] = [];
+    let at = this.seen;
+    for (const f of files) {
+      if (f.end <= at) continue;
+      if (f.first > at) {
+        if (!lenient) throw new FilesMoved(`rows ${at}..${f.first} are in no file`);
+        at = f.first;
+      }
+      const rows = await this.files.rows(f, at, f.end, topColumns(f.meta, NOT_FOLLOWED));
+      for (const r of rows) fresh.push({ at: instant(r.timestamp, utc, zone), row: numeric(r) });
+      at = f.end;
+    }
+    for (const j of journalRows.sort((a, b) => a.seq - b.seq)) {
+      if (j.seq < this.seen) continue;
+      const row = numeric(j.row);
+      for (const k of NOT_FOLLOWED) delete row[k];
+      fresh.push({ at: instant(j.row.timestamp, utc, zone), row });
+    }
+    this.seen = total;
+    for (const r of fresh) for (const fn of this.listeners) fn(r);
   }
 }
 
@@ -166,26 +156,6 @@ function statStamp(path: string): string {
   } catch {
     return "-";
   }
-}
-
-/** Reads byte ranges of an open file (it stays the same inode while a fold renames over it). */
-function fileBuffer(fd: number): AsyncBuffer {
-  const size = fs.fstatSync(fd).size;
-  return {
-    byteLength: size,
-    slice(start: number, end = size) {
-      const buf = readAt(fd, end - start, start);
-      if (buf.length < end - start) throw new Error("the file ended early");
-      return buf.buffer;
-    },
-  };
-}
-
-async function footerRange(b: AsyncBuffer): Promise<[number, number]> {
-  if (b.byteLength < 12) throw new Error("not a Parquet file");
-  const tail = new DataView(await b.slice(b.byteLength - 8));
-  const len = tail.getUint32(0, true);
-  return [Math.max(0, b.byteLength - 8 - len), b.byteLength];
 }
 
 function numeric(r: Record<string, unknown>): Record<string, unknown> {

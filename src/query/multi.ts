@@ -1,10 +1,12 @@
-// Several trace files read as one: a directory of them, a glob (`trace.*parquet`, `day-*.csv`)
-// or a list. Each is opened as a trace of its own (with its journal); answers are merged in
-// time order, columns that only some files have are empty in the others.
+// Several trace files read as one: a directory of them, a glob (`trace.*parquet`, `day-*.csv`),
+// or the files of one trace (its segments). What each part is (a file, a trace with its
+// journal) is the opener's to say (source.ts); answers are merged in time order, columns that
+// only some files have are empty in the others.
 import { emptyResult } from "./reduce.ts";
 import { join } from "node:path";
 import fs from "node:fs";
-import { Refusal } from "../schema/refusal.ts";
+import { isRefusal, Refusal } from "../schema/refusal.ts";
+import { rowRange, uncovered } from "./segmented.ts";
 import type {
   ColumnInfo,
   SeriesQuery,
@@ -102,15 +104,26 @@ export function globPattern(glob: string): RegExp {
   }
 }
 
+export interface ManyOptions {
+  /** One part: its answers as they are (a trace without segments reads as a file alone). */
+  oneAsIs?: boolean;
+  /** Files of one trace: a part whose rows another part holds too is left out (segmented.ts). */
+  byRows?: boolean;
+  /** The notice that several parts are read as one (default: "N files, read as one trace"). */
+  notice?: (parts: number) => string | null;
+}
+
 /**
- * The files `label` (a directory or a glob) names as one trace, listed again on every answer:
- * a file added is opened (`open`), one gone is closed.
+ * The files `list()` names (a directory's, a glob's, a trace's segments) read as one trace,
+ * listed again on every answer: a file added is opened (`open`), one gone is closed.
  */
 export async function manyTraces(
   label: string,
+  list: () => string[],
   open: (file: string) => Promise<TraceSource>,
+  opts: ManyOptions = {},
 ): Promise<TraceSource> {
-  const many = new ManyTraces(label, open);
+  const many = new ManyTraces(label, list, open, opts);
   try {
     await many.meta(); // a bad file is reported at once
   } catch (err) {
@@ -120,16 +133,24 @@ export async function manyTraces(
   return many;
 }
 
+interface Part {
+  part: TraceSource;
+  meta: TraceMeta;
+}
+
 class ManyTraces implements TraceSource {
   private parts = new Map<string, TraceSource>();
   constructor(
     private readonly label: string,
+    private readonly list: () => string[],
     private readonly open: (file: string) => Promise<TraceSource>,
+    private readonly opts: ManyOptions,
   ) {}
 
   /** The parts as the listing is now. */
   private async current(): Promise<TraceSource[]> {
-    const files = listTraces(this.label);
+    const files = this.list();
+    if (files.length === 0) throw new Refusal("not_found", `${this.label}: no file left to read`);
     for (const [file, part] of this.parts) {
       if (!files.includes(file)) {
         this.parts.delete(file);
@@ -142,132 +163,184 @@ class ManyTraces implements TraceSource {
     return files.map((f) => this.parts.get(f)!);
   }
 
-  /** Each part's meta, in time order (parts without rows last). */
-  private async metas(sourceZone?: string) {
+  /** Each part's meta, in time order (parts without rows last); covered parts left out. */
+  private async metas(sourceZone?: string): Promise<Part[]> {
     const parts = await this.current();
-    const all = await Promise.all(
+    let all = await Promise.all(
       parts.map(async (part) => ({ part, meta: await part.meta(sourceZone) })),
     );
+    if (this.opts.byRows) {
+      all = uncovered(all, (p) => rowRange(p.meta.metadata, p.meta.rows)).map((x) => x.item);
+    }
     const first = (m: TraceMeta) => m.first ?? Infinity;
     return all.sort((a, b) => first(a.meta) === first(b.meta) ? 0 : first(a.meta) - first(b.meta));
   }
 
-  async meta(sourceZone?: string): Promise<TraceMeta> {
-    const metas = (await this.metas(sourceZone)).map((m) => m.meta);
-    const columns = new Map<string, ColumnInfo>();
-    for (const m of metas) {
-      for (const c of m.columns) if (!columns.has(c.name)) columns.set(c.name, c);
-    }
-    const firsts = metas.map((m) => m.first).filter((t): t is number => t !== null);
-    const lasts = metas.map((m) => m.last).filter((t): t is number => t !== null);
-    const same = <T>(pick: (m: TraceMeta) => T) =>
-      metas.every((m) => pick(m) === pick(metas[0]!)) ? pick(metas[0]!) : null;
-    const newest = metas.filter((m) => m.last !== null).at(-1) ?? metas[0]!;
-    return {
-      file: this.label,
-      format: same((m) => m.format) ?? "parquet",
-      producer: metas.every((m) => m.producer === "sysmon") ? "sysmon" : "original",
-      rows: metas.reduce((n, m) => n + m.rows, 0),
-      first: firsts.length ? Math.min(...firsts) : null,
-      last: lasts.length ? Math.max(...lasts) : null,
-      columns: [...columns.values()],
-      dataTimezone: same((m) => m.dataTimezone),
-      sourceZone: newest.sourceZone,
-      host: same((m) => m.host),
-      sampleInterval: newest.sampleInterval,
-      metadata: { ...newest.metadata },
-      notices: [
-        `${metas.length} files, read as one trace`,
-        ...new Set(metas.flatMap((m) => m.notices)),
-      ],
-    };
+  /** The one part whose answers are the whole's, or null. */
+  private single(metas: Part[]): Part | null {
+    return this.opts.oneAsIs && metas.length === 1 ? metas[0]! : null;
   }
 
-  async series(q: SeriesQuery): Promise<SeriesResult> {
-    const metas = await this.metas(q.sourceZone);
-    const withRows = metas.filter((m) => m.meta.first !== null && m.meta.last !== null);
-    if (withRows.length === 0) return await metas[0]!.part.series(q); // no rows: its answer
-    const start = q.start ?? Math.min(...withRows.map((m) => m.meta.first!));
-    const end = q.end ?? Math.max(...withRows.map((m) => m.meta.last!));
-    const span = Math.max(1, end - start);
-    const out = emptyResult(start, end);
-    const names = [...new Set(q.columns)];
-    for (const n of names) out.series[n] = [];
-    const missing = new Set(names);
-    for (const { part, meta } of withRows) {
-      const a = Math.max(start, meta.first!), b = Math.min(end, meta.last!);
-      if (a > b) continue;
-      // Each file gets the share of the points its part of the range is.
-      const points = Math.max(4, Math.round(q.points * (b - a) / span));
-      const r = await part.series({ ...q, start: a, end: b, points });
-      out.rows += r.rows;
-      out.reduced ||= r.reduced;
-      out.t.push(...r.t);
-      for (const n of names) {
-        const v = r.series[n];
-        if (v) missing.delete(n);
-        out.series[n]!.push(...(v ?? new Array(r.t.length).fill(null)));
+  /**
+   * Runs `fn` again, on the files listed anew, when a part's file went away meanwhile (a piece
+   * merged into its segment and deleted, a file removed from a directory): three tries.
+   */
+  private async again<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (attempt >= 3 || !isRefusal(err, "not_found")) throw err;
       }
     }
-    for (const n of missing) delete out.series[n];
-    out.missing = names.filter((n) => missing.has(n));
-    return inTimeOrder(out);
+  }
+
+  meta(sourceZone?: string): Promise<TraceMeta> {
+    return this.again(async () => {
+      const metas = await this.metas(sourceZone);
+      const notice = (this.opts.notice ?? defaultNotice)(metas.length);
+      return this.single(metas)?.meta ?? merged(this.label, metas.map((m) => m.meta), notice);
+    });
+  }
+
+  series(q: SeriesQuery): Promise<SeriesResult> {
+    return this.again(async () => {
+      const metas = await this.metas(q.sourceZone);
+      const one = this.single(metas);
+      return await (one ? one.part.series(q) : seriesOf(metas, q));
+    });
   }
 
   async *exportCsv(
     q: { columns?: string[]; start?: number; end?: number; sourceZone?: string },
   ): AsyncIterable<string> {
-    const metas = await this.metas(q.sourceZone);
-    const scalar = (c: ColumnInfo) => c.type !== "list" && c.name !== "timestamp";
-    const known = new Set(metas.flatMap((m) => m.meta.columns.filter(scalar).map((c) => c.name)));
-    const cols = q.columns?.length
-      ? [...new Set(q.columns)].filter((n) => n !== "timestamp")
-      : [...known];
-    const unknown = cols.filter((n) => !known.has(n));
-    if (unknown.length > 0) {
-      throw new Refusal("bad_input", `columns: no file of ${this.label} has ${unknown.join(", ")}`);
-    }
-    yield ["timestamp", ...cols].map(cell).join(",") + "\n";
-    const withRows = metas.filter((m) => m.meta.first !== null && m.meta.last !== null);
-    const start = q.start ?? Math.min(...withRows.map((m) => m.meta.first!));
-    const end = q.end ?? Math.max(...withRows.map((m) => m.meta.last!));
-    for (const { part, meta } of withRows) {
-      // Each file for its part of the range only: a range outside a file is not its to refuse.
-      const a = Math.max(start, meta.first!), b = Math.min(end, meta.last!);
-      if (a > b) continue;
-      const have = new Set(meta.columns.map((c) => c.name));
-      const mine = cols.filter((c) => have.has(c));
-      let first = true;
-      for await (const chunk of part.exportCsv({ ...q, start: a, end: b, columns: mine })) {
-        // Its own header first: its lines are re-laid in the columns of the whole.
-        const text = first ? chunk.slice(chunk.indexOf("\n") + 1) : chunk;
-        first = false;
-        if (mine.length === cols.length) {
-          if (text) yield text;
-          continue;
-        }
-        yield relay(text, mine, cols);
-      }
-    }
+    const metas = await this.again(() => this.metas(q.sourceZone));
+    const one = this.single(metas);
+    if (one) yield* one.part.exportCsv(q);
+    else yield* exportOf(this.label, metas, q);
   }
 
-  async processesAt(
+  processesAt(
     at: number,
     sourceZone?: string,
   ): Promise<{ at: number | null; processes: ProcessRecord[] }> {
-    let best: { at: number | null; processes: ProcessRecord[] } = { at: null, processes: [] };
-    for (const part of await this.current()) {
-      const r = await part.processesAt(at, sourceZone);
-      if (r.at === null) continue;
-      if (best.at === null || Math.abs(r.at - at) < Math.abs(best.at - at)) best = r;
-    }
-    return best;
+    return this.again(async () => {
+      let best: { at: number | null; processes: ProcessRecord[] } = { at: null, processes: [] };
+      for (const { part } of await this.metas(sourceZone)) {
+        const r = await part.processesAt(at, sourceZone);
+        if (r.at === null) continue;
+        if (best.at === null || Math.abs(r.at - at) < Math.abs(best.at - at)) best = r;
+      }
+      return best;
+    });
   }
 
   async close(): Promise<void> {
     const parts = [...this.parts.values()];
     this.parts.clear();
     await Promise.all(parts.map((p) => p.close()));
+  }
+}
+
+const defaultNotice = (n: number) => `${n} files, read as one trace`;
+
+/** The metas of parts (in time order) as one. */
+function merged(label: string, metas: TraceMeta[], notice: string | null): TraceMeta {
+  const columns = new Map<string, ColumnInfo>();
+  for (const m of metas) {
+    for (const c of m.columns) if (!columns.has(c.name)) columns.set(c.name, c);
+  }
+  const firsts = metas.map((m) => m.first).filter((t): t is number => t !== null);
+  const lasts = metas.map((m) => m.last).filter((t): t is number => t !== null);
+  const same = <T>(pick: (m: TraceMeta) => T) =>
+    metas.every((m) => pick(m) === pick(metas[0]!)) ? pick(metas[0]!) : null;
+  const newest = metas.filter((m) => m.last !== null).at(-1) ?? metas[0]!;
+  const metadata = { ...newest.metadata };
+  delete metadata["sysmon.first_row"]; // one file's, not the whole's
+  return {
+    file: label,
+    format: same((m) => m.format) ?? "parquet",
+    producer: metas.every((m) => m.producer === "sysmon") ? "sysmon" : "original",
+    rows: metas.reduce((n, m) => n + m.rows, 0),
+    first: firsts.length ? Math.min(...firsts) : null,
+    last: lasts.length ? Math.max(...lasts) : null,
+    columns: [...columns.values()],
+    dataTimezone: same((m) => m.dataTimezone),
+    sourceZone: newest.sourceZone,
+    host: same((m) => m.host),
+    sampleInterval: newest.sampleInterval,
+    metadata,
+    notices: [...(notice ? [notice] : []), ...new Set(metas.flatMap((m) => m.notices))],
+  };
+}
+
+/** A series of parts (in time order): each answers for its part of the range. */
+async function seriesOf(metas: Part[], q: SeriesQuery): Promise<SeriesResult> {
+  const withRows = metas.filter((m) => m.meta.first !== null && m.meta.last !== null);
+  if (withRows.length === 0) return await metas[0]!.part.series(q); // no rows: its answer
+  const start = q.start ?? Math.min(...withRows.map((m) => m.meta.first!));
+  const end = q.end ?? Math.max(...withRows.map((m) => m.meta.last!));
+  const span = Math.max(1, end - start);
+  const out = emptyResult(start, end);
+  const names = [...new Set(q.columns)];
+  for (const n of names) out.series[n] = [];
+  const missing = new Set(names);
+  for (const { part, meta } of withRows) {
+    const a = Math.max(start, meta.first!), b = Math.min(end, meta.last!);
+    if (a > b) continue;
+    // Each file gets the share of the points its part of the range is.
+    const points = Math.max(4, Math.round(q.points * (b - a) / span));
+    const r = await part.series({ ...q, start: a, end: b, points });
+    out.rows += r.rows;
+    out.reduced ||= r.reduced;
+    out.t.push(...r.t);
+    for (const n of names) {
+      const v = r.series[n];
+      if (v) missing.delete(n);
+      out.series[n]!.push(...(v ?? new Array(r.t.length).fill(null)));
+    }
+  }
+  for (const n of missing) delete out.series[n];
+  out.missing = names.filter((n) => missing.has(n));
+  return inTimeOrder(out);
+}
+
+/** The CSV export of parts (in time order), in the columns of the whole. */
+async function* exportOf(
+  label: string,
+  metas: Part[],
+  q: { columns?: string[]; start?: number; end?: number; sourceZone?: string },
+): AsyncIterable<string> {
+  const scalar = (c: ColumnInfo) => c.type !== "list" && c.name !== "timestamp";
+  const known = new Set(metas.flatMap((m) => m.meta.columns.filter(scalar).map((c) => c.name)));
+  const cols = q.columns?.length
+    ? [...new Set(q.columns)].filter((n) => n !== "timestamp")
+    : [...known];
+  const unknown = cols.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new Refusal("bad_input", `columns: no file of ${label} has ${unknown.join(", ")}`);
+  }
+  yield ["timestamp", ...cols].map(cell).join(",") + "\n";
+  const withRows = metas.filter((m) => m.meta.first !== null && m.meta.last !== null);
+  const start = q.start ?? Math.min(...withRows.map((m) => m.meta.first!));
+  const end = q.end ?? Math.max(...withRows.map((m) => m.meta.last!));
+  for (const { part, meta } of withRows) {
+    // Each file for its part of the range only: a range outside a file is not its to refuse.
+    const a = Math.max(start, meta.first!), b = Math.min(end, meta.last!);
+    if (a > b) continue;
+    const have = new Set(meta.columns.map((c) => c.name));
+    const mine = cols.filter((c) => have.has(c));
+    let first = true;
+    for await (const chunk of part.exportCsv({ ...q, start: a, end: b, columns: mine })) {
+      // Its own header first: its lines are re-laid in the columns of the whole.
+      const text = first ? chunk.slice(chunk.indexOf("\n") + 1) : chunk;
+      first = false;
+      if (mine.length === cols.length) {
+        if (text) yield text;
+        continue;
+      }
+      yield relay(text, mine, cols);
+    }
   }
 }
 

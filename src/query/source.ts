@@ -10,12 +10,18 @@
 // converted once into an in-memory Parquet. A file that changes in place while its footer or
 // text is read is read again (three tries), so a half-written version is never used.
 //
+// Segments. A trace `sysmon run` writes is `trace.parquet` and, beside it, the files that hold
+// its later rows (`trace.0001.parquet`, …): listed again on every call and read as one
+// (multi.ts), a file whose rows another holds too left out (segmented.ts), the journal once.
+//
 // The parts: trace_file.ts (the file on disk, one version's bytes, its errors),
 // load_version.ts and describe.ts (a version registered, and what it holds), version.ts
 // (what every query of a version shares: its zone, first and last sample, rows of a range),
 // wall_clock.ts (naive wall times as instants), summaries.ts (long ranges without a scan),
 // export_csv.ts and processes_at.ts.
-import { isMany, manyTraces } from "./multi.ts";
+import { isMany, listTraces, manyTraces } from "./multi.ts";
+import { groupTraces, segmentFiles, type ViewGroup } from "./segmented.ts";
+import { basename } from "node:path";
 import { withJournal } from "./journaled.ts";
 import { Refusal } from "../schema/refusal.ts";
 import fs from "node:fs";
@@ -67,16 +73,54 @@ export interface OpenOptions {
 }
 
 /**
- * Opens a trace (its file, and the rows its journal holds that the file does not yet), or
- * the files a directory or a glob names as one trace (multi.ts); throws a Refusal when it is
- * missing or unreadable.
+ * Opens a trace (its file, the files beside it that hold its later rows, and the rows its
+ * journal holds that no file does yet), or the files a directory or a glob names as one trace
+ * (multi.ts); throws a Refusal when it is missing or unreadable.
  */
 export async function openTrace(path: string, opts: OpenOptions = {}): Promise<TraceSource> {
-  if (isMany(path)) return await manyTraces(path, (file) => openTrace(file, opts));
+  if (isMany(path)) return await openView(path, opts);
+  if (!path.endsWith(".parquet")) return withJournal(await openFile(path, opts), path);
+  // Listed again on every answer: a segment written since is read; alone, the file as it is.
+  const files = await manyTraces(path, () => segmentFiles(path), (f) => openFile(f, opts), {
+    oneAsIs: true,
+    byRows: true,
+    notice: (n) => `${basename(path)} and ${n - 1} later file(s) of its trace, read as one`,
+  });
+  return withJournal(files, path); // and the rows only its journal holds yet
+}
+
+/**
+ * A directory or glob view: each trace in it (its files there, a lone file) read as one, the
+ * journal of each trace whose own file is in the view given once.
+ */
+async function openView(view: string, opts: OpenOptions): Promise<TraceSource> {
+  let groups = new Map<string, ViewGroup>();
+  const list = () => {
+    groups = new Map(groupTraces(listTraces(view)).map((g) => [g.key, g]));
+    return [...groups.keys()];
+  };
+  const files = () => [...groups.values()].reduce((n, g) => n + g.files.length, 0);
+  const openGroup = async (key: string) => {
+    const g = groups.get(key)!;
+    const trace = await manyTraces(
+      g.base,
+      () => groups.get(key)?.files ?? [],
+      (f) => openFile(f, opts),
+      { oneAsIs: true, byRows: true, notice: () => null },
+    );
+    return g.journal ? withJournal(trace, g.base) : trace;
+  };
+  return await manyTraces(view, list, openGroup, {
+    notice: () => `${files()} files, read as one trace`,
+  });
+}
+
+/** One file alone (no files beside it, no journal). */
+async function openFile(path: string, opts: OpenOptions): Promise<TraceSource> {
   const defaultZone = opts.defaultZone ? resolveZone(opts.defaultZone) : serverZone();
   const source = new FileTrace(path, await engine(), defaultZone, opts);
   await source.meta(); // reads it now, so that a bad file is reported at once
-  return withJournal(source, path); // and the rows only its journal holds yet
+  return source;
 }
 
 /** A later version of a file gets its footer cached once it has been current this long. */

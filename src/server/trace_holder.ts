@@ -2,6 +2,8 @@
 // open TraceSource of it.
 import { isMany, listTraces } from "../query/multi.ts";
 import { crc32hex } from "../store/journal.ts";
+import { listSegments } from "../store/segments.ts";
+import { fileSize } from "../store/sink.ts";
 import type { TraceSource } from "../views/types.ts";
 
 export type FileState = { kind: "missing" } | { kind: "present"; version: string };
@@ -9,40 +11,57 @@ export type FileState = { kind: "missing" } | { kind: "present"; version: string
 const statKey = (st: Deno.FileInfo) => `${st.ino ?? 0}-${st.size}-${st.mtime?.getTime() ?? 0}`;
 
 /**
- * Whether the trace is there, and a version that changes whenever it, its CSV sidecar or its
- * journal does.
+ * Whether the trace is there, and a version that changes whenever it, a file beside it that
+ * holds its later rows (a segment), its CSV sidecar or its journal does.
  */
 export async function fileState(path: string): Promise<FileState> {
-  if (!isMany(path)) return await oneFileState(path);
+  if (!isMany(path)) return await oneFileState(path, true);
   let files: string[];
   try {
     files = listTraces(path);
   } catch {
     return { kind: "missing" }; // none yet: the page waits for them
   }
-  const states = await Promise.all(files.map(oneFileState));
+  // The view lists segments itself: each file alone (a trace's own file: with its journal).
+  const states = await Promise.all(files.map((f) => oneFileState(f, false)));
   const versions = states.map((s, i) => `${files[i]}:${s.kind === "present" ? s.version : "-"}`);
   return { kind: "present", version: crc32hex(versions.join("|")) };
 }
 
-async function oneFileState(path: string): Promise<FileState> {
-  let main: Deno.FileInfo;
+async function oneFileState(path: string, segments: boolean): Promise<FileState> {
+  const later = segments && path.endsWith(".parquet")
+    ? listSegments(path).filter((s) => s.n > 0).map((s) => s.path)
+    : [];
+  let main: string;
   try {
-    main = await Deno.stat(path);
+    main = statKey(await Deno.stat(path));
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return { kind: "missing" };
-    // A link loop, no permission: the source says what is wrong when the page asks it.
-    return { kind: "present", version: `error-${crc32hex(String(err))}` };
-  }
-  // The CSV sidecar, and the journal: the data layer answers with its rows too.
-  const beside = await Promise.all([`${path}.meta.json`, `${path}.journal`].map(async (p) => {
-    try {
-      return statKey(await Deno.stat(p));
-    } catch (err) {
-      return err instanceof Deno.errors.NotFound ? "-" : `error-${crc32hex(String(err))}`;
+    if (!(err instanceof Deno.errors.NotFound)) {
+      // A link loop, no permission: the source says what is wrong when the page asks it.
+      return { kind: "present", version: `error-${crc32hex(String(err))}` };
     }
-  }));
-  return { kind: "present", version: `${statKey(main)}.${beside.join(".")}` };
+    if (later.length === 0) return { kind: "missing" };
+    main = "-"; // its segments without it: the source says so when the page asks it
+  }
+  // The segments, the CSV sidecar, and the journal: the data layer answers with their rows.
+  const beside = await Promise.all(
+    [...later, `${path}.meta.json`, `${path}.journal`].map(async (p) => {
+      try {
+        return statKey(await Deno.stat(p));
+      } catch (err) {
+        return err instanceof Deno.errors.NotFound ? "-" : `error-${crc32hex(String(err))}`;
+      }
+    }),
+  );
+  const version = `${main}.${beside.join(".")}`;
+  return { kind: "present", version: later.length ? crc32hex(version) : version };
+}
+
+/** Bytes of the trace's files (the trace and its segments); null when there is none. */
+export function traceBytes(path: string): number | null {
+  const files = path.endsWith(".parquet") ? listSegments(path).map((s) => s.path) : [path];
+  const sizes = files.map(fileSize).filter((n): n is number => n !== null);
+  return sizes.length ? sizes.reduce((a, b) => a + b, 0) : null;
 }
 
 /**

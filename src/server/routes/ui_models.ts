@@ -13,7 +13,6 @@ import type { LiveSession } from "../../live/session.ts";
 import { WATCH_METRICS } from "../../live/watch.ts";
 import { messageOf, Refusal } from "../../schema/refusal.ts";
 import { crc32hex } from "../../store/journal.ts";
-import { fileSize } from "../../store/sink.ts";
 import type {
   EventsModel,
   Message,
@@ -23,6 +22,7 @@ import type {
   WatchModel,
 } from "../../views/model.ts";
 import { statusOf } from "../errors.ts";
+import { traceBytes } from "../trace_holder.ts";
 
 export interface UiContext {
   session: LiveSession;
@@ -45,7 +45,7 @@ export function traceStatusModel(ctx: UiContext): TraceStatusModel {
     file: session.file,
     samples: ours ? st.samples : 0,
     rowsWritten: ours ? st.rowsWritten : 0,
-    fileBytes: st.running && ours ? st.fileBytes : fileSize(session.file),
+    fileBytes: st.running && ours ? st.fileBytes : traceBytes(session.file),
     lastWrite: ours ? st.lastWrite : null,
     error: st.error ?? null,
     lateMs: st.running ? st.lateMs : null,
