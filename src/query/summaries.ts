@@ -145,10 +145,11 @@ export class Warmer {
 
 /**
  * The tracer's summary (file_summary.ts) of `cols` in the clock's zone, or null: none in
- * the file, a trace short enough to scan, or blocks that do not fit the zone.
+ * the file, or blocks that do not fit the zone. Used however short the file is: reading
+ * blocks costs less than a scan, and a trace of many hourly files (segments) is short files.
  */
-function fromFile(t: Trace, v: Version, clock: WallClock, cols: Column[]): Summary | null {
-  if (!v.fileIndex || !v.fileRead || v.rows < t.summaryMinRows) return null;
+function fromFile(_t: Trace, v: Version, clock: WallClock, cols: Column[]): Summary | null {
+  if (!v.fileIndex || !v.fileRead) return null;
   let s = v.fileSummaries.get(clock.zone);
   if (s === undefined) {
     s = null;

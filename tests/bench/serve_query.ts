@@ -24,6 +24,7 @@ import {
 } from "../../src/schema/docker_columns.ts";
 import { newTraceId, traceMetadata } from "../../src/store/metadata.ts";
 import { ParquetTrace } from "../../src/store/parquet_trace.ts";
+import { segmentPath } from "../../src/store/segments.ts";
 import { SystemSampler } from "../../src/collect/system.ts";
 
 const ROWS = 1_000_000;
@@ -133,6 +134,35 @@ function buildTrace(path: string) {
   }
   trace.fold(traceMetadata(meta, trace.columns));
   Deno.renameSync(tmp, path);
+}
+
+/**
+ * The same rows as `run` lays them out (src/store/segments.ts): one file per row group,
+ * `serve.parquet`, `serve.0001.parquet`, … in a directory beside the trace, once.
+ */
+function buildSegments(path: string): string {
+  const dir = `${path}.segments`;
+  const base = `${dir}/serve.parquet`;
+  try {
+    Deno.statSync(base);
+    return base;
+  } catch { /* build it */ }
+  Deno.mkdirSync(dir, { recursive: true });
+  const next = rowMaker(Date.UTC(2026, 0, 5, 0, 0, 0));
+  const meta = { utc: true, sampleInterval: 1, traceId: newTraceId() };
+  const files: string[] = [];
+  for (let done = 0, n = 0; done < ROWS; done += GROUP, n++) {
+    const rows: Row[] = [];
+    for (let k = 0; k < Math.min(GROUP, ROWS - done); k++) rows.push(next());
+    const file = segmentPath(base, n);
+    const trace = new ParquetTrace({ path: `${file}.building`, utc: true, rowGroupRows: GROUP });
+    trace.add(rows, defOf);
+    trace.fold({ ...traceMetadata(meta, trace.columns), "sysmon.first_row": String(done) });
+    files.push(file);
+  }
+  // The first file last: until it is there, the next bench run builds them again.
+  for (const f of files.reverse()) Deno.renameSync(`${f}.building`, f);
+  return base;
 }
 
 // -------------------------------------------------------------------------------------------
@@ -336,6 +366,8 @@ export async function serveQueryBench() {
   const colds: Cold[] = [];
   for (let i = 0; i < tabs([]).length; i++) colds.push(await child<Cold>(path, `cold:${i}`));
   const baseline = await child(path, "baseline");
+  console.error(`serve-query: the same rows in ${Math.ceil(ROWS / GROUP)} hourly files…`);
+  const segmented = await child(buildSegments(path), "reduced");
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
   const kb = (b: number) => (b / 1000).toFixed(1);
   const ms = (x: number) => x.toFixed(0).padStart(6);
@@ -372,6 +404,18 @@ export async function serveQueryBench() {
     } ms cold (target <= 300 ms); largest answer ${
       (Math.max(...reduced.results.map((r) => r.bytes)) / 1000).toFixed(1)
     } KB (target <= 100 KB)`,
+  );
+  const segWarm = Math.max(...segmented.results.map((r) => r.ms));
+  console.log(
+    `  the same rows as ${
+      Math.ceil(ROWS / GROUP)
+    } hourly files (what \`run\` writes): open + meta ${
+      segmented.openMs.toFixed(0)
+    } ms; slowest tab ${segWarm.toFixed(0)} ms warm (${
+      (segWarm / Math.max(...warm)).toFixed(1)
+    }x one file), first requests ${
+      Math.max(...segmented.results.map((r) => r.cold)).toFixed(0)
+    } ms; peak RSS ${segmented.peakRss.toFixed(0)} MiB`,
   );
   console.log(
     `  summaries of all ${reduced.numeric} numeric columns (the background warm-up after ` +
