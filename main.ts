@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { VERSION } from "./src/store/metadata.ts";
 import { dropExecutablePages } from "./src/store/release.ts";
+import { unknownCommand } from "./src/cli/commands.ts";
 
 // Decimal seconds only: Number() alone would take "0x10" as 16.
 const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
@@ -131,8 +132,9 @@ program.command("serve")
       "while another `sysmon run` writes it).",
   )
   .argument("[file]", "trace to show (.parquet or .csv); none: trace this machine live")
+  .option("-d, --datafile <file>", "the same as FILE (the original tool's flag)")
   .addOption(
-    new Option("--port <n>", "port to listen on (0: any free port)").default(8050)
+    new Option("-p, --port <n>", "port to listen on (0: any free port)").default(8050)
       .argParser((text) => {
         const n = wholeNumber("--port", 0)(text);
         if (n > 65535) throw new InvalidArgumentError("--port must be at most 65535.");
@@ -159,7 +161,23 @@ program.command("serve")
     new Option("--write-interval <s>", "seconds between writes when tracing from serve")
       .default(5).argParser(seconds("--write-interval")),
   )
-  .action(async (file, opts) => {
+  .addOption(
+    new Option("-i, --interval <s>", "seconds between the page's refreshes (min 1)")
+      .default(10).argParser(seconds("--interval")),
+  )
+  .action(async (positional, opts) => {
+    if (positional !== undefined && opts.datafile !== undefined && positional !== opts.datafile) {
+      console.error(
+        `sysmon serve: two traces given, FILE ${positional} and --datafile ${opts.datafile}; ` +
+          "give one",
+      );
+      Deno.exit(2);
+    }
+    if (!(opts.interval >= 1)) {
+      console.error(`sysmon serve: --interval must be at least 1 second, got ${opts.interval}`);
+      Deno.exit(2);
+    }
+    const file = positional ?? opts.datafile;
     if (typeof WebAssembly === "undefined") {
       // --jitless or --lite-mode (in --v8-flags or DENO_V8_FLAGS): DuckDB-WASM cannot run.
       console.error(
@@ -181,6 +199,7 @@ program.command("serve")
         dataDir: opts.dataDir,
         sampleInterval: opts.sampleInterval,
         writeInterval: opts.writeInterval,
+        refreshMs: opts.interval * 1000,
       });
     } catch (err) {
       console.error(`sysmon serve: ${(err as Error).message}`);
@@ -205,6 +224,20 @@ program.command("event")
       token: opts.token ?? Deno.env.get("SYSMON_TOKEN") ?? null,
     });
   });
+
+// `run` is the default command, so a word that names no command would be taken as run's
+// argument ("too many arguments for 'run'"): say what it is instead.
+const first = Deno.args[0];
+if (first !== undefined && !first.startsWith("-")) {
+  const problem = unknownCommand(
+    first,
+    program.commands.flatMap((c) => [c.name(), ...c.aliases()]),
+  );
+  if (problem !== null) {
+    console.error(problem);
+    Deno.exit(2);
+  }
+}
 
 try {
   await program.parseAsync(Deno.args, { from: "user" });

@@ -10,6 +10,7 @@ import type { ProcessRecord } from "../schema/columns.ts";
 import { ProcFs } from "../collect/proc/fs.ts";
 import { buildProcTree, procTreeJson, renderProcTree } from "../collect/proctree.ts";
 import { jsonLine, terminalSafe } from "../schema/safe_text.ts";
+import { LiveLine } from "./live_line.ts";
 
 const encoder = new TextEncoder();
 const gone = new Set<unknown>();
@@ -29,38 +30,54 @@ function put(stream: typeof Deno.stdout | typeof Deno.stderr, s: string) {
 const out = (s: string) => put(Deno.stdout, s);
 const err = (s: string) => put(Deno.stderr, s);
 
+/** Why `--output` cannot be written by `run` (a name that is not .parquet or .csv), or null. */
+export function outputNameProblem(output: string): string | null {
+  const lower = output.trim().toLowerCase();
+  if (lower === "" || lower.endsWith(".parquet") || lower.endsWith(".csv")) return null;
+  return `--output ${terminalSafe(output)}: the name must end in .parquet (Parquet) or .csv ` +
+    `(CSV); nothing was written`;
+}
+
 /** Runs the tracer; returns the exit code (2 for bad options or output). */
 export async function runCommand(
   opts: MonitorOptions,
   ui: { quiet: boolean; foldInterval: number },
 ): Promise<number> {
+  const nameProblem = outputNameProblem(opts.outputFile ?? "system_monitor.parquet");
+  if (nameProblem !== null) {
+    err(`sysmon: ${nameProblem}\n`);
+    return 2;
+  }
   const ac = new AbortController();
   const stop = () => ac.abort();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
-  const tty = Deno.stdout.isTerminal() && !ui.quiet;
+  // On a terminal one status line, redrawn in place; other lines go above it.
+  const line = Deno.stdout.isTerminal() && !ui.quiet ? new LiveLine(out) : null;
+  const say = (s: string) => line ? line.print(() => err(s)) : err(s);
   let lastError: string | null = null;
   try {
     const foldMs = foldIntervalMs(ui.foldInterval);
     const summary = await monitorToParquet({ ...opts, signal: ac.signal }, {
       foldIntervalMs: foldMs,
-      onNotice: (m) => !ui.quiet && err(`sysmon: ${m}\n`),
-      onSample: (s) => tty && out(`\r\x1b[2K${statusLine(s)}`),
+      onNotice: (m) => !ui.quiet && say(`sysmon: ${m}\n`),
+      onSample: (s) => line?.show((width) => statusLine(s, width)),
       onWrite: (s) => {
         // Errors are shown once when they start and once when they clear.
         if (s.error !== lastError) {
-          if (s.error) err(`${tty ? "\n" : ""}sysmon: write failed: ${s.error}; retrying\n`);
-          else if (lastError) err(`${tty ? "\n" : ""}sysmon: writing again\n`);
+          if (s.error) say(`sysmon: write failed: ${s.error}; retrying\n`);
+          else if (lastError) say(`sysmon: writing again\n`);
           lastError = s.error;
         }
-        if (tty) out(`\r\x1b[2K${statusLine(s)}`);
+        if (line) line.show((width) => statusLine(s, width));
         else if (!ui.quiet && !s.error) out(writeLogLine(s) + "\n");
       },
     });
-    if (tty) out("\n");
+    line?.end();
     if (!ui.quiet) out(summaryLine(summary) + "\n");
     return summary.error ? 1 : 0;
   } catch (e) {
+    line?.end();
     if (isRefusal(e, "bad_input") || e instanceof OutputError) {
       err(`sysmon: ${e.message}\n`);
       return 2;

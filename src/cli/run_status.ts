@@ -2,6 +2,8 @@
 import { formatMicros } from "../store/csv_sink.ts";
 import type { ProcessRecord, Row } from "../schema/columns.ts";
 import { terminalSafe } from "../schema/safe_text.ts";
+import { basename } from "node:path";
+import { fitParts, plural } from "./live_line.ts";
 import type { MonitorStatus, MonitorSummary } from "../tracer/monitor.ts";
 
 export function formatBytes(n: number | null): string {
@@ -15,32 +17,52 @@ export function formatBytes(n: number | null): string {
 
 const clock = (d: Date | null) => d ? d.toTimeString().slice(0, 8) : "never";
 
-/** The one live status line shown on a terminal. */
-export function statusLine(s: MonitorStatus): string {
-  const parts = [
-    `sysmon → ${s.output}`,
-    `${s.samples} samples`,
-    `${s.rowsWritten} rows written`,
-    formatBytes(s.fileBytes),
-    `last write ${clock(s.lastWrite)}`,
-  ];
-  if (s.unavailable.length) parts.push(`unavailable: ${s.unavailable.join(", ")}`);
-  if (s.error) parts.push(`ERROR: ${s.error}`);
-  return parts.join(" │ ");
+/**
+ * The one live status line shown on a terminal, at most `width` columns: the unreadable
+ * sources go first, then the output's directory, the last write's time, the file size and the
+ * output's name; the samples and a write error stay (the error cut to fit).
+ */
+export function statusLine(s: MonitorStatus, width = Infinity): string {
+  const output = terminalSafe(s.output);
+  const samples = plural(s.samples, "sample");
+  const rows = `${plural(s.rowsWritten, "row")} written`;
+  const size = formatBytes(s.fileBytes);
+  const last = `last write ${clock(s.lastWrite)}`;
+  const unavailable = s.unavailable.length
+    ? `unavailable: ${terminalSafe(s.unavailable.join(", "))}`
+    : null;
+  const error = s.error ? `ERROR: ${terminalSafe(s.error)}` : null;
+  const full = `sysmon → ${output}`;
+  const short = `sysmon → ${basename(output)}`;
+  return fitParts([
+    [full, samples, rows, size, last, unavailable, error],
+    [full, samples, rows, size, last, error],
+    [short, samples, rows, size, last, error],
+    [short, samples, rows, size, error],
+    [short, samples, rows, error],
+    [samples, rows, error],
+    [samples, error],
+  ], width);
 }
 
 /** One log line per write, when the output is not a terminal. */
 export function writeLogLine(s: MonitorStatus): string {
   const when = new Date().toISOString();
-  if (s.error) return `${when} write failed: ${s.error} (${s.samples} samples kept, retrying)`;
-  return `${when} wrote ${s.rowsWritten} rows to ${s.output} (${formatBytes(s.fileBytes)})`;
+  if (s.error) {
+    return `${when} write failed: ${s.error} (${plural(s.samples, "sample")} kept, retrying)`;
+  }
+  return `${when} wrote ${plural(s.rowsWritten, "row")} to ${s.output} (${
+    formatBytes(s.fileBytes)
+  })`;
 }
 
 export function summaryLine(s: MonitorSummary): string {
   const outcome = s.error ? `; last write FAILED: ${s.error}` : "";
-  const took = `sysmon: ${s.samples} samples in ${s.seconds.toFixed(1)} s`;
+  const took = `sysmon: ${plural(s.samples, "sample")} in ${s.seconds.toFixed(1)} s`;
   if (s.fileBytes === null) return `${took}; ${s.output} was not written${outcome}`;
-  return `${took}; ${s.rowsWritten} rows in ${s.output} (${formatBytes(s.fileBytes)})${outcome}`;
+  return `${took}; ${plural(s.rowsWritten, "row")} in ${s.output} (${
+    formatBytes(s.fileBytes)
+  })${outcome}`;
 }
 
 /** A row as JSON: timestamps as ISO text without a zone (as recorded). */

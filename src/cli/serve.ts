@@ -4,7 +4,9 @@
 // writes it. Either way the page can start, stop and reset tracing.
 import { isMany, listTraces } from "../query/multi.ts";
 import { isRefusal } from "../schema/refusal.ts";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
+import { terminalSafe } from "../schema/safe_text.ts";
+import { fitParts, LiveLine, plural, toStdout } from "./live_line.ts";
 import { createApp, type DashboardApp } from "../server/app.ts";
 import { LiveSession } from "../live/session.ts";
 import { dataDirProblem, inspectPath, servedFileProblem } from "../store/paths.ts";
@@ -113,6 +115,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
 
+  let requests = 0;
   let server: Deno.HttpServer | null = null;
   let listening: { hostname: string; port: number } | null = null;
   try {
@@ -120,7 +123,10 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
       hostname: opts.host,
       port: opts.port,
       onListen: (addr) => (listening = addr),
-    }, app.fetch);
+    }, (req, info) => {
+      requests++;
+      return app.fetch(req, info);
+    });
   } catch (err) {
     await shutdown(null, app, session);
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
@@ -158,13 +164,63 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
       ? " (not there yet: the page waits for it)"
       : "";
     console.log(`sysmon serve: ${url}${exposed}\n  data file: ${session.file}${waiting}${tracing}`);
+    // On a terminal, one status line under that, redrawn every second.
+    const line = Deno.stdout.isTerminal() ? new LiveLine(toStdout) : null;
+    const plain = urlFor(addr.hostname, addr.port);
+    const draw = () => line?.show((w) => serveStatusLine(plain, session, requests, w));
+    draw();
+    line?.holdConsole();
+    const ticker = line ? setInterval(draw, 1000) : undefined;
     if (opts.open) void openBrowser(url);
     await stopped;
+    clearInterval(ticker);
+    line?.end();
   }
   await shutdown(server, app, session);
   for (const s of signals) Deno.removeSignalListener(s, onSignal);
   console.log("sysmon serve: stopped");
   return 0;
+}
+
+/** serve's status line: its URL, the trace, the tracer's state, the requests answered. */
+function serveStatusLine(
+  url: string,
+  session: LiveSession,
+  requests: number,
+  width: number,
+): string {
+  const file = terminalSafe(session.file);
+  const served = plural(requests, "request");
+  const tracer = tracerState(session);
+  return fitParts([
+    [`sysmon serve ${url}`, file, tracer, served],
+    [`sysmon serve ${url}`, basename(file), tracer, served],
+    [url, basename(file), tracer, served],
+    [url, tracer, served],
+    [url, tracer],
+  ], width);
+}
+
+function tracerState(session: LiveSession): string {
+  const st = session.tracer.status();
+  const samples = plural(st.samples, "sample");
+  switch (st.state) {
+    case "running":
+      return `tracing: ${samples}${st.error ? `, write failing: ${terminalSafe(st.error)}` : ""}`;
+    case "starting":
+      return "tracer starting";
+    case "stopping":
+      return `tracer stopping (${samples})`;
+    case "failed":
+      return `tracer failed${st.error ? `: ${terminalSafe(st.error)}` : ""}`;
+    case "stopped":
+      return `tracing stopped (${samples})`;
+    case "idle": {
+      const f = session.following;
+      if (f === null) return "not tracing";
+      return f.problem === null ? "following the file" : `following: ${terminalSafe(f.problem)}`;
+    }
+  }
 }
 
 /**
@@ -207,7 +263,7 @@ async function stopTracer(session: LiveSession): Promise<void> {
   const st = session.tracer.status();
   if (st.state === "stopped" || st.state === "failed") {
     console.log(
-      `sysmon serve: tracing stopped: ${st.rowsWritten.toLocaleString("en-US")} samples in ` +
+      `sysmon serve: tracing stopped: ${plural(st.rowsWritten, "sample")} in ` +
         `${st.options?.output}${st.error ? ` (last error: ${st.error})` : ""}`,
     );
   }

@@ -11,7 +11,6 @@
 import { onError, onNotFound } from "./errors.ts";
 import { Refusal } from "../schema/refusal.ts";
 import type { Context, Hono, MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { getCookie, setCookie } from "hono/cookie";
 
 export const TOKEN_COOKIE = "sysmon_token";
@@ -321,14 +320,42 @@ function unauthorized(c: Context, why: string): Response {
   }, 401);
 }
 
-/** Refuses bodies over `maxBytes` with 413 (the declared length, or as it streams in). */
+/**
+ * Refuses bodies over `maxBytes` with 413: the declared length, or as a body without one
+ * (chunked) streams in. Such a body is read here and handed on as a new request built from the
+ * URL, method and headers; hono's bodyLimit builds it from the request itself, which copies
+ * (so reads) its `signal`, and Deno.serve then warns on the terminal about its legacy abort.
+ */
 export function limitBody(maxBytes: number): MiddlewareHandler {
-  return bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw new Refusal("too_large", `the request body is larger than ${formatSize(maxBytes)}`);
-    },
-  });
+  const tooLarge = () => {
+    throw new Refusal("too_large", `the request body is larger than ${formatSize(maxBytes)}`);
+  };
+  return async (c, next) => {
+    const raw = c.req.raw;
+    if (raw.body === null) return await next();
+    const declared = raw.headers.get("content-length");
+    if (declared !== null && !raw.headers.has("transfer-encoding")) {
+      return Number.parseInt(declared, 10) > maxBytes ? tooLarge() : await next();
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = raw.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > maxBytes) {
+        await reader.cancel();
+        return tooLarge();
+      }
+      chunks.push(value);
+    }
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) (body.set(chunk, at), at += chunk.length);
+    c.req.raw = new Request(raw.url, { method: raw.method, headers: raw.headers, body });
+    return await next();
+  };
 }
 
 function formatSize(n: number): string {

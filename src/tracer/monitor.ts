@@ -119,7 +119,9 @@ async function sampleLoop(
   };
 
   const start = performance.now();
-  const intervalMs = o.sampleInterval * 1000;
+  // A row is due one interval after the last (its rates need a baseline); a --duration
+  // shorter than the interval takes its one row when the duration ends.
+  const intervalMs = Math.min(o.sampleInterval, o.duration ?? Infinity) * 1000;
   const endAt = o.duration === null ? Infinity : start + o.duration * 1000;
   let lastWrite = start;
   sampler.sample(); // the baseline for the first row's rates and percentages

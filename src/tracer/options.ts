@@ -74,14 +74,6 @@ export function validateOptions(o: MonitorOptions): ValidOptions {
   if (o.duration !== undefined && !(o.duration > 0)) {
     throw new Refusal("bad_input", `--duration must be more than 0 seconds, got ${o.duration}`);
   }
-  if (o.duration !== undefined && o.duration < sampleInterval) {
-    // The first row is due one interval after start (it needs a baseline for its rates).
-    throw new Refusal(
-      "bad_input",
-      `--duration ${o.duration} is shorter than --sample-interval ${sampleInterval}: ` +
-        `no sample would be taken; give a duration of at least ${sampleInterval} s`,
-    );
-  }
   const topProcesses = o.topProcesses ?? DEFAULT_TOP_PROCESSES;
   if (!(Number.isInteger(topProcesses) && topProcesses >= 0 && topProcesses <= 10_000)) {
     throw new Refusal(
