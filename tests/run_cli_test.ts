@@ -295,7 +295,7 @@ Deno.test("sysmon recover says when a journal's samples were all in the file alr
   assert.equal(again.code, 0, again.stderr);
   assert.equal(
     again.stdout,
-    `sysmon: ${out}.journal: its 1 samples were all in ${out} already; removed it\n`,
+    `sysmon: ${out}.journal: its 1 sample was in ${out} already; removed it\n`,
   );
   assert.equal((await readParquet(out)).rows.length, rows.length);
   const none = await sysmon(["recover", out]);

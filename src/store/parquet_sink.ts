@@ -362,11 +362,14 @@ export function recoverJournal(path: string): string[] {
       ...traceMetadata(info, seg.trace.columns),
       [FIRST_ROW_KEY]: String(seg.before),
     });
-    notices.push(`recovered ${missing.length} samples from ${jpath} into ${seg.trace.path}`);
+    notices.push(`recovered ${samples(missing.length)} from ${jpath} into ${seg.trace.path}`);
   } else {
-    notices.push(`${jpath}: its ${j.rows.length} samples were all in ${path} already; removed it`);
+    const all = j.rows.length === 1 ? "its 1 sample was" : `its ${j.rows.length} samples were all`;
+    notices.push(`${jpath}: ${all} in ${path} already; removed it`);
   }
   if (j.tornBytes > 0) notices.push(`${jpath}: ignored ${j.tornBytes} bytes of a cut-short write`);
   Deno.removeSync(jpath);
   return notices;
 }
+
+const samples = (n: number) => `${n} sample${n === 1 ? "" : "s"}`;
