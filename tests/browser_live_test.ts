@@ -252,6 +252,7 @@ Deno.test({
 
       await t.step("a watch point (CPU% > 0) adds an automatic event", async () => {
         await page.fill("#watch input[name=cpu]", "0");
+        await page.fill("#watch input[name=for]", "0"); // fire at the first sample above
         await page.click("#watch button[type=submit]");
         await page.waitForSelector("#watch .ok:has-text('Watching CPU % > 0')");
         await page.waitForSelector("#events-list .event.auto", { timeout: 15_000 });

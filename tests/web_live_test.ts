@@ -8,7 +8,7 @@ import { type LiveRow, LiveTracer } from "../src/live/tracer.ts";
 import { FileFollower } from "../src/live/follower.ts";
 import { journalPath, readJournal } from "../src/store/journal.ts";
 import { confineOutputPath } from "../src/store/paths.ts";
-import { watchedValues, WatchEvaluator } from "../src/live/watch.ts";
+import { type WatchChange, watchedValues, WatchEvaluator } from "../src/live/watch.ts";
 import { readParquet, spawnSysmon, tempDir, waitFor } from "./helpers.ts";
 
 const OPTS = {
@@ -212,11 +212,14 @@ Deno.test("POST /api/trace/start refuses an output outside the data directory, w
   assert.equal((await (await app.request("/api/trace/status")).json()).state, "idle");
 });
 
-Deno.test("WatchEvaluator fires once per upward crossing and re-arms below the threshold", () => {
-  const w = new WatchEvaluator({ cpu: 90, threads: 1000 });
+Deno.test("WatchEvaluator with `for` 0 fires once per upward crossing and re-arms at or below", () => {
+  const w = new WatchEvaluator({ cpu: 90, threads: 1000 }, 0);
   const cpu = [50, 95, 97, null, 90, 91.04, 91, 20];
-  const fired = cpu.map((v) => w.evaluate({ cpu_busy_percent: v, system_thread_count: 500 }));
-  assert.deepEqual(fired.map((f) => f.map((c) => c.name)), [
+  const changes = cpu.map((v, i) =>
+    w.evaluate({ cpu_busy_percent: v, system_thread_count: 500 }, 1000 * i)
+  );
+  const fired = (list: WatchChange[]) => list.filter((c) => c.kind === "fire");
+  assert.deepEqual(changes.map((f) => fired(f).map((c) => c.name)), [
     [],
     ["CPU% > 90 (now 95.0)"],
     [],
@@ -226,11 +229,23 @@ Deno.test("WatchEvaluator fires once per upward crossing and re-arms below the t
     [],
     [],
   ]);
-  // Threads crossing, memory from sys_used / sys_total, the original tool's per-core columns.
-  const m = new WatchEvaluator({ threads: 1000, mem: 50, processes: 10 });
+  // Each firing ends where the value went back: one event with a start and an end.
   assert.deepEqual(
-    m.evaluate({ system_thread_count: 1200n, sys_used: 6, sys_total: 10, system_process_count: 5 })
-      .map((c) => c.name),
+    changes.flat().map((c) => [c.kind, c.start, c.kind === "clear" ? c.end : c.at]),
+    [
+      ["fire", 1000, 1000],
+      ["clear", 1000, 4000],
+      ["fire", 5000, 5000],
+      ["clear", 5000, 7000],
+    ],
+  );
+  // Threads crossing, memory from sys_used / sys_total, the original tool's per-core columns.
+  const m = new WatchEvaluator({ threads: 1000, mem: 50, processes: 10 }, 0);
+  assert.deepEqual(
+    fired(m.evaluate(
+      { system_thread_count: 1200n, sys_used: 6, sys_total: 10, system_process_count: 5 },
+      0,
+    )).map((c) => c.name),
     ["Mem% > 50 (now 60.0)", "Threads > 1000 (now 1200)"],
   );
   assert.deepEqual(
@@ -238,7 +253,7 @@ Deno.test("WatchEvaluator fires once per upward crossing and re-arms below the t
     [75],
   );
   // Each GPU crosses on its own; memory % from used / total.
-  const g = new WatchEvaluator({ gpu_util: 80, gpu_mem: 90 });
+  const g = new WatchEvaluator({ gpu_util: 80, gpu_mem: 90 }, 0);
   const gpuRow = (u0: number, u1: number, used1: number) => ({
     gpu_0_utilization: u0,
     gpu_1_utilization: u1,
@@ -247,16 +262,19 @@ Deno.test("WatchEvaluator fires once per upward crossing and re-arms below the t
     gpu_1_used: used1,
     gpu_1_total: 100,
   });
-  assert.deepEqual(g.evaluate(gpuRow(85, 10, 50)).map((c) => c.name), [
+  assert.deepEqual(fired(g.evaluate(gpuRow(85, 10, 50), 0)).map((c) => c.name), [
     "GPU0 util% > 80 (now 85.0)",
   ]);
-  assert.deepEqual(g.evaluate(gpuRow(99, 81, 95)).map((c) => c.name), [
+  assert.deepEqual(fired(g.evaluate(gpuRow(99, 81, 95), 1000)).map((c) => c.name), [
     "GPU1 util% > 80 (now 81.0)",
     "GPU1 mem% > 90 (now 95.0)",
   ]);
-  // A changed threshold re-arms its series only.
-  g.setThresholds({ gpu_util: 50, gpu_mem: 90 });
-  assert.deepEqual(g.evaluate(gpuRow(99, 81, 95)).map((c) => c.name), [
+  // A changed threshold re-arms its series only: those firing end at their last sample.
+  assert.deepEqual(
+    g.configure({ gpu_util: 50, gpu_mem: 90 }).map((c) => [c.series, c.start, c.end]),
+    [["gpu_util:0", 0, 1000], ["gpu_util:1", 1000, 1000]],
+  );
+  assert.deepEqual(fired(g.evaluate(gpuRow(99, 81, 95), 2000)).map((c) => c.name), [
     "GPU0 util% > 50 (now 99.0)",
     "GPU1 util% > 50 (now 81.0)",
   ]);
@@ -270,7 +288,7 @@ Deno.test({
     const dir = tempDir();
     // Live: every sample has more than 1 thread, so exactly one crossing.
     const session = new LiveSession({ file: `${dir}/live.parquet`, defaults: OPTS });
-    session.setThresholds({ threads: 1 });
+    session.setWatch({ thresholds: { threads: 1 }, forSeconds: 0 });
     let rows = 0;
     session.subscribe(() => rows++);
     try {
@@ -284,12 +302,17 @@ Deno.test({
     assert.equal(live.length, 1);
     assert.equal(live[0]!.kind, "auto");
     assert.match(live[0]!.name, /^Threads > 1 \(now \d+\)$/);
-    assert.ok(Deno.readTextFileSync(`${dir}/live.parquet.events.csv`).includes(",auto\n"));
+    // one firing: stopping ends it at the last sample, and the file keeps the end
+    assert.ok(live[0]!.end! > live[0]!.at, JSON.stringify(live[0]));
+    assert.match(
+      Deno.readTextFileSync(`${dir}/live.parquet.events.csv`),
+      /^event,timestamp,kind,end\n.*,auto,\d{4}-.*Z\n$/,
+    );
 
     // Followed: a separate `sysmon run` writes the file; the session only watches it.
     const other = `${dir}/other.parquet`;
     const followed = new LiveSession({ file: other, followIntervalMs: 100 });
-    followed.setThresholds({ processes: 1 });
+    followed.setWatch({ thresholds: { processes: 1 }, forSeconds: 0 });
     let seen = 0;
     followed.subscribe(() => seen++);
     await followed.follow();

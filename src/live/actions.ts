@@ -7,7 +7,7 @@ import { eventTime, parseTime, resolveZone } from "./event_time.ts";
 import { parseEventsCsv } from "./events_csv.ts";
 import type { LiveSession } from "./session.ts";
 import type { LiveStatus } from "./tracer.ts";
-import { type Thresholds, validateThresholds, WATCH_METRICS } from "./watch.ts";
+import { validateWatch, WATCH_METRICS, type WatchSettings } from "./watch.ts";
 import type { EventKind, LineProblem, TraceEvent } from "../views/model_types.ts";
 
 /** A request's fields, from a JSON object or a form (`form`: unticked checkboxes are absent). */
@@ -126,18 +126,21 @@ export function importEvents(session: LiveSession, csv: string, zoneText?: strin
 
 // ---- watch points
 
-/** Replaces the thresholds with those given (blank or null: off). */
-export function setWatch(session: LiveSession, f: Fields): Thresholds {
+/**
+ * Replaces the watch points with those given: thresholds (blank or null: off), `for` (seconds,
+ * blank or absent: DEFAULT_FOR_S) and `webhook` (an http(s) URL; blank or absent: none).
+ */
+export function setWatch(session: LiveSession, f: Fields): WatchSettings {
   // JSON names the thresholds it sets; a form has a box for each (absent or blank: off).
   const given: Record<string, unknown> = f.form ? {} : { ...f.values };
   if (f.form) {
-    for (const m of WATCH_METRICS) {
-      const v = f.values[m.key];
-      given[m.key] = typeof v === "string" ? v.trim() : "";
+    for (const key of [...WATCH_METRICS.map((m) => m.key), "for", "webhook"]) {
+      const v = f.values[key];
+      given[key] = typeof v === "string" ? v.trim() : "";
     }
   }
-  session.setThresholds(validateThresholds(given));
-  return session.watch.thresholds;
+  session.setWatch(validateWatch(given));
+  return session.watchSettings;
 }
 
 // ---- the tracer

@@ -2,7 +2,8 @@
 //
 // The file is what import reads and export writes: a header `event,timestamp,kind`, then one
 // row per event with the time as an ISO 8601 UTC instant and kind `manual` or `auto` (a watch
-// point's crossing). It is replaced atomically on every change.
+// point's firing, with an `end` column once it has cleared). It is replaced atomically on every
+// change.
 import { isMany, manyNotesPath } from "../query/multi.ts";
 import fs from "node:fs";
 import { openRegularFile, PathKindError } from "../store/paths.ts";
@@ -56,6 +57,21 @@ export class EventStore {
     if (!Number.isFinite(e.at)) throw new Refusal("bad_input", "the event time is not a number");
     const added = this.addAll([{ name: cleanName(e.name), at: e.at, kind: e.kind ?? "manual" }]);
     return added[0]!;
+  }
+
+  /**
+   * Gives the event `id` its end (a watch point's firing cleared); null when there is no such
+   * event any more (deleted, cleared, or the trace was reset).
+   */
+  finish(id: string, end: number): TraceEvent | null {
+    this.refresh();
+    const i = this.events.findIndex((e) => e.id === id);
+    if (i < 0) return null;
+    this.writable();
+    const e = { ...this.events[i]!, end: Math.max(end, this.events[i]!.at) };
+    this.events[i] = e;
+    this.save();
+    return e;
   }
 
   /** Removes one event; null when there is no such id. */
@@ -197,6 +213,7 @@ function withIds(list: NewEvent[]): TraceEvent[] {
       at: src.at,
       kind: src.kind,
     };
+    if (src.end !== undefined) e.end = src.end;
     sourceOf.set(e, src);
     return e;
   });

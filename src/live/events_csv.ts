@@ -1,5 +1,6 @@
-// The events file and imports as CSV: `event,timestamp,kind` (other headers and no header
-// are recognised), read all or nothing with the line of each problem.
+// The events file and imports as CSV: `event,timestamp,kind[,end]` (other headers and no
+// header are recognised), read all or nothing with the line of each problem. `end` is when a
+// watch point's firing cleared; the column is written only when an event has one.
 import { isRefusal, Refusal } from "../schema/refusal.ts";
 import { EPOCH, parseTime, TIME } from "./event_time.ts";
 import type { LineProblem, TraceEvent } from "../views/model_types.ts";
@@ -96,15 +97,17 @@ function csvField(s: string): string {
 const NAME_LABELS = new Set(["event", "events", "name", "label", "annotation", "title"]);
 const TIME_LABELS = new Set(["timestamp", "time", "datetime", "date", "when", "at"]);
 const KIND_LABELS = new Set(["kind", "type"]);
+const END_LABELS = new Set(["end", "until", "end_timestamp"]);
+const KNOWN = [NAME_LABELS, TIME_LABELS, KIND_LABELS, END_LABELS];
 
 /**
- * Reads `event,timestamp[,kind]` rows. A header row is recognised by its labels (in any
+ * Reads `event,timestamp[,kind[,end]]` rows. A header row is recognised by its labels (in any
  * order); naive times are read in `zone`. Every bad row is reported with its line number.
  */
 export function parseEventsCsv(text: string, zone: string): ParsedEvents {
   const out: ParsedEvents = { events: [], errors: [], warnings: [], header: false };
   const { rows, error } = parseCsvRows(text.replace(/^\uFEFF/, ""));
-  let cols = { name: 0, time: 1, kind: 2, count: 0 };
+  let cols = { name: 0, time: 1, kind: 2, end: 3, count: 0 };
   let first = true;
   for (const { line, fields } of rows) {
     if (fields.every((f) => f.trim() === "")) continue; // blank line
@@ -115,15 +118,13 @@ export function parseEventsCsv(text: string, zone: string): ParsedEvents {
         !fields.some((f) => TIME.test(f.trim()) || EPOCH.test(f.trim()));
       if (looksLikeHeader) {
         out.header = true;
-        const unknown = labels.filter((l) =>
-          !NAME_LABELS.has(l) && !TIME_LABELS.has(l) && !KIND_LABELS.has(l)
-        );
+        const unknown = labels.filter((l) => !KNOWN.some((set) => set.has(l)));
         const name = labels.findIndex((l) => NAME_LABELS.has(l));
         const time = labels.findIndex((l) => TIME_LABELS.has(l));
         if (unknown.length > 0 || name < 0 || time < 0) {
           out.errors.push({
             line,
-            message: `header '${fields.join(",")}' is not event,timestamp[,kind]` +
+            message: `header '${fields.join(",")}' is not event,timestamp[,kind[,end]]` +
               (unknown.length ? ` (unknown: ${unknown.join(", ")})` : ""),
           });
           return out;
@@ -132,16 +133,18 @@ export function parseEventsCsv(text: string, zone: string): ParsedEvents {
           name,
           time,
           kind: labels.findIndex((l) => KIND_LABELS.has(l)),
+          end: labels.findIndex((l) => END_LABELS.has(l)),
           count: fields.length,
         };
         continue;
       }
     }
-    const expected = cols.count || "2 or 3";
-    if (cols.count ? fields.length !== cols.count : fields.length !== 2 && fields.length !== 3) {
+    const expected = cols.count || "2 to 4";
+    if (cols.count ? fields.length !== cols.count : fields.length < 2 || fields.length > 4) {
       out.errors.push({
         line,
-        message: `expected ${expected} fields (event,timestamp[,kind]), found ${fields.length}`,
+        message:
+          `expected ${expected} fields (event,timestamp[,kind[,end]]), found ${fields.length}`,
       });
       continue;
     }
@@ -152,7 +155,15 @@ export function parseEventsCsv(text: string, zone: string): ParsedEvents {
       if (kindText !== "" && kindText !== "manual" && kindText !== "auto") {
         throw new Refusal("bad_input", `kind must be manual or auto, not '${fields[cols.kind]}'`);
       }
-      out.events.push({ name, at: t.at, kind: kindText === "auto" ? "auto" : "manual" });
+      const e: NewEvent = { name, at: t.at, kind: kindText === "auto" ? "auto" : "manual" };
+      const endText = cols.end >= 0 ? (fields[cols.end] ?? "").trim() : "";
+      if (endText !== "") {
+        const end = parseTime(endText, zone);
+        if (end.at < t.at) throw new Refusal("bad_input", `the end ${endText} is before the start`);
+        e.end = end.at;
+        if (end.warning) out.warnings.push({ line, message: end.warning });
+      }
+      out.events.push(e);
       if (t.warning) out.warnings.push({ line, message: t.warning });
     } catch (err) {
       if (!isRefusal(err)) throw err;
@@ -163,9 +174,17 @@ export function parseEventsCsv(text: string, zone: string): ParsedEvents {
   return out;
 }
 
-/** The CSV the store writes and export sends: header, then rows in time order. */
+/**
+ * The CSV the store writes and export sends: header, then rows in time order; the `end` column
+ * only when an event has an end (files without one read as they always did).
+ */
 export function formatEventsCsv(events: readonly NewEvent[]): string {
-  let s = "event,timestamp,kind\n";
-  for (const e of events) s += `${csvField(e.name)},${new Date(e.at).toISOString()},${e.kind}\n`;
+  const ends = events.some((e) => e.end !== undefined);
+  let s = ends ? "event,timestamp,kind,end\n" : "event,timestamp,kind\n";
+  for (const e of events) {
+    s += `${csvField(e.name)},${new Date(e.at).toISOString()},${e.kind}`;
+    if (ends) s += `,${e.end === undefined ? "" : new Date(e.end).toISOString()}`;
+    s += "\n";
+  }
   return s;
 }

@@ -5,12 +5,19 @@
 import { isMany, manyDir } from "../query/multi.ts";
 import { checkIntervals } from "../tracer/options.ts";
 import { dirname, resolve } from "node:path";
-import { Refusal } from "../schema/refusal.ts";
+import { messageOf, Refusal } from "../schema/refusal.ts";
 import { EventStore } from "./events.ts";
 import { FileFollower } from "./follower.ts";
 import { type LiveStartOptions, LiveTracer } from "./tracer.ts";
 import { confineOutputPath } from "../store/paths.ts";
-import { type Thresholds, WatchEvaluator, WatchStore } from "./watch.ts";
+import {
+  type Thresholds,
+  type WatchChange,
+  WatchEvaluator,
+  type WatchSettings,
+  WatchStore,
+} from "./watch.ts";
+import { WebhookNotifier, type WebhookOptions } from "./webhook.ts";
 
 export interface LiveSessionOptions {
   /** The served trace: events live beside it; Start without an output traces into it. */
@@ -19,8 +26,10 @@ export interface LiveSessionOptions {
   dataDir?: string;
   /** The tracer controller (tests inject one). */
   tracer?: LiveTracer;
-  /** Where thresholds are kept (default `<dataDir>/.sysmon-watch.json`). */
+  /** Where watch points are kept (default `<dataDir>/.sysmon-watch.json`). */
   watchFile?: string;
+  /** How webhooks are posted (tests shorten the waits). */
+  webhook?: WebhookOptions;
   /** How often a file written by another `sysmon run` is looked at (ms, default 2000). */
   followIntervalMs?: number;
   /** Defaults of Start (the form can override each). */
@@ -41,8 +50,13 @@ export class LiveSession {
   readonly tracer: LiveTracer;
   readonly watchStore: WatchStore;
   readonly watch: WatchEvaluator;
-  /** Why the saved thresholds could not be read, or null. */
+  /** Why the saved watch points could not be read, or null. */
   watchProblem: string | null;
+  /** Where firings are posted (null: nowhere). */
+  webhookUrl: string | null;
+  readonly webhook: WebhookNotifier;
+  /** The automatic event of each series firing now, and the store it is in. */
+  private firing = new Map<string, { store: EventStore; id: string }>();
   private current: string;
   private store: EventStore;
   private follower: FileFollower | null = null;
@@ -67,7 +81,9 @@ export class LiveSession {
     this.store = EventStore.forTrace(this.current);
     this.watchStore = new WatchStore(opts.watchFile ?? `${this.dataDir}/.sysmon-watch.json`);
     const saved = this.watchStore.load();
-    this.watch = new WatchEvaluator(saved.thresholds);
+    this.watch = new WatchEvaluator(saved.settings.thresholds, saved.settings.forSeconds);
+    this.webhookUrl = saved.settings.webhook;
+    this.webhook = new WebhookNotifier(opts.webhook);
     this.watchProblem = saved.problem;
     this.followIntervalMs = opts.followIntervalMs ?? 2000;
     this.defaults = {
@@ -116,16 +132,56 @@ export class LiveSession {
     return () => this.listeners.delete(fn);
   }
 
-  /** Watch points run on every new row; a crossing becomes an automatic event. */
+  /** Watch points run on every new row. */
   private onRow(r: SessionRow) {
-    for (const c of this.watch.evaluate(r.row)) {
-      try {
-        this.store.add({ name: c.name, at: r.at, kind: "auto" });
-      } catch (err) {
-        console.error(`sysmon serve: cannot record '${c.name}': ${(err as Error).message}`);
-      }
-    }
+    this.alert(this.watch.evaluate(r.row, r.at));
     for (const fn of this.listeners) fn(r);
+  }
+
+  /**
+   * A firing becomes an automatic event from its start (and a post to the webhook, queued);
+   * its end is written into that event when it clears.
+   */
+  private alert(changes: WatchChange[]) {
+    for (const c of changes) {
+      if (c.kind === "clear") {
+        const open = this.firing.get(c.series);
+        this.firing.delete(c.series);
+        try {
+          open?.store.finish(open.id, c.end);
+        } catch (err) {
+          console.error(`sysmon serve: cannot record the end of a watch point: ${messageOf(err)}`);
+        }
+        continue;
+      }
+      try {
+        const e = this.store.add({ name: c.name, at: c.start, kind: "auto" });
+        this.firing.set(c.series, { store: this.store, id: e.id });
+      } catch (err) {
+        console.error(`sysmon serve: cannot record '${c.name}': ${messageOf(err)}`);
+      }
+      if (this.webhookUrl === null) continue;
+      this.webhook.send(this.webhookUrl, {
+        name: c.name,
+        metric: c.series,
+        value: c.value,
+        threshold: c.threshold,
+        at: new Date(c.at).toISOString(),
+        host: this.host(),
+      });
+    }
+  }
+
+  /** The traced host: the followed file's `sysmon.host`, else this machine. */
+  private host(): string {
+    try {
+      const host = this.follower?.files.list()[0]?.kv.get("sysmon.host");
+      if (host) return host;
+    } catch (err) {
+      // the file is being replaced: this machine's name is the best guess
+      if (!(err instanceof Error)) throw err;
+    }
+    return Deno.hostname();
   }
 
   /** Switches the dashboard to another trace (its events come along). */
@@ -171,6 +227,7 @@ export class LiveSession {
 
   async stop() {
     const s = await this.tracer.stop();
+    this.alert(this.watch.reset()); // no more samples: what fires ends at the last one
     await this.follow();
     return s;
   }
@@ -178,16 +235,34 @@ export class LiveSession {
   /** Reset: the trace so far is kept as `name_N.parquet` (with its events); tracing goes on. */
   async reset() {
     const r = await this.tracer.reset();
+    this.alert(this.watch.reset()); // the archived trace keeps its firings, ended
     this.generation++;
     if (r.archived !== null) this.store.moveTo(`${r.archived}.events.csv`);
     return r;
   }
 
-  /** Saves thresholds (validated) and applies them. */
-  setThresholds(t: Thresholds) {
-    this.watchStore.save(t); // first: thresholds that cannot be kept are not applied
-    this.watch.setThresholds(t);
+  /** The watch points as set: thresholds, `for` and the webhook. */
+  get watchSettings(): WatchSettings {
+    return {
+      thresholds: this.watch.thresholds,
+      forSeconds: this.watch.forSeconds,
+      webhook: this.webhookUrl,
+    };
+  }
+
+  /** Saves watch points (validated) and applies them; what is left out stays as it was. */
+  setWatch(s: Partial<WatchSettings>) {
+    const next = { ...this.watchSettings, ...s };
+    this.watchStore.save(next); // first: settings that cannot be kept are not applied
+    this.alert(this.watch.configure(next.thresholds, next.forSeconds));
+    if (next.webhook !== this.webhookUrl) this.webhook.forget();
+    this.webhookUrl = next.webhook;
     this.watchProblem = null;
+  }
+
+  /** Saves thresholds and applies them (`for` and the webhook stay). */
+  setThresholds(t: Thresholds) {
+    this.setWatch({ thresholds: t });
   }
 
   /** Stops the tracer (writing everything) and the follower. */
@@ -195,6 +270,8 @@ export class LiveSession {
     this.offTracer();
     this.unfollow();
     await this.tracer.stop();
+    this.alert(this.watch.reset());
+    this.webhook.close();
   }
 }
 

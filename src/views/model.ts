@@ -132,7 +132,13 @@ export interface EventsModel {
 export interface WatchModel {
   thresholds: Thresholds;
   metrics: readonly WatchMetric[];
+  /** Seconds a value must stay above to fire, and back at or below to re-arm. */
+  forSeconds: number;
+  /** Where firings are POSTed, or null. */
+  webhook: string | null;
   problem: string | null;
+  /** The webhook's failure, said once until a post gets through again, or null. */
+  notice: string | null;
   message: Message | null;
 }
 

@@ -9,6 +9,8 @@ export interface TraceEvent {
   /** Epoch ms UTC. */
   at: number;
   kind: EventKind;
+  /** Epoch ms UTC: when a watch point's firing cleared (absent: a moment, or still firing). */
+  end?: number;
 }
 
 /** A problem with one line of a CSV file (1-based, as an editor shows it). */

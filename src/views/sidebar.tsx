@@ -295,6 +295,13 @@ export function EventList({ e }: { e: EventsModel }) {
                 <span class="event-text">
                   <span class="event-name" title={ev.name}>{ev.name}</span>
                   <Time ms={ev.at} />
+                  {ev.end !== undefined
+                    ? (
+                      <span class="event-end">
+                        to <Time ms={ev.end} />
+                      </span>
+                    )
+                    : null}
                   {ev.kind === "auto" ? <span class="badge auto">auto</span> : null}
                 </span>
                 <button
@@ -314,7 +321,13 @@ export function EventList({ e }: { e: EventsModel }) {
         : null}
       <JsonData
         id="events-data"
-        value={e.events.map((ev) => ({ id: ev.id, name: ev.name, at: ev.at, kind: ev.kind }))}
+        value={e.events.map((ev) => ({
+          id: ev.id,
+          name: ev.name,
+          at: ev.at,
+          kind: ev.kind,
+          end: ev.end,
+        }))}
       />
     </div>
   );
@@ -344,6 +357,21 @@ export function Watch({ w }: { w: WatchModel }) {
             </label>
           );
         })}
+        <label class="field inline">
+          <span class="label">For (s)</span>
+          <input
+            type="number"
+            name="for"
+            min="0"
+            max="86400"
+            step="any"
+            value={String(w.forSeconds)}
+          />
+        </label>
+        <label class="field">
+          <span class="label">Webhook (http or https URL)</span>
+          <input type="url" name="webhook" value={w.webhook ?? ""} placeholder="off" />
+        </label>
         <div class="buttons">
           <button type="submit" class="primary">Save</button>
           <button
@@ -358,10 +386,13 @@ export function Watch({ w }: { w: WatchModel }) {
         </div>
       </form>
       <p class="hint">
-        Crossing a threshold upward adds an automatic event, e.g. "CPU% &gt; 90 (now 93.2)", once
-        per crossing; checked on every sample while tracing or following the file. Empty: off.
+        A value above its threshold for the seconds in For fires one automatic event, e.g. "CPU%
+        &gt; 90 (now 93.2)", that ends once the value has been back at or below it as long; each
+        firing is POSTed as JSON to the webhook, from the server. Checked on every sample while
+        tracing or following the file. Empty: off.
       </p>
       {w.problem ? <p class="error">{w.problem}</p> : null}
+      {w.notice ? <p class="error webhook-notice">{w.notice}</p> : null}
       <Note message={w.message} />
     </section>
   );

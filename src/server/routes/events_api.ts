@@ -78,20 +78,26 @@ export function eventsApi(session: LiveSession): Hono {
 
   // ---- watch points
 
-  app.get(
-    "/api/watch",
-    (c) =>
-      c.json({
-        thresholds: session.watch.thresholds,
-        metrics: WATCH_METRICS,
-        problem: session.watchProblem,
-      }),
-  );
+  const watchJson = () => {
+    const w = session.watchSettings;
+    return { thresholds: w.thresholds, for: w.forSeconds, webhook: w.webhook };
+  };
 
-  app.post(
-    "/api/watch",
-    async (c) => c.json({ thresholds: setWatch(session, await readFields(c)) }),
-  );
+  app.get("/api/watch", (c) => {
+    const n = session.webhook;
+    return c.json({
+      ...watchJson(),
+      metrics: WATCH_METRICS,
+      problem: session.watchProblem,
+      notice: n.notice,
+      delivery: { sent: n.sent, failed: n.failed, dropped: n.dropped, notices: n.notices },
+    });
+  });
+
+  app.post("/api/watch", async (c) => {
+    setWatch(session, await readFields(c));
+    return c.json(watchJson());
+  });
 
   return app;
 }

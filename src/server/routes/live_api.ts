@@ -12,8 +12,10 @@
 //   POST   /api/events/import?zone=Z   text/csv body, or multipart `file` (+ `zone`) → {added,
 //                                      events, warnings} | 422 {error, errors: [{line, message}]}
 //   GET    /api/events/export.csv      → text/csv (event,timestamp,kind)
-//   GET    /api/watch                  → {thresholds, metrics, problem}
-//   POST   /api/watch                  {cpu?, mem?, threads?, processes?, gpu_util?, gpu_mem?} → {thresholds}
+//   GET    /api/watch                  → {thresholds, for, webhook, metrics, problem, notice,
+//                                      delivery: {sent, failed, dropped, notices}}
+//   POST   /api/watch                  {cpu?, mem?, threads?, processes?, gpu_util?, gpu_mem?,
+//                                      for?, webhook?} → {thresholds, for, webhook}
 //   GET    /api/trace/status           → LiveStatus + {file, dataDir, following, followProblem}
 //   POST   /api/trace/start            {output?, sampleInterval?, writeInterval?, enableGpu?,
 //                                      enableDocker?, utc?} → status | 400 | 409

@@ -11,13 +11,18 @@ export function traceApi(session: LiveSession): Hono {
 
   // ---- the tracer
 
-  const status = () => ({
-    ...session.tracer.status(),
-    file: session.file,
-    dataDir: session.dataDir,
-    following: session.following !== null,
-    followProblem: session.following?.problem ?? null,
-  });
+  const status = () => {
+    const st = session.tracer.status();
+    const notice = session.webhook.notice; // a watch point's webhook failing, said once
+    return {
+      ...st,
+      notices: notice ? [...st.notices, notice] : st.notices,
+      file: session.file,
+      dataDir: session.dataDir,
+      following: session.following !== null,
+      followProblem: session.following?.problem ?? null,
+    };
+  };
 
   app.get("/api/trace/status", (c) => c.json(status()));
 

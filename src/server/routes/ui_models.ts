@@ -49,7 +49,7 @@ export function traceStatusModel(ctx: UiContext): TraceStatusModel {
     lastWrite: ours ? st.lastWrite : null,
     error: st.error ?? null,
     lateMs: st.running ? st.lateMs : null,
-    notices: st.notices,
+    notices: session.webhook.notice ? [...st.notices, session.webhook.notice] : st.notices,
     unavailable: st.running ? st.unavailable : [],
     following: session.following !== null,
     followProblem: session.following?.problem ?? null,
@@ -107,10 +107,14 @@ export function eventsModel(
 }
 
 export function watchModel(ctx: UiContext, msg: Message | null = null): WatchModel {
+  const w = ctx.session.watchSettings;
   return {
-    thresholds: ctx.session.watch.thresholds,
+    thresholds: w.thresholds,
     metrics: WATCH_METRICS,
+    forSeconds: w.forSeconds,
+    webhook: w.webhook,
     problem: ctx.session.watchProblem,
+    notice: ctx.session.webhook.notice,
     message: msg,
   };
 }

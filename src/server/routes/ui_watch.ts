@@ -13,11 +13,16 @@ export function uiWatchRoutes(ctx: UiContext): Hono {
   app.get("/ui/watch", (c) => c.html(Watch({ w: watchModel(ctx) })));
   app.post("/ui/watch", async (c) => {
     try {
-      const t = setWatch(session, await readFields(c));
+      const w = setWatch(session, await readFields(c));
+      const t = w.thresholds;
       const on = WATCH_METRICS.filter((m) => t[m.key] != null).map((m) =>
         `${m.title} > ${t[m.key]}`
       );
-      const text = on.length ? `Watching ${on.join(", ")}.` : "No watch points.";
+      const text = on.length
+        ? `Watching ${on.join(", ")}. Each fires after ${w.forSeconds} s above and re-arms ` +
+          `after ${w.forSeconds} s at or below` +
+          (w.webhook ? `; firings are posted to ${w.webhook}.` : ".")
+        : "No watch points.";
       return c.html(Watch({ w: watchModel(ctx, { kind: "ok", text }) }));
     } catch (err) {
       const e = refused(err);
