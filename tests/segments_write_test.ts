@@ -259,3 +259,26 @@ Deno.test("a snapshot of a trace in several files is the same files and the rows
   assert.deepEqual(await duckRows(segmentGlob(path)), range(0, 19));
   assert.throws(() => snapshotSink(s, `${dir}/s_0.parquet`), /already exists/);
 });
+
+Deno.test("the documented DuckDB one-liner reads segments whose columns differ (a GPU that appeared later)", async () => {
+  const path = `${tempDir()}/g.parquet`;
+  const t = sink(path);
+  t.write(30); // g.parquet, no GPU column
+  for (let i = 30; i < 35; i++) t.sink.add({ ...row(i), gpu_0_utilization: 50 + i });
+  assert.equal(t.sink.write().error, null); // g.0001.parquet, with it
+  t.sink.close();
+  assert.deepEqual(names(path), ["g.parquet", "g.0001.parquet"]);
+  const instance = await DuckDBInstance.create(":memory:");
+  const con = await instance.connect();
+  try {
+    const rows = (await con.runAndReadAll(
+      `SELECT sys_total, gpu_0_utilization AS gpu
+         FROM read_parquet('${segmentGlob(path)}', union_by_name = true) ORDER BY timestamp`,
+    )).getRowObjects();
+    assert.equal(rows.length, 35);
+    assert.equal(rows[0]!.gpu, null);
+    assert.equal(rows[34]!.gpu, 84);
+  } finally {
+    con.closeSync();
+  }
+});
