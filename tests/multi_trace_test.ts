@@ -68,19 +68,22 @@ Deno.test("a directory of traces reads as one: rows, range, columns, series, exp
     assert.match(meta.notices.join("\n"), /2 files, read as one trace/);
 
     const s = await src.series({ columns: ["sys_total", "gpu_0_used", "nope"], points: 1000 });
+    // 6 s between the files (1 s samples): a hole, a null inside it (gaps.ts)
     assert.deepEqual(s.series.sys_total, [
       1000,
       1001,
       1002,
       1003,
       1004,
+      null,
       1010,
       1011,
       1012,
       1013,
       1014,
     ]);
-    assert.deepEqual(s.series.gpu_0_used, [null, null, null, null, null, 7, 7, 7, 7, 7]);
+    assert.deepEqual(s.series.gpu_0_used, [null, null, null, null, null, null, 7, 7, 7, 7, 7]);
+    assert.equal(s.t[5], Date.UTC(2026, 10, 18, 11, 6, 45), "one interval after the last row");
     assert.deepEqual(s.missing, ["nope"]);
     const gap = await src.series({
       columns: ["sys_total"],

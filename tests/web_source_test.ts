@@ -388,7 +388,9 @@ for (
         sourceZone: "Europe/Berlin",
       });
       const want = rows.map((x) => temporalInstant(x.timestamp, "Europe/Berlin"));
-      assert.deepEqual([...r.t].sort((a, b) => a - b), [...want].sort((a, b) => a - b));
+      // the samples (autumn: the hour the second pass leaves empty is a hole, a null, gaps.ts)
+      const sampled = r.t.filter((_, i) => r.series.sys_total![i] !== null);
+      assert.deepEqual(sampled.sort((a, b) => a - b), [...want].sort((a, b) => a - b));
       const repeated = meta.notices.find((n) => n.includes("occur twice"));
       if (label === "spring") {
         assert.deepEqual(r.t, instants, "every instant comes back");

@@ -4,6 +4,7 @@
 // its journal into it every fold interval), so the feed keeps more than a fold interval of
 // rows; a page that asks for rows older than the feed holds reloads instead.
 import { instant, serverZone } from "../query/zone.ts";
+import { breakHoles, holeLimit } from "../query/gaps.ts";
 import { columnDef } from "../schema/columns.ts";
 import type { LiveSession, SessionRow } from "./session.ts";
 import type { ColumnInfo, SeriesResult, TraceMeta } from "../views/types.ts";
@@ -135,6 +136,18 @@ export class LiveFeed {
     return this.list.at(-1) ?? null;
   }
 
+  /**
+   * The longest step between samples drawn as a line (ms; gaps.ts): 3 sample intervals of the
+   * tracer serve runs, else 3 × the median step of the rows held; null when unknown.
+   */
+  holeLimit(): number | null {
+    this.sync();
+    const running = this.session.tracer.running
+      ? this.session.tracer.status().options?.sampleInterval
+      : null;
+    return holeLimit(running, this.list.map((r) => r.t));
+  }
+
   /** Whether samples are coming in: the tracer runs, or the followed file grew lately. */
   active(): boolean {
     if (this.session.tracer.running) return true;
@@ -142,11 +155,18 @@ export class LiveFeed {
   }
 }
 
-/** Rows as a query answer over `columns`: every column present (null where a row lacks it). */
-export function rowsResult(rows: FeedRow[], columns: string[]): SeriesResult {
+/**
+ * Rows as a query answer over `columns`: every column present (null where a row lacks it), a
+ * null position inside each step longer than `limit` ms (gaps.ts).
+ */
+export function rowsResult(
+  rows: FeedRow[],
+  columns: string[],
+  limit: number | null = null,
+): SeriesResult {
   const series: Record<string, (number | null)[]> = {};
   for (const c of columns) series[c] = rows.map((r) => r.values[c] ?? null);
-  return {
+  return breakHoles({
     start: rows[0]?.t ?? 0,
     end: rows.at(-1)?.t ?? 0,
     rows: rows.length,
@@ -154,25 +174,38 @@ export function rowsResult(rows: FeedRow[], columns: string[]): SeriesResult {
     t: rows.map((r) => r.t),
     series,
     missing: [],
-  };
+  }, limit);
 }
 
-/** `a` then `b` (b later), as one answer; a column one of them lacks is null there. */
-export function joinResults(a: SeriesResult, b: SeriesResult): SeriesResult {
+/**
+ * `a` then `b` (b later), as one answer; a column one of them lacks is null there; a null
+ * position between them when they are more than `limit` ms apart (gaps.ts).
+ */
+export function joinResults(
+  a: SeriesResult,
+  b: SeriesResult,
+  limit: number | null = null,
+): SeriesResult {
   const series: Record<string, (number | null)[]> = {};
   const nulls = (n: number) => new Array<number | null>(n).fill(null);
   for (const c of new Set([...Object.keys(a.series), ...Object.keys(b.series)])) {
     series[c] = [...(a.series[c] ?? nulls(a.t.length)), ...(b.series[c] ?? nulls(b.t.length))];
   }
-  return {
-    start: a.start,
-    end: Math.max(a.end, b.end),
-    rows: a.rows + b.rows,
-    reduced: a.reduced || b.reduced,
-    t: [...a.t, ...b.t],
-    series,
-    missing: a.missing.filter((c) => !(c in b.series)),
-  };
+  const joint = a.t.length;
+  return breakHoles(
+    {
+      start: a.start,
+      end: Math.max(a.end, b.end),
+      rows: a.rows + b.rows,
+      reduced: a.reduced || b.reduced,
+      t: [...a.t, ...b.t],
+      series,
+      missing: a.missing.filter((c) => !(c in b.series)),
+    },
+    limit,
+    joint,
+    joint + 1,
+  );
 }
 
 /** Column descriptions of names the file does not describe (the feed's). */

@@ -17,6 +17,7 @@ import { csvCell, isoMicros } from "./export_csv.ts";
 import { processEntry } from "./processes_at.ts";
 import { instant } from "./zone.ts";
 import { csvRecords, relay } from "./multi.ts";
+import { breakHoles, holeLimit } from "./gaps.ts";
 
 interface TailRow {
   seq: number;
@@ -112,15 +113,22 @@ class JournaledTrace implements TraceSource {
       series[c] = [...before, ...inRange.map((x) => numberOf(x.row[c]))];
     }
     const present = new Set(inRange.flatMap((x) => Object.keys(x.row)));
-    return {
-      start: fromFile.start,
-      end,
-      rows: fromFile.rows + inRange.length,
-      reduced: fromFile.reduced,
-      t: [...fromFile.t, ...inRange.map((x) => x.t)],
-      series,
-      missing: fromFile.missing.filter((c) => !present.has(c)),
-    };
+    const t = [...fromFile.t, ...inRange.map((x) => x.t)];
+    // Holes from the file's last row on (the file's answer has its own broken already).
+    const limit = holeLimit(meta.sampleInterval ?? this.tail.header?.sample_interval_s, t);
+    return breakHoles(
+      {
+        start: fromFile.start,
+        end,
+        rows: fromFile.rows + inRange.length,
+        reduced: fromFile.reduced,
+        t,
+        series,
+        missing: fromFile.missing.filter((c) => !present.has(c)),
+      },
+      limit,
+      Math.max(1, fromFile.t.length),
+    );
   }
 
   async *exportCsv(

@@ -3,6 +3,7 @@
 // journal) is the opener's to say (source.ts); answers are merged in time order, columns that
 // only some files have are empty in the others.
 import { emptyResult } from "./reduce.ts";
+import { breakHoles, holeLimit } from "./gaps.ts";
 import { join } from "node:path";
 import fs from "node:fs";
 import { isRefusal, Refusal } from "../schema/refusal.ts";
@@ -285,24 +286,29 @@ async function seriesOf(metas: Part[], q: SeriesQuery): Promise<SeriesResult> {
   const names = [...new Set(q.columns)];
   for (const n of names) out.series[n] = [];
   const missing = new Set(names);
+  let joined = out, interval = 0;
   for (const { part, meta } of withRows) {
     const a = Math.max(start, meta.first!), b = Math.min(end, meta.last!);
     if (a > b) continue;
     // Each file gets the share of the points its part of the range is.
     const points = Math.max(4, Math.round(q.points * (b - a) / span));
     const r = await part.series({ ...q, start: a, end: b, points });
-    out.rows += r.rows;
-    out.reduced ||= r.reduced;
-    out.t.push(...r.t);
+    const at = joined.t.length;
+    joined.rows += r.rows;
+    joined.reduced ||= r.reduced;
+    joined.t.push(...r.t);
     for (const n of names) {
       const v = r.series[n];
       if (v) missing.delete(n);
-      out.series[n]!.push(...(v ?? new Array(r.t.length).fill(null)));
+      joined.series[n]!.push(...(v ?? new Array(r.t.length).fill(null)));
     }
+    // A hole between this file's rows and the last one's (each part breaks its own).
+    interval = Math.max(interval, meta.sampleInterval ?? 0);
+    if (at > 0) joined = breakHoles(joined, holeLimit(interval || null), at, at + 1);
   }
-  for (const n of missing) delete out.series[n];
-  out.missing = names.filter((n) => missing.has(n));
-  return inTimeOrder(out);
+  for (const n of missing) delete joined.series[n];
+  joined.missing = names.filter((n) => missing.has(n));
+  return inTimeOrder(joined);
 }
 
 /** The CSV export of parts (in time order), in the columns of the whole. */

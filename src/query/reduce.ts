@@ -26,7 +26,13 @@
 // DuckDB-WASM 1.28 does not skip row groups by a timestamp's statistics). Only a requested width
 // that is a multiple of the summary's is merged (`canUseSummary`), so a fine bucket never
 // straddles two requested ones and the answer is exactly what a scan of the file gives.
+//
+// Holes (gaps.ts): where two successive samples are more than 3 sample intervals apart, raw or
+// reduced, the answer has one more position between them, null in every series. Reduced, the
+// last sample of a bucket and the first of the next are compared (two samples of one bucket
+// are not: a hole narrower than a bucket is narrower than the chart can show).
 import type { Table } from "./engine.ts";
+import { breakColumns, HOLE_STEPS, holeAt, holeLimit } from "./gaps.ts";
 import type { SeriesResult } from "../views/types.ts";
 
 /** Per-bucket aggregates, in time order. Values are NaN where a bucket has none (a gap). */
@@ -82,6 +88,8 @@ export interface ReduceInput {
   summary?: Summary | null;
   /** Names of the value columns in the summary, in the order of c0, c1, …. */
   names?: string[];
+  /** The trace's sample interval (s), which says what a hole is; estimated when null. */
+  interval?: number | null;
 }
 
 export interface Reduced {
@@ -277,9 +285,12 @@ export function reduceSeries(input: ReduceInput): Reduced {
        FROM (${relation(start, end)}) ORDER BY t`,
     );
     const t = Array.from(floats(raw, "t"));
-    return { rows, reduced: false, t, values: cols.map((c) => nullable(floats(raw, c))) };
+    const values = cols.map((c) => nullable(floats(raw, c)));
+    const broken = breakColumns(t, values, holeLimit(input.interval, t));
+    return { rows, reduced: false, t: broken.t, values: broken.values };
   }
-  return { rows, reduced: true, ...emit(parts, columns, width) };
+  const limit = holeLimit(input.interval) ?? estimatedLimit(parts);
+  return { rows, reduced: true, ...emit(parts, columns, width, limit) };
 }
 
 /** Partials of the range's ends placed before and after the middle (by bucket number). */
@@ -330,8 +341,31 @@ function lowerBound(a: Float64Array, x: number): number {
   return lo;
 }
 
-/** Merges partials (in time order) into buckets of `width` and lays out their positions. */
-function emit(parts: Partials[], columns: number, width: number) {
+/**
+ * A hole's limit from buckets when the trace's interval is unknown: HOLE_STEPS × the median
+ * step from one bucket's last sample to the next one's first (successive samples), else the
+ * median of the buckets' mean steps.
+ */
+function estimatedLimit(parts: Partials[]): number | null {
+  const between: number[] = [], inside: number[] = [];
+  let last = NaN;
+  for (const p of parts) {
+    for (let i = 0; i < p.b.length; i++) {
+      if (!(p.n[i]! > 0)) continue;
+      if (p.t0[i]! > last) between.push(p.t0[i]! - last);
+      if (p.n[i]! >= 2) inside.push((p.t1[i]! - p.t0[i]!) / (p.n[i]! - 1));
+      last = p.t1[i]!;
+    }
+  }
+  const steps = (between.length > 0 ? between : inside).filter((d) => d > 0).sort((a, b) => a - b);
+  return steps.length ? HOLE_STEPS * steps[steps.length >> 1]! : null;
+}
+
+/**
+ * Merges partials (in time order) into buckets of `width` and lays out their positions; a
+ * null position between two buckets more than `limit` ms apart (gaps.ts).
+ */
+function emit(parts: Partials[], columns: number, width: number, limit: number | null) {
   const t: number[] = [];
   const out: (number | null)[][] = Array.from({ length: columns }, () => []);
   // The bucket being merged: its time span and each column's extremes.
@@ -357,6 +391,10 @@ function emit(parts: Partials[], columns: number, width: number) {
       const b = Math.floor(p.t0[i]! / width);
       if (b !== bucket) {
         flush();
+        if (!Number.isNaN(bucket) && limit !== null && p.t0[i]! - t1 > limit) {
+          t.push(holeAt(t1, p.t0[i]!, limit));
+          for (const series of out) series.push(null);
+        }
         bucket = b;
         t0 = p.t0[i]!;
         t1 = p.t1[i]!;

@@ -213,6 +213,7 @@ class FileTrace implements TraceSource, Trace {
         points,
         summary: summaryFor(this, v, clock, found, requestWidth(start, end, points)),
         names: found.map((c) => c.name),
+        interval: v.sampleInterval,
       });
       const series: Record<string, (number | null)[]> = {};
       found.forEach((c, i) => (series[c.name] = r.values[i]!.map(compact)));

@@ -1,6 +1,7 @@
 // What a page, a tab's fragment or a live update shows, built from the served trace, the
 // live feed and this machine's processes. The routes (routes/pages.ts) render these.
 import { emptyResult } from "../query/reduce.ts";
+import { holeLimit } from "../query/gaps.ts";
 import { isRefusal, messageOf } from "../schema/refusal.ts";
 import { basename } from "node:path";
 import { buildProcTree } from "../collect/proctree.ts";
@@ -161,6 +162,8 @@ export class PageModels {
     if (meta.first === null || meta.last === null || meta.rows === 0) return;
     const w = viewWindow(state, meta.first, meta.last);
     m.window = w;
+    // What counts as a hole between samples (gaps.ts): the file's interval, else the feed's.
+    const limit = holeLimit(meta.sampleInterval) ?? this.d.feed.holeLimit();
     /** A block's answer: the file (reduced), then the live rows after it. */
     const answer = async (cols: string[], points: number): Promise<SeriesResult> => {
       const fromFile = src && (fileLast === null || w.start <= fileLast)
@@ -169,7 +172,8 @@ export class PageModels {
       if (!live) return fromFile;
       return joinResults(
         fromFile,
-        rowsResult(extra.filter((r) => r.t >= w.start && r.t <= w.end), cols),
+        rowsResult(extra.filter((r) => r.t >= w.start && r.t <= w.end), cols, limit),
+        limit,
       );
     };
     let latest: Map<string, number | null> | undefined;
@@ -194,7 +198,7 @@ export class PageModels {
       points: this.d.points,
     });
     const results = await Promise.all(plan.blocks.map((b) => answer(b.columns, b.points)));
-    m.tab = buildTab(plan, results, meta);
+    m.tab = buildTab(plan, results, meta, limit);
     const events = m.tab.cards.find((c) => c.id === "events");
     if (events) events.value = this.d.session.events.list().length.toLocaleString("en-US");
     if (state.tab === "cpu") {
@@ -289,7 +293,13 @@ export class PageModels {
       latest: state.tab === "containers" ? new Map(Object.entries(newest.values)) : undefined,
       points: this.d.points,
     });
-    const tabModel = buildTab(plan, plan.blocks.map((b) => rowsResult(rows, b.columns)), meta);
+    const limit = this.d.feed.holeLimit();
+    const tabModel = buildTab(
+      plan,
+      plan.blocks.map((b) => rowsResult(rows, b.columns, limit)),
+      meta,
+      limit,
+    );
     if (tabSig(tabModel) !== q.get("sig")) return { reload: "the charts changed" };
     return {
       epoch: this.d.feed.epoch,

@@ -41,6 +41,8 @@ export interface CardModel {
   value: string;
   /** Sparkline: series index in block 0, or null. */
   spark: number | null;
+  /** The sparkline's series name (its colour is that name's on every chart). */
+  sparkLabel?: string;
 }
 
 /** A query's answer as the page carries it: x as deltas, values rounded to 4 digits. */
@@ -52,6 +54,11 @@ export interface DataBlock {
   s: (number | null)[][];
   rows: number;
   reduced: boolean;
+  /**
+   * Successive x more than this many ms apart have a null between them (a hole: the server
+   * puts one there, live.js when it appends); null when unknown.
+   */
+  gap: number | null;
 }
 
 export interface TabModel {
@@ -108,7 +115,7 @@ function evaluate(e: Expr, r: SeriesResult, scale: number): (number | null)[] | 
 }
 
 /** A block being filled: `add` stores a series once (the same key gives the same index). */
-function block(r: SeriesResult) {
+function block(r: SeriesResult, gap: number | null) {
   const dt = new Array<number>(Math.max(0, r.t.length - 1));
   for (let i = 1; i < r.t.length; i++) dt[i - 1] = Math.round(r.t[i]! - r.t[i - 1]!);
   const b: DataBlock = {
@@ -117,6 +124,7 @@ function block(r: SeriesResult) {
     s: [],
     rows: r.rows,
     reduced: r.reduced,
+    gap,
   };
   const seen = new Map<string, number>();
   /** `whole`: rounded to integers (a heatmap's colours need no more). */
@@ -153,10 +161,18 @@ export function formatValue(v: number | null, unit: string): string {
   return unit ? `${text} ${unit}` : text;
 }
 
-/** Turns a plan and the answers to its queries into what the views render. */
-export function buildTab(plan: TabPlan, results: SeriesResult[], meta: TraceMeta): TabModel {
+/**
+ * Turns a plan and the answers to its queries into what the views render; `gap`: the step
+ * (ms) past which successive samples have a hole between them.
+ */
+export function buildTab(
+  plan: TabPlan,
+  results: SeriesResult[],
+  meta: TraceMeta,
+  gap: number | null = null,
+): TabModel {
   const names = new Set(meta.columns.map((c) => c.name));
-  const blocks = results.map((r) => block(r));
+  const blocks = results.map((r) => block(r, gap === null ? null : Math.round(gap)));
   const charts: ChartModel[] = [];
   for (const spec of plan.charts) {
     const r = results[spec.block];
@@ -220,6 +236,7 @@ export function buildTab(plan: TabPlan, results: SeriesResult[], meta: TraceMeta
       unit: c.unit,
       value: formatValue(newest(blocks[0]!.block.s[i]!), c.unit),
       spark: i,
+      sparkLabel: c.series.label,
     };
   });
   return {

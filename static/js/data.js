@@ -16,7 +16,29 @@ export function decodeBlock(b) {
   const t = new Array(b.dt.length + 1);
   t[0] = b.t0;
   for (let i = 0; i < b.dt.length; i++) t[i + 1] = t[i] + b.dt[i];
-  return { t: b.s.length || b.dt.length ? t : [], s: b.s };
+  return { t: b.s.length || b.dt.length ? t : [], s: b.s, gap: b.gap ?? null };
+}
+
+/**
+ * Appends `add` (a decoded block of later samples) to `b` in place (the charts hold these
+ * arrays): a null position first when the step from `b`'s newest sample is longer than its
+ * `gap` (a hole: tracing stopped for a while, src/query/gaps.ts), so that lines break there.
+ * @param {Block} b @param {Block} add
+ */
+export function appendBlock(b, add) {
+  const last = b.t[b.t.length - 1], first = add.t[0];
+  if (first === undefined) return;
+  if (b.gap && last !== undefined && first - last > b.gap) {
+    b.t.push(Math.min(last + b.gap / 3, (last + first) / 2));
+    for (const s of b.s) s.push(null);
+  }
+  const base = b.t.length;
+  b.t.push(...add.t);
+  add.s.forEach((v, i) => {
+    const into = (b.s[i] ??= []);
+    while (into.length < base) into.push(null);
+    into.push(...v);
+  });
 }
 
 /** The decoded data blocks of the panel holding `el`. @param {Element} el */

@@ -2,7 +2,7 @@
 // Live panels ask the server for the samples newer than theirs every second and append them to
 // the charts (setData: zoom and hidden series stay). In Auto mode the view follows the tracer:
 // when samples start or stop coming in, it is asked for again.
-import { blocksFor, decodeBlock, xWindow } from "./data.js";
+import { appendBlock, blocksFor, decodeBlock, xWindow } from "./data.js";
 import { errorText, flash } from "./messages.js";
 import { built, byId } from "./registry.js";
 import { fmtTime, panelZone } from "./time.js";
@@ -98,14 +98,7 @@ function appendLive(panel, j) {
   const blocks = blocksFor(panel);
   j.blocks.forEach((raw, k) => {
     const b = blocks[k];
-    if (!b) return;
-    const add = decodeBlock(raw);
-    if (add.t.length === 0) return;
-    b.t.push(...add.t);
-    raw.s.forEach((v, i) => {
-      const into = (b.s[i] ??= new Array(b.t.length - add.t.length).fill(null));
-      into.push(...v);
-    });
+    if (b) appendBlock(b, decodeBlock(raw)); // a hole since the newest sample: a break
   });
   const w = xWindow(panel);
   if (!panel.dataset.zoom) {

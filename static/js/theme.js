@@ -1,6 +1,7 @@
 // @ts-check
 // The theme (light, dark or the system's) and the colours charts take from it. The saved theme
 // is applied before the first paint by static/theme.js, a classic script in <head>.
+import { SERIES_DARK, SERIES_LIGHT } from "./palette.js";
 
 const THEME_KEY = "sysmon.theme";
 const root = document.documentElement;
@@ -32,33 +33,11 @@ export function setTheme(theme) {
   }
 }
 
-const PALETTE = [
-  "#4e79a7",
-  "#f28e2b",
-  "#e15759",
-  "#76b7b2",
-  "#59a14f",
-  "#edc948",
-  "#b07aa1",
-  "#ff9da7",
-  "#9c755f",
-  "#bab0ac",
-];
-const PALETTE_DARK = [
-  "#7aa6d6",
-  "#ffb15e",
-  "#ff8a8c",
-  "#94d9d2",
-  "#8cd17d",
-  "#f1ce63",
-  "#d4a6c8",
-  "#ffbfc6",
-  "#c9a78e",
-  "#d7d0cc",
-];
+/** The theme's series colours (static/js/palette.js). */
+export const palette = () => (isDark() ? SERIES_DARK : SERIES_LIGHT);
 
-/** The k-th series colour of the theme. */
-export const color = (/** @type {number} */ k) => (isDark() ? PALETTE_DARK : PALETTE)[k % 10];
+/** The k-th series colour of the theme (colors.js gives each series name its own). */
+export const color = (/** @type {number} */ k) => palette()[k % palette().length];
 
 /** Axis and grid colours of the theme. */
 export function ink() {

@@ -7,13 +7,17 @@
  * @typedef {{ id: string, title: string, unit: string, kind: "line"|"heatmap"|"bars"|"spark",
  *   block: number, series: SeriesRef[], y: [number, number] | null,
  *   bars: { labels: string[], values: (number|null)[] } | null }} ChartConfig
- * @typedef {{ t0: number, dt: number[], s: (number|null)[][], rows: number, reduced: boolean }} RawBlock
- * @typedef {{ t: number[], s: (number|null)[][] }} Block
+ * @typedef {{ t0: number, dt: number[], s: (number|null)[][], rows: number, reduced: boolean,
+ *   gap?: number | null }} RawBlock
+ * @typedef {{ t: number[], s: (number|null)[][], gap: number | null }} Block
  * @typedef {{ id: string, kind: string, u: any, canvas: HTMLCanvasElement | null,
  *   destroy: () => void, resize: () => void, update?: () => void,
- *   setBars?: (bars: NonNullable<ChartConfig["bars"]>) => void }} Built
+ *   setBars?: (bars: NonNullable<ChartConfig["bars"]>) => void,
+ *   date?: () => string, stats?: () => (import("./stats.js").Stats | null)[] }} Built
  * @typedef {{ id: string, name: string, at: number, kind: string }} TraceEvent
- * @typedef {{ drawn: number, labels: string[] }} MarkerInfo
+ * @typedef {{ drawn: number, labels: string[], hidden: number,
+ *   boxes: { x: number, y: number, w: number, h: number }[],
+ *   plot: { left: number, top: number, width: number, height: number } | null }} MarkerInfo
  */
 
 export {};

@@ -1,7 +1,9 @@
 // @ts-check
-// Horizontal bars (the newest sample per container), drawn on a plain canvas; live.js hands
-// it new values with setBars.
-import { color, css, ink } from "../theme.js";
+// Horizontal bars (the newest sample per container), drawn on a plain canvas, each in its
+// name's colour (colors.js: a container has one colour in every chart); live.js hands it new
+// values with setBars.
+import { colorsOf } from "../colors.js";
+import { css, ink } from "../theme.js";
 import { fmtNum, widthOf } from "./common.js";
 
 /**
@@ -30,6 +32,7 @@ export function barChart(fig, cfg) {
     const labelW = Math.min(200, w * 0.35);
     const max = Math.max(100, ...bars.values.map((v) => v ?? 0));
     const { text } = ink();
+    const colors = colorsOf(bars.labels);
     bars.labels.forEach((label, k) => {
       const y = 6 + k * rowH, v = bars.values[k];
       ctx.fillStyle = text;
@@ -37,7 +40,7 @@ export function barChart(fig, cfg) {
       const shown = label.length > 28 ? label.slice(0, 27) + "…" : label;
       ctx.fillText(shown, labelW - 8, y + rowH / 2);
       const bw = v == null ? 0 : ((w - labelW - 70) * v) / max;
-      ctx.fillStyle = color(k);
+      ctx.fillStyle = colors[k];
       ctx.fillRect(labelW, y + 4, Math.max(0, bw), rowH - 8);
       ctx.fillStyle = text;
       ctx.textAlign = "left";

@@ -5,6 +5,9 @@ import uPlot from "/vendor/uplot.js";
 import { ink } from "../theme.js";
 import { zoneLabel } from "../time.js";
 import { resetZoom, showProcesses, zoomTo } from "../zoom.js";
+import { fmtNum, fmtTicks, fmtTimeTicks, timeAxisDate } from "../format.js";
+
+export { fmtNum };
 
 /** Height of a time chart (CSS px); a heatmap with many cores is taller. */
 export const HEIGHT = 220;
@@ -13,22 +16,44 @@ export const HEIGHT = 220;
 export const widthOf = (plot) =>
   Math.max(120, Math.floor(plot.clientWidth || plot.parentElement?.clientWidth || 400));
 
-/** Short number for axes and legends. @param {number | null} v */
-export function fmtNum(v) {
-  if (v == null || !Number.isFinite(v)) return "—";
-  const a = Math.abs(v);
-  if (a >= 1e9) return (v / 1e9).toFixed(2) + "G";
-  if (a >= 1e6) return (v / 1e6).toFixed(2) + "M";
-  if (a >= 1e4) return (v / 1e3).toFixed(1) + "k";
-  if (a >= 100) return v.toFixed(0);
-  if (a >= 10) return v.toFixed(1);
-  return v.toFixed(2);
+/**
+ * Draws the window's date under the time axis's ticks, at the left end of its label's line
+ * (left out where it would run into the centred label on a narrow chart).
+ * @param {any} u
+ * @param {string | undefined} tz
+ * @param {(text: string) => void} shown what was drawn (tests)
+ */
+function drawDate(u, tz, shown) {
+  const min = u.scales.x.min, max = u.scales.x.max;
+  const axis = u.axes[0];
+  if (min == null || max == null || axis._lpos == null) return;
+  const text = timeAxisDate(min, max, tz);
+  const ctx = u.ctx;
+  const pr = uPlot.pxRatio || 1;
+  ctx.save();
+  ctx.font = axis.font[0];
+  const w = ctx.measureText(text).width;
+  ctx.font = axis.labelFont[0];
+  const label = typeof axis.label === "string" ? ctx.measureText(axis.label).width : 0;
+  const { left, width } = u.bbox;
+  if (w + 12 * pr < width / 2 - label / 2) {
+    ctx.font = axis.font[0];
+    ctx.fillStyle = axis.stroke(u, 0);
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    ctx.fillText(text, left, Math.round((axis._lpos + axis.labelGap) * pr));
+    shown(text);
+  } else shown("");
+  ctx.restore();
 }
 
 /** Zoom by drag, reset by double-click, click for processes: the parts every time chart shares. */
 export function timeChartOpts(/** @type {string | undefined} */ tz, /** @type {string} */ unit) {
   const { text, grid } = ink();
+  /** The date drawn beside the time axis (tests). */
+  const date = { text: "" };
   return {
+    date,
     ms: 1,
     tzDate: tz ? (/** @type {number} */ ts) => uPlot.tzDate(new Date(ts), tz) : undefined,
     cursor: {
@@ -43,6 +68,13 @@ export function timeChartOpts(/** @type {string | undefined} */ tz, /** @type {s
         stroke: text,
         grid: { stroke: grid, width: 1 },
         ticks: { stroke: grid, width: 1 },
+        values: (
+          /** @type {any} */ _u,
+          /** @type {number[]} */ splits,
+          /** @type {number} */ _i,
+          /** @type {number} */ _space,
+          /** @type {number} */ incr,
+        ) => fmtTimeTicks(splits, incr, tz),
       },
       {
         label: unit,
@@ -51,10 +83,17 @@ export function timeChartOpts(/** @type {string | undefined} */ tz, /** @type {s
         stroke: text,
         grid: { stroke: grid, width: 1 },
         ticks: { stroke: grid, width: 1 },
-        values: (/** @type {any} */ _u, /** @type {number[]} */ splits) => splits.map(fmtNum),
+        values: (
+          /** @type {any} */ _u,
+          /** @type {number[]} */ splits,
+          /** @type {number} */ _i,
+          /** @type {number} */ _space,
+          /** @type {number} */ incr,
+        ) => fmtTicks(splits, incr),
       },
     ],
     hooks: {
+      draw: [(/** @type {any} */ u) => drawDate(u, tz, (t) => (date.text = t))],
       setSelect: [(/** @type {any} */ u) => {
         if (u.select.width < 3) return;
         const a = u.posToVal(u.select.left, "x");

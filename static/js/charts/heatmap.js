@@ -1,10 +1,13 @@
 // @ts-check
 // Per-core CPU as a heatmap: one row per core (natural order), time across, a readout of the
-// cell under the cursor below it.
+// cell under the cursor below it. Colours run one way in lightness (palette.js), readable with
+// any colour vision; a hole in the data (a position null in every row, gaps.ts) is hatched,
+// not covered by the cell before it.
 import uPlot from "/vendor/uplot.js";
 import { blocksFor, xWindow } from "../data.js";
 import { markersPlugin } from "../markers.js";
-import { isDark } from "../theme.js";
+import { HEAT_DARK, HEAT_LIGHT, rampColor } from "../palette.js";
+import { ink, isDark } from "../theme.js";
 import { fmtTime, zoneOf } from "../time.js";
 import { bindPointer, fmtNum, HEIGHT, timeChartOpts, widthOf } from "./common.js";
 
@@ -13,23 +16,33 @@ import { bindPointer, fmtNum, HEIGHT, timeChartOpts, widthOf } from "./common.js
  * @typedef {import("../types.js").Built} Built
  */
 
-/** Colour of a percentage in the heatmap (LUT of 101 steps). */
+/** Colour of a percentage in the heatmap (LUT of 101 steps per theme). */
 const heatLut = { dark: /** @type {string[]} */ ([]), light: /** @type {string[]} */ ([]) };
 function heatColor(/** @type {number} */ v) {
   const key = isDark() ? "dark" : "light";
   const lut = heatLut[key];
   if (lut.length === 0) {
-    for (let i = 0; i <= 100; i++) {
-      const f = i / 100;
-      // from the background (idle) through blue and orange to red (busy)
-      const [r0, g0, b0] = key === "dark" ? [30, 34, 44] : [240, 244, 250];
-      const stops = [[r0, g0, b0], [78, 121, 167], [242, 142, 43], [200, 30, 40]];
-      const x = f * 3, k = Math.min(2, Math.floor(x)), w = x - k;
-      const c = stops[k].map((a, j) => Math.round(a + (stops[k + 1][j] - a) * w));
-      lut.push(`rgb(${c[0]},${c[1]},${c[2]})`);
-    }
+    const stops = key === "dark" ? HEAT_DARK : HEAT_LIGHT;
+    for (let i = 0; i <= 100; i++) lut.push(rampColor(stops, i / 100));
   }
   return lut[Math.max(0, Math.min(100, Math.round(v)))];
+}
+
+/** Diagonal hatching for a hole (no samples) in the grid's colour. @param {CanvasRenderingContext2D} ctx */
+function holePattern(ctx) {
+  const pr = uPlot.pxRatio || 1;
+  const size = Math.round(6 * pr);
+  const c = document.createElement("canvas");
+  c.width = c.height = size;
+  const g = /** @type {CanvasRenderingContext2D} */ (c.getContext("2d"));
+  g.strokeStyle = ink().text;
+  g.globalAlpha = 0.35;
+  g.lineWidth = pr;
+  g.beginPath();
+  g.moveTo(0, size);
+  g.lineTo(size, 0);
+  g.stroke();
+  return ctx.createPattern(c, "repeat");
 }
 
 /** @param {HTMLElement} fig @param {ChartConfig} cfg @returns {Built | null} */
@@ -71,7 +84,7 @@ export function heatmapChart(fig, cfg) {
     series: [{}, { label: "cores", paths: () => null, points: { show: false } }],
     hooks: {
       ...base.hooks,
-      draw: [(/** @type {any} */ u) => {
+      draw: [...base.hooks.draw, (/** @type {any} */ u) => {
         const ctx = u.ctx;
         const { left, top, width, height } = u.bbox;
         ctx.save();
@@ -80,10 +93,16 @@ export function heatmapChart(fig, cfg) {
         ctx.clip();
         const rowH = height / n;
         const t = b.t;
+        const hatch = holePattern(ctx);
         for (let i = 0; i < t.length; i++) {
           const xa = u.valToPos(t[i], "x", true);
           const xb = i + 1 < t.length ? u.valToPos(t[i + 1], "x", true) : xa + 2;
           const w = Math.max(1, xb - xa + 0.5);
+          if (hatch && i + 1 < t.length && rows.every((r) => r[i] == null)) {
+            ctx.fillStyle = hatch; // a hole: from its null to the next sample
+            ctx.fillRect(xa, top, xb - xa, height);
+            continue;
+          }
           for (let k = 0; k < n; k++) {
             const v = rows[k][i];
             if (v == null) continue;

@@ -1,10 +1,15 @@
 // @ts-check
-// A line chart over time: one line per series, smoothed as the panel asks; the series hidden
-// from the legend are kept for the session (sessionStorage, per chart).
+// A line chart over time: one line per series, smoothed as the panel asks, each in its name's
+// colour (colors.js); a hole in the data is a break in the line (a null, gaps.ts). The legend
+// is a table: the value under the cursor, and the minimum, mean, maximum and last value of the
+// window shown (of the samples, before smoothing), recomputed when the window or the data
+// change. The series hidden from the legend are kept for the session (sessionStorage, per
+// chart).
 import uPlot from "/vendor/uplot.js";
+import { colorsOf } from "../colors.js";
 import { blocksFor, smooth, xWindow } from "../data.js";
 import { markersPlugin } from "../markers.js";
-import { color } from "../theme.js";
+import { windowStats } from "../stats.js";
 import { fmtTime, zoneOf } from "../time.js";
 import { bindPointer, fmtNum, HEIGHT, timeChartOpts, widthOf } from "./common.js";
 
@@ -31,6 +36,20 @@ function saveHidden(id, set) {
   }
 }
 
+/**
+ * The y range: the chart's fixed one (percentages) widened to any value beyond it, else from
+ * 0 (or the lowest value) to a little above the highest; always holding every value.
+ * @param {[number, number] | null} fixed @param {number | null} min @param {number | null} max
+ * @returns {[number, number]}
+ */
+export function yRange(fixed, min, max) {
+  const lo0 = min ?? 0, hi0 = max ?? 0;
+  if (fixed) return [Math.min(fixed[0], lo0), Math.max(fixed[1], hi0)];
+  const lo = Math.min(0, lo0);
+  const hi = hi0 > 0 ? hi0 + (hi0 - lo) * 0.05 : hi0 < 0 ? 0 : 1;
+  return [lo, hi > lo ? hi : lo + 1];
+}
+
 /** @param {HTMLElement} fig @param {ChartConfig} cfg @returns {Built | null} */
 export function lineChart(fig, cfg) {
   const plot = /** @type {HTMLElement} */ (fig.querySelector(".plot"));
@@ -43,6 +62,31 @@ export function lineChart(fig, cfg) {
   const win = xWindow(fig);
   const unit = cfg.unit;
   const base = timeChartOpts(tz, unit);
+  const colors = colorsOf(cfg.series.map((s) => s.label));
+  /** Statistics of each series over the window shown, computed when first asked after a change. */
+  let stats = /** @type {(import("../stats.js").Stats | null)[] | null} */ (null);
+  const statsOf = (/** @type {any} */ u) => {
+    if (stats) return stats;
+    const lo = u.scales?.x?.min ?? win.start, hi = u.scales?.x?.max ?? win.end;
+    stats = cfg.series.map((s) => windowStats(b.t, b.s[s.i] ?? [], lo, hi));
+    return stats;
+  };
+  const withUnit = (/** @type {number | null | undefined} */ v) =>
+    v == null ? "—" : `${fmtNum(v)}${unit ? " " + unit : ""}`;
+  /** The legend's columns for series `k`: under the cursor, then over the window. */
+  const legendValues = (/** @type {any} */ u, /** @type {number} */ k, /** @type {any} */ idx) => {
+    const st = statsOf(u)[k - 1];
+    const v = idx == null ? null : u.data?.[k]?.[idx];
+    return {
+      Value: withUnit(v),
+      Min: fmtNum(st?.min ?? null),
+      Mean: fmtNum(st?.mean ?? null),
+      Max: fmtNum(st?.max ?? null),
+      Last: fmtNum(st?.last ?? null),
+    };
+  };
+  // uPlot writes the legend again after new data or a new window (shouldSetLegend)
+  const fresh = () => (stats = null);
   const opts = {
     ...base,
     width: widthOf(plot),
@@ -50,21 +94,13 @@ export function lineChart(fig, cfg) {
     plugins: [markersPlugin(cfg.id)],
     scales: {
       x: { time: true, range: () => [win.start, win.end] },
-      y: cfg.y
-        ? {
-          range: (
-            /** @type {any} */ _u,
-            /** @type {number} */ _min,
-            /** @type {number} */ max,
-          ) => [cfg.y?.[0] ?? 0, Math.max(cfg.y?.[1] ?? 100, max ?? 0)],
-        }
-        : {
-          range: (
-            /** @type {any} */ _u,
-            /** @type {number} */ min,
-            /** @type {number} */ max,
-          ) => [Math.min(0, min ?? 0), max > 0 ? max * 1.05 : 1],
-        },
+      y: {
+        range: (
+          /** @type {any} */ _u,
+          /** @type {number | null} */ min,
+          /** @type {number | null} */ max,
+        ) => yRange(cfg.y, min, max),
+      },
     },
     series: [
       {
@@ -76,17 +112,26 @@ export function lineChart(fig, cfg) {
       },
       ...cfg.series.map((s, k) => ({
         label: s.label,
-        stroke: color(k),
+        stroke: colors[k],
         width: 1.5,
         show: !hidden.has(s.label),
         value: (
           /** @type {any} */ _u,
           /** @type {number|null} */ v,
-        ) => (v == null ? "—" : `${fmtNum(v)}${unit ? " " + unit : ""}`),
+        ) => withUnit(v),
+        values: legendValues,
       })),
     ],
     hooks: {
       ...base.hooks,
+      setData: [fresh],
+      setScale: [(/** @type {any} */ _u, /** @type {string} */ key) => key === "x" && fresh()],
+      // the time under the cursor heads the legend's first column
+      setLegend: [(/** @type {any} */ u) => {
+        const th = u.root.querySelector(".u-legend thead th");
+        const i = u.cursor.idx;
+        if (th) th.textContent = i == null ? "" : fmtTime(u.data[0][i], tz);
+      }],
       setSeries: [(/** @type {any} */ u, /** @type {number|null} */ i, /** @type {any} */ o) => {
         if (i == null || o?.show === undefined) return;
         const label = u.series[i].label;
@@ -108,5 +153,7 @@ export function lineChart(fig, cfg) {
     destroy: () => u.destroy(),
     resize: () => u.setSize({ width: widthOf(plot), height: HEIGHT }),
     update: () => u.setData(data()),
+    date: () => base.date.text,
+    stats: () => statsOf(u),
   };
 }

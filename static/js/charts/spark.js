@@ -1,8 +1,9 @@
 // @ts-check
-// A sparkline for a card: one series, no axes, no cursor, no markers.
+// A sparkline for a card: one series in its name's colour (colors.js), no axes, no cursor, no
+// markers; a hole in the data (a null, gaps.ts) breaks the line and its fill.
 import uPlot from "/vendor/uplot.js";
+import { colorOf } from "../colors.js";
 import { blocksFor, smooth } from "../data.js";
-import { color, isDark } from "../theme.js";
 import { widthOf } from "./common.js";
 
 /**
@@ -17,6 +18,7 @@ export function sparkChart(fig, cfg) {
   const s = cfg.series[0];
   if (!plot || !b || !s || b.t.length === 0) return null;
   const panel = /** @type {HTMLElement | null} */ (fig.closest("#panel"));
+  const stroke = colorOf(s.label);
   const data = () => [b.t, smooth(b.s[s.i] ?? [], Number(panel?.dataset.smooth ?? 1))];
   const opts = {
     width: widthOf(plot),
@@ -40,7 +42,7 @@ export function sparkChart(fig, cfg) {
         },
       },
     },
-    series: [{}, { stroke: color(0), width: 1.25, fill: isDark() ? "#7aa6d633" : "#4e79a722" }],
+    series: [{}, { stroke, width: 1.25, fill: `${stroke}2e` }],
   };
   const u = new uPlot(opts, data(), plot);
   return {
