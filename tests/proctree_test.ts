@@ -154,6 +154,11 @@ Deno.test("buildProcTree() says whether a missing PID does not exist or is not v
   assert.deepEqual(buildProcTree(fs, 7), {
     notFound: "no process 7; process 511 (postgres) is PID 7 inside its own PID namespace " +
       "(a container): try sysmon proctree 511",
+    instead: {
+      pid: 511,
+      reason: "no process 7; process 511 (postgres) is PID 7 inside its own PID namespace " +
+        "(a container)",
+    },
   });
   // From inside a container (a nested PID namespace), the host's processes are invisible.
   Deno.writeTextFileSync(`${roots.proc}/self/status`, "Name:\tsysmon\nNSpid:\t4242\t3\n");
@@ -171,6 +176,7 @@ Deno.test("buildProcTree() says whether a missing PID does not exist or is not v
   assert.deepEqual(buildProcTree(fs, 9001), {
     notFound:
       "9001 is a thread of process 303 (my worker), not a process; try: sysmon proctree 303",
+    instead: { pid: 303, reason: "9001 is a thread of process 303 (my worker), not a process" },
   });
 });
 

@@ -224,7 +224,11 @@ Deno.test("GET /tab/:name returns each tab as a fragment whose page URL comes ba
       t.name === "overview" ? `/?file=${base}` : `/?file=${base}&tab=${t.name}`,
     );
     for (const re of expect[t.name]!) assert.match(text, re, `${t.name}: ${re}`);
-    assert.match(text, new RegExp(`aria-current="page">${t.label.replace("&", "&amp;")}<`));
+    assert.match(
+      text,
+      new RegExp(`aria-selected="true"[^>]*>${t.label.replace("&", "&amp;")}<`),
+      "the selected tab",
+    );
   }
   assert.equal((await get(a, "/tab/nope")).res.status, 404);
   await a.close();

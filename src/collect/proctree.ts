@@ -6,14 +6,21 @@ import { fullName } from "./processes.ts";
 import { terminalSafe } from "../schema/safe_text.ts";
 import { byCommand, flatten, type ProcTree, type TreeNode } from "../schema/proc_tree.ts";
 
-export type ProcTreeResult = { tree: ProcTree } | { notFound: string };
+/**
+ * The tree, or why there is none: `notFound` as the command line says it; where another
+ * process is meant (the process of a thread, a container's PID as seen here), `instead` names
+ * it, with the reason alone (a page links to that process rather than naming a command).
+ */
+export type ProcTreeResult =
+  | { tree: ProcTree }
+  | { notFound: string; instead?: { pid: number; reason: string } };
 
 /** The tree under `pid`, or why there is none (a message for the user). */
 export function buildProcTree(fs: ProcFs, pid: number): ProcTreeResult {
   const rootStat = fs.procRead(`${pid}/stat`);
-  if ("missing" in rootStat && rootStat.missing === "gone") return { notFound: notFound(fs, pid) };
+  if ("missing" in rootStat && rootStat.missing === "gone") return notFound(fs, pid);
   const thread = threadOf(fs, pid);
-  if (thread !== null) return { notFound: thread };
+  if (thread !== null) return thread;
 
   const nodes = new Map<number, TreeNode>();
   const children = new Map<number, number[]>();
@@ -77,40 +84,56 @@ function describe(fs: ProcFs, node: TreeNode) {
   }
 }
 
-/** A message when `pid` names a thread rather than a process (/proc/TID exists too). */
-function threadOf(fs: ProcFs, pid: number): string | null {
+/** The process `instead` of `pid`, said as the command line says it. */
+function seeInstead(pid: number, reason: string, cli: string): ProcTreeResult {
+  return { notFound: `${reason}${cli}${pid}`, instead: { pid, reason } };
+}
+
+/** Why not, when `pid` names a thread rather than a process (/proc/TID exists too). */
+function threadOf(fs: ProcFs, pid: number): ProcTreeResult | null {
   const status = fs.proc(`${pid}/status`);
   const tgid = Number(/^Tgid:\s*(\d+)/m.exec(status ?? "")?.[1]);
   if (!Number.isInteger(tgid) || tgid === pid || tgid === 0) return null;
   const name = parseProcStat(fs.proc(`${tgid}/stat`) ?? "")?.name ?? "?";
-  return `${pid} is a thread of process ${tgid} (${terminalSafe(name)}), not a process; ` +
-    `try: sysmon proctree ${tgid}`;
+  return seeInstead(
+    tgid,
+    `${pid} is a thread of process ${tgid} (${terminalSafe(name)}), not a process`,
+    "; try: sysmon proctree ",
+  );
 }
 
 /**
  * Why no process `pid` is visible: none exists, or this PID namespace does not show it
  * (sysmon in a container sees only the container's processes; PIDs differ from the host's).
  */
-function notFound(fs: ProcFs, pid: number): string {
+function notFound(fs: ProcFs, pid: number): ProcTreeResult {
   const self = parseStatusNsPids(fs.proc("self/status") ?? "");
   if (self !== null && self.length > 1) {
-    return `no process ${pid} is visible: sysmon runs in a nested PID namespace (a ` +
-      `container: its PID is ${self.at(-1)} here, ${self[0]} outside) and sees only that ` +
-      `namespace's processes; PID ${pid} may exist on the host or in another container. ` +
-      `Run sysmon there, or give a PID as seen here`;
+    return {
+      notFound: `no process ${pid} is visible: sysmon runs in a nested PID namespace (a ` +
+        `container: its PID is ${self.at(-1)} here, ${self[0]} outside) and sees only that ` +
+        `namespace's processes; PID ${pid} may exist on the host or in another container. ` +
+        `Run sysmon there, or give a PID as seen here`,
+    };
   }
   // Seen from the root namespace: perhaps the PID a containerized process has inside.
   for (const p of fs.pids()) {
     const ns = parseStatusNsPids(fs.proc(`${p}/status`) ?? "");
     if (ns !== null && ns.length > 1 && ns.at(-1) === pid) {
       const name = parseProcStat(fs.proc(`${p}/stat`) ?? "")?.name ?? "?";
-      return `no process ${pid}; process ${p} (${terminalSafe(name)}) is PID ${pid} inside ` +
-        `its own PID namespace (a container): try sysmon proctree ${p}`;
+      return seeInstead(
+        p,
+        `no process ${pid}; process ${p} (${terminalSafe(name)}) is PID ${pid} inside its ` +
+          `own PID namespace (a container)`,
+        ": try sysmon proctree ",
+      );
     }
   }
-  return self === null
-    ? `no process ${pid} (the PID namespace cannot be told: no NSpid in /proc/self/status)`
-    : `no process ${pid}`;
+  return {
+    notFound: self === null
+      ? `no process ${pid} (the PID namespace cannot be told: no NSpid in /proc/self/status)`
+      : `no process ${pid}`,
+  };
 }
 
 function totals(tree: ProcTree) {

@@ -109,10 +109,15 @@ export function zoneFor(
     }
   } else {
     zone = asked ?? t.defaultZone;
+    // A zone chosen is said as chosen; UTC is suggested only where it would change something.
     notices.push(
       `Timestamps in ${t.path} carry no time zone; they are read as ${zone}` +
-        `${asked ? "" : " (this server's zone)"}. Choose UTC as the data time zone if the ` +
-        `trace was recorded in UTC (--utc).`,
+        (asked
+          ? `.`
+          : zone === "UTC"
+          ? ` (this server's zone).`
+          : ` (this server's zone). Choose UTC as the data time zone if the trace was ` +
+            `recorded in UTC (--utc).`),
     );
   }
   if (v.wMin !== null && v.wMax !== null) {

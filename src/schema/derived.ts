@@ -22,6 +22,21 @@ export interface MeanFormula {
 /** How a derived value is computed from the columns of one sample. */
 export type Formula = ColumnFormula | RatioFormula | MeanFormula;
 
+/** The sum of the columns' values present (charts of several containers). */
+export interface SumFormula {
+  k: "sum";
+  cols: string[];
+}
+
+/**
+ * Per second, the sum of the rates of cumulative counters (see counterRates): what a trace
+ * without `<counter>_per_sec` columns (the original tool writes only some) still tells.
+ */
+export interface RateFormula {
+  k: "rate";
+  cols: string[];
+}
+
 const CPU_BUSY = "cpu_busy_percent";
 
 /** Memory used %: sys_used / sys_total (sys_used as psutil counts it). */
@@ -34,6 +49,42 @@ export const MEMORY_PERCENT: RatioFormula = { k: "ratio", num: "sys_used", den: 
 export function cpuBusyFormula(names: ReadonlySet<string>): ColumnFormula | MeanFormula {
   if (names.has(CPU_BUSY)) return { k: "col", col: CPU_BUSY };
   return { k: "mean", cols: cpuCoreColumns(names) };
+}
+
+/**
+ * The per-second rate of `counters` in a trace with these columns: each one's
+ * `<counter>_per_sec` column when the trace has them all (sysmon's files), else computed
+ * from the cumulative counters it has (the original tool's files); summed when several.
+ */
+export function counterRateFormula(
+  names: ReadonlySet<string>,
+  counters: string[],
+): ColumnFormula | SumFormula | RateFormula {
+  const rates = counters.map((c) => `${c}_per_sec`);
+  if (rates.every((r) => names.has(r)) || !counters.some((c) => names.has(c))) {
+    return rates.length === 1 ? { k: "col", col: rates[0]! } : { k: "sum", cols: rates };
+  }
+  return { k: "rate", cols: counters };
+}
+
+/**
+ * A cumulative counter's rate per second at each x: (v − the previous v) / the seconds
+ * between them. Null at the first x, next to a gap, and where the counter went back (it was
+ * reset: a reboot, a new interface). Reduced series keep each bucket's first and last value
+ * of a counter that only grows (its minimum and maximum), so their rates are exact averages.
+ */
+export function counterRates(
+  t: readonly number[],
+  v: readonly (number | null | undefined)[],
+): (number | null)[] {
+  const out = new Array<number | null>(v.length).fill(null);
+  for (let i = 1; i < v.length; i++) {
+    const a = v[i - 1], b = v[i];
+    const dt = (t[i]! - t[i - 1]!) / 1000;
+    if (a == null || b == null || !(dt > 0) || b < a) continue;
+    out[i] = (b - a) / dt;
+  }
+  return out;
 }
 
 /** GPU `index`'s memory used %: gpu_<i>_used / gpu_<i>_total. */

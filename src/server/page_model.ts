@@ -25,6 +25,7 @@ import {
 } from "../views/charts.ts";
 import type { PageModel, ProcessesModel, ProcTreeModel } from "../views/model.ts";
 import {
+  fitZoom,
   liveUrl,
   parseState,
   rangeMs,
@@ -83,13 +84,14 @@ export class PageModels {
 
   /** Everything a view of `tab` shows. */
   async model(q: URLSearchParams, tab: string | undefined): Promise<PageModel> {
-    const { state, errors } = parseState(q, tab);
+    const { state, errors, rejected } = parseState(q, tab);
     const file = this.d.session.file;
     const fileBase = basename(file);
     if (!state.file) state.file = fileBase;
     const m: PageModel = {
       state,
       errors,
+      rejected,
       file,
       meta: null,
       problem: null,
@@ -109,6 +111,7 @@ export class PageModels {
     };
     if (state.tab === "proctree") {
       m.proctree = this.proctreeModel(state.pid ?? 1);
+      await this.fillTrace(m); // the sidebar says what the other tabs say of the trace
       return m;
     }
     const live = this.liveFor(state);
@@ -160,6 +163,7 @@ export class PageModels {
     }
     m.meta = meta;
     if (meta.first === null || meta.last === null || meta.rows === 0) return;
+    Object.assign(state, fitZoom(state, meta.first, meta.last)); // past the range: All, zoomed
     const w = viewWindow(state, meta.first, meta.last);
     m.window = w;
     // What counts as a hole between samples (gaps.ts): the file's interval, else the feed's.
@@ -214,6 +218,20 @@ export class PageModels {
         sig: tabSig(m.tab),
         rangeMs: Number.isFinite(rangeMs(state)) ? rangeMs(state) : 0,
       };
+    }
+  }
+
+  /** The trace's meta and window alone (the Process Tree tab shows no data of it). */
+  private async fillTrace(m: PageModel) {
+    try {
+      if ((await fileState(m.file)).kind !== "present") return;
+      m.meta = await (await this.d.source().get()).meta(sourceZone(m.state, this.d.serverZone));
+      if (m.meta.first !== null && m.meta.last !== null && m.meta.rows > 0) {
+        Object.assign(m.state, fitZoom(m.state, m.meta.first, m.meta.last));
+        m.window = viewWindow(m.state, m.meta.first, m.meta.last);
+      }
+    } catch (_err) {
+      m.meta = null; // the other tabs say what is wrong with the file
     }
   }
 

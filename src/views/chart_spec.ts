@@ -3,7 +3,14 @@
 // src/schema; `col()` refuses a name the schema does not define, so a renamed column fails the
 // tests instead of hiding a chart.
 import { columnDef } from "../schema/columns.ts";
-import { cpuBusyFormula, type Formula, MEMORY_PERCENT } from "../schema/derived.ts";
+import {
+  counterRateFormula,
+  cpuBusyFormula,
+  type Formula,
+  MEMORY_PERCENT,
+  type RateFormula,
+  type SumFormula,
+} from "../schema/derived.ts";
 import type { TabName, ViewState } from "./state.ts";
 import type { ColumnInfo } from "./types.ts";
 
@@ -27,8 +34,8 @@ export function col(name: string): string {
   return name;
 }
 
-/** A schema formula (column, ratio × 100, mean), or the sum of columns. */
-export type Expr = Formula | { k: "sum"; cols: string[] };
+/** A schema formula (column, ratio × 100, mean), the sum of columns, or counters' rate. */
+export type Expr = Formula | SumFormula | RateFormula;
 
 export interface SeriesSpec {
   label: string;
@@ -120,9 +127,21 @@ export function exprColumns(e: Expr): string[] {
       return [e.num, e.den];
     case "sum":
     case "mean":
+    case "rate":
       return e.cols;
   }
 }
+
+/**
+ * The per-second rate of cumulative `counters` (summed): their `_per_sec` columns, or
+ * computed from the counters where the trace has only those (the original tool's files).
+ */
+export const rate = (
+  label: string,
+  names: ReadonlySet<string>,
+  counters: string[],
+  scale = 1,
+): SeriesSpec => ({ label, expr: counterRateFormula(names, counters), scale });
 
 /** The CPU busy series: the schema's CPU busy % of a trace with these columns. */
 export function cpuSeries(names: ReadonlySet<string>, label = "CPU busy"): SeriesSpec {

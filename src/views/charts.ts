@@ -1,7 +1,7 @@
 // What the views render: a tab's plan (tab_plan.ts) and the answers to its queries become chart,
 // card and data-block models. Pure: no Deno, no SQL. The server reaches the views' chart API
 // through this module, so planTab is re-exported here.
-import { percentOf } from "../schema/derived.ts";
+import { counterRates, percentOf } from "../schema/derived.ts";
 import { type Expr, exprColumns, type SeriesSpec, type TabPlan } from "./chart_spec.ts";
 import type { TabName } from "./state.ts";
 import type { ProcessEntry, SeriesResult, TraceMeta } from "./types.ts";
@@ -95,8 +95,10 @@ function evaluate(e: Expr, r: SeriesResult, scale: number): (number | null)[] | 
       return out;
     }
     case "sum":
-    case "mean": {
-      const arrays = e.cols.map(get).filter((a) => a !== undefined);
+    case "mean":
+    case "rate": {
+      const found = e.cols.map(get).filter((a) => a !== undefined);
+      const arrays = e.k === "rate" ? found.map((a) => counterRates(r.t, a)) : found;
       if (arrays.length === 0) return null;
       for (let i = 0; i < n; i++) {
         let s = 0, k = 0;

@@ -50,6 +50,12 @@ export function Page({ m, zones }: { m: PageModel; zones: string[] }) {
         <script type="module" src="/static/js/main.js"></script>
       </head>
       <body>
+        <nav class="skip-links" aria-label="Skip links">
+          <a class="skip" href="#main" data-skip="tabs">Skip to the tabs</a>
+          {m.side
+            ? <a class="skip" href="#tracing" data-skip="live">Skip to Live tracing</a>
+            : null}
+        </nav>
         <header class="top">
           <h1>System Resource Monitor</h1>
           <label class="theme">

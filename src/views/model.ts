@@ -17,6 +17,8 @@ import type { ParsedState, ViewState } from "./state.ts";
 export interface PageModel {
   state: ViewState;
   errors: ParsedState["errors"];
+  /** Rejected text, shown back in its field (a mistyped zone). */
+  rejected?: ParsedState["rejected"];
   /** The trace this server shows now (it changes when tracing starts into another file). */
   file: string;
   meta: TraceMeta | null;
@@ -145,7 +147,9 @@ export interface WatchModel {
 export interface ProcTreeModel {
   pid: number;
   /** The tree, or why there is none (the message for the user). */
-  result: { tree: ProcTree; summary: CommandSummary[] } | { notFound: string };
+  result:
+    | { tree: ProcTree; summary: CommandSummary[] }
+    | { notFound: string; instead?: { pid: number; reason: string } };
   /** The snapshot of this PID to compare with, when one was taken. */
   snapshot: { at: number; count: number } | null;
 }

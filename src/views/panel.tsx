@@ -6,15 +6,24 @@ import { Chart, JsonData } from "./chart.tsx";
 import { type CardModel, formatValue, topProcesses } from "./charts.ts";
 import type { PageModel, ProcessesModel } from "./model.ts";
 import { ProcTreePanel } from "./proctree.tsx";
-import { panelUrl, processesUrl, TABS, viewUrl } from "./state.ts";
+import { panelUrl, processesUrl, viewUrl } from "./state.ts";
 import { Time } from "./time.tsx";
 
 const withVersion = (url: string, v: string) =>
   `${url}${url.includes("?") ? "&" : "?"}v=${encodeURIComponent(v)}`;
 
+/**
+ * The panel is the tab panel of the selected tab (WAI-ARIA tabs); focusable, so that the arrow
+ * keys move its time window (static/js/zoom.js) once it is clicked or tabbed to.
+ */
+const tabPanel = (tab: string) => ({
+  role: "tabpanel",
+  "aria-labelledby": `tab-${tab}`,
+  tabindex: 0,
+});
+
 export function Panel({ m }: { m: PageModel }) {
   const s = m.state;
-  const label = TABS.find((t) => t.name === s.tab)!.label;
   if (s.tab === "proctree") {
     return (
       <section
@@ -26,7 +35,7 @@ export function Panel({ m }: { m: PageModel }) {
         data-tz={s.tz}
         data-mode={s.mode}
         data-live="0"
-        aria-label={label}
+        {...tabPanel(s.tab)}
       >
         {m.proctree ? <ProcTreePanel m={m} /> : null}
       </section>
@@ -72,7 +81,10 @@ export function Panel({ m }: { m: PageModel }) {
       data-epoch={live ? String(live.epoch) : undefined}
       data-sig={live?.sig}
       data-range-ms={live ? String(live.rangeMs) : undefined}
-      aria-label={label}
+      data-first={m.meta?.first != null ? String(m.meta.first) : undefined}
+      data-last={m.meta?.last != null ? String(m.meta.last) : undefined}
+      data-rows={m.tab ? String(m.tab.rows) : undefined}
+      {...tabPanel(s.tab)}
     >
       <SourceLine m={m} />
       {m.modeNote ? <p class="notice mode-note">{m.modeNote}</p> : null}
@@ -121,7 +133,7 @@ function SourceLine({ m }: { m: PageModel }) {
         ? (
           <span class="window">
             Showing <Time ms={w.start} /> to <Time ms={w.end} />:{" "}
-            {m.tab.rows.toLocaleString("en-US")} samples
+            <span class="window-rows">{m.tab.rows.toLocaleString("en-US")}</span> samples
             {m.tab.blocks[0]?.reduced ? `, reduced to ${m.tab.blocks[0].dt.length + 1} points` : ""}
           </span>
         )
@@ -139,7 +151,8 @@ export function Problem(props: { problem: NonNullable<PageModel["problem"]>; fil
       <p class="message">{props.problem.message}</p>
       <p class="hint">
         {waiting
-          ? `The page checks every 2 seconds and shows ${props.file} as soon as it appears (start \`sysmon run -o ${props.file}\`).`
+          ? `The page checks every 2 seconds and shows ${props.file} as soon as it appears ` +
+            "(Start, under Live tracing, traces into it)."
           : "The page checks again every 5 seconds; fix or replace the file and it appears here."}
       </p>
     </div>
@@ -205,7 +218,13 @@ function Processes({ m }: { m: PageModel }) {
   );
 }
 
-const mib = (v: number | null) => (v === null ? "—" : formatValue(v / 2 ** 20, ""));
+/** One decimal in every row, so that a column's values line up ("99.9", "1.0", "0.0"). */
+const fixed1 = (v: number | null) =>
+  v === null || !Number.isFinite(v) ? "—" : v.toLocaleString("en-US", {
+    minimumFractionDigits: 1,
+    maximumFractionDigits: 1,
+  });
+const mib = (v: number | null) => (v === null ? "—" : fixed1(v / 2 ** 20));
 
 export function ProcessTable({ p }: { p: ProcessesModel }) {
   const top = topProcesses(p.list);
@@ -242,7 +261,7 @@ export function ProcessTable({ p }: { p: ProcessesModel }) {
                     <td class="num">{String(e.pid)}</td>
                     <td>{e.name}</td>
                     <td>{e.user ?? "—"}</td>
-                    <td class="num">{formatValue(e.cpu_percent, "")}</td>
+                    <td class="num">{fixed1(e.cpu_percent)}</td>
                     <td class="num">{mib(e.rss_bytes)}</td>
                     <td class="num">{formatValue(e.threads, "")}</td>
                     <td class="num">{mib(e.read_bytes_per_sec)}</td>

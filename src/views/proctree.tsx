@@ -67,7 +67,23 @@ export function ProcTreePanel({ m }: { m: PageModel }) {
         ? (
           <div class="problem error" role="alert">
             <h2>PID {String(p.pid)} cannot be shown</h2>
-            <p class="message">{p.result.notFound}</p>
+            {p.result.instead
+              ? (
+                <>
+                  <p class="message">{p.result.instead.reason}.</p>
+                  <p>
+                    <a
+                      class="button"
+                      href={pageUrl({ ...s, pid: p.result.instead.pid })}
+                      hx-get={viewUrl({ ...s, pid: p.result.instead.pid })}
+                      hx-target="#view"
+                    >
+                      Show the tree of process {String(p.result.instead.pid)}
+                    </a>
+                  </p>
+                </>
+              )
+              : <p class="message">{p.result.notFound}</p>}
           </div>
         )
         : (

@@ -4,6 +4,7 @@
 // deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, and hono/jsx
 // would write `key` into the HTML.
 import { JsonData } from "./chart.tsx";
+import { FoldTitle } from "./fold.tsx";
 import type {
   EventsModel,
   Message,
@@ -52,8 +53,8 @@ export function Tracing({ t }: { t: TracingModel }) {
       hx-swap="outerHTML"
       data-running={running ? "1" : "0"}
     >
-      <h2>Live tracing</h2>
-      <form hx-post="/ui/trace/start" class="trace-form">
+      <FoldTitle id="tracing" title="Live tracing" />
+      <form hx-post="/ui/trace/start" class="trace-form" id="trace-form">
         <label class="field">
           <span class="label">Output file</span>
           <input
@@ -104,8 +105,10 @@ export function Tracing({ t }: { t: TracingModel }) {
           <span>UTC timestamps</span>
         </label>
         <div class="buttons">
-          <button type="submit" class="primary" disabled={running}>Start</button>
-          <button type="button" hx-post="/ui/trace/stop" disabled={!running}>Stop</button>
+          <button type="submit" class="primary" id="trace-start" disabled={running}>Start</button>
+          <button type="button" id="trace-stop" hx-post="/ui/trace/stop" disabled={!running}>
+            Stop
+          </button>
           <button
             type="button"
             hx-post="/ui/trace/reset"
@@ -202,8 +205,8 @@ export function TraceStatus({ s }: { s: TraceStatusModel }) {
 export function Events({ e }: { e: EventsModel }) {
   return (
     <section id="events" class="side-box" hx-target="this" hx-swap="outerHTML">
-      <h2>Events</h2>
-      <form hx-post="/ui/events" class="event-form">
+      <FoldTitle id="events" title="Events" />
+      <form hx-post="/ui/events" class="event-form" id="event-form">
         <label class="field">
           <span class="label">Name</span>
           <input name="name" maxlength={200} required autocomplete="off" />
@@ -223,8 +226,8 @@ export function Events({ e }: { e: EventsModel }) {
         </span>
         <input type="hidden" name="zone" value="" data-display-zone />
         <div class="buttons">
-          <button type="submit" class="primary">Add</button>
-          <button type="button" hx-post="/ui/events/now">Add now</button>
+          <button type="submit" class="primary" id="event-add">Add</button>
+          <button type="button" id="event-add-now" hx-post="/ui/events/now">Add now</button>
         </div>
       </form>
       <Note message={e.message} />
@@ -338,7 +341,7 @@ export function EventList({ e }: { e: EventsModel }) {
 export function Watch({ w }: { w: WatchModel }) {
   return (
     <section id="watch" class="side-box" hx-target="this" hx-swap="outerHTML">
-      <h2>Watch points</h2>
+      <FoldTitle id="watch" title="Watch points" />
       <form hx-post="/ui/watch" class="watch-form">
         {w.metrics.map((m) => {
           const v = w.thresholds[m.key];

@@ -91,6 +91,8 @@ export interface ParsedState {
   errors: Partial<
     Record<"tz" | "range" | "zoom" | "smooth" | "top" | "src" | "at" | "mode" | "pid", string>
   >;
+  /** The text of a rejected field, shown back in it so that a typo can be fixed in place. */
+  rejected: { tz?: string };
 }
 
 const isTab = (s: string): s is TabName => TABS.some((t) => t.name === s);
@@ -117,6 +119,7 @@ function int(text: string | null, lo: number, hi: number): number | null {
 export function parseState(q: URLSearchParams, tab?: string): ParsedState {
   const s: ViewState = { ...DEFAULT_STATE, containers: [] };
   const errors: ParsedState["errors"] = {};
+  const rejected: ParsedState["rejected"] = {};
   s.file = (q.get("file") ?? "").slice(0, 255);
   const t = tab ?? q.get("tab") ?? "overview";
   if (isTab(t)) s.tab = t;
@@ -138,8 +141,9 @@ export function parseState(q: URLSearchParams, tab?: string): ParsedState {
     if (tz.toUpperCase() === "UTC") s.tz = "UTC";
     else if (isTimeZone(tz)) s.tz = tz;
     else {
-      errors.tz = `'${tz}' is not a time zone (try UTC or an IANA name such as America/Denver); ` +
-        `showing local time.`;
+      rejected.tz = tz.slice(0, 64);
+      errors.tz = `'${rejected.tz}' is not a time zone (try UTC or an IANA name such as ` +
+        `America/Denver); showing local time.`;
     }
   }
   const src = q.get("src");
@@ -175,7 +179,7 @@ export function parseState(q: URLSearchParams, tab?: string): ParsedState {
     else errors.pid = `'${pid.slice(0, 40)}' is not a process id (a whole number from 1).`;
   }
   if (q.get("pt") === "graph") s.ptview = "graph";
-  return { state: s, errors };
+  return { state: s, errors, rejected };
 }
 
 /** Query parameters for a view: only what differs from the defaults, in a fixed order. */
@@ -238,4 +242,63 @@ export function viewWindow(
     if (end > start) return { start, end, rangeStart };
   }
   return { start: rangeStart, end: last, rangeStart };
+}
+
+/** Where a view's range starts, epoch ms UTC, given the trace's first and last sample. */
+function rangeStartOf(s: ViewState, first: number, last: number): number {
+  const ms = rangeMs(s);
+  return Number.isFinite(ms) ? Math.max(first, last - ms) : first;
+}
+
+/**
+ * The view of a zoom as the page shows it: inside the trace; one that reaches before the
+ * range's start (panned or zoomed out past it, or picked from–to) shows All, zoomed; one that
+ * covers the whole range is no zoom; one that ends at the newest sample and is as long as a
+ * range is that range.
+ */
+export function fitZoom(s: ViewState, first: number, last: number): ViewState {
+  if (!s.zoom) return s;
+  const start = Math.max(first, s.zoom.start);
+  const end = Math.min(last, s.zoom.end);
+  if (!(end > start)) return s; // nothing of the trace: viewWindow shows the range
+  if (start <= first && end >= last) return { ...s, range: "all", zoom: null };
+  const preset = RANGES.find((r) => r.ms === end - start);
+  if (end >= last && preset) return { ...s, range: preset.name, zoom: null };
+  const rangeStart = rangeStartOf(s, first, last);
+  if (start < rangeStart) return { ...s, range: "all", zoom: { start, end } };
+  if (start <= rangeStart && end >= last) return { ...s, zoom: null };
+  return { ...s, zoom: { start, end } };
+}
+
+/** The trace's first and last sample, and the window shown: what time navigation moves. */
+export interface Shown {
+  first: number;
+  last: number;
+  start: number;
+  end: number;
+}
+
+/** A window of `span` ms starting at `start`, moved inside the trace. */
+function placed(w: Shown, start: number, span: number): { start: number; end: number } {
+  const a = Math.max(w.first, Math.min(start, w.last - span));
+  return { start: a, end: Math.min(w.last, a + span) };
+}
+
+/** The view panned by half its span, earlier (-1) or later (1); null at the trace's edge. */
+export function panned(s: ViewState, w: Shown, dir: -1 | 1): ViewState | null {
+  const span = w.end - w.start;
+  const next = placed(w, w.start + (dir * span) / 2, span);
+  if (Math.abs(next.start - w.start) < 1) return null;
+  return fitZoom({ ...s, zoom: next }, w.first, w.last);
+}
+
+/**
+ * The view zoomed out 2×: around its middle when zoomed, else back from its end (kept inside
+ * the trace); null when it shows the whole trace already.
+ */
+export function steppedOut(s: ViewState, w: Shown): ViewState | null {
+  if (w.start <= w.first && w.end >= w.last) return null;
+  const span = w.end - w.start;
+  const start = s.zoom ? (w.start + w.end) / 2 - span : w.end - 2 * span;
+  return fitZoom({ ...s, zoom: placed(w, start, 2 * span) }, w.first, w.last);
 }

@@ -3,16 +3,27 @@
 // server for the next view, whose canonical page URL comes back in HX-Push-Url.
 // deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, and hono/jsx
 // would write `key` into the HTML.
+import { FoldTitle } from "./fold.tsx";
 import type { PageModel } from "./model.ts";
 import { Panel } from "./panel.tsx";
-import { MODES, pageUrl, RANGES, TABS, type ViewState, viewUrl } from "./state.ts";
+import {
+  MODES,
+  pageUrl,
+  panned,
+  RANGES,
+  type Shown,
+  steppedOut,
+  TABS,
+  type ViewState,
+  viewUrl,
+} from "./state.ts";
 import { Time } from "./time.tsx";
 
 export function View({ m }: { m: PageModel }) {
   return (
     <div id="view" hx-target="this" hx-swap="outerHTML" hx-sync="this:replace">
       <Controls m={m} />
-      <main>
+      <main id="main" tabindex={-1}>
         <TabBar s={m.state} />
         <Panel m={m} />
       </main>
@@ -21,9 +32,12 @@ export function View({ m }: { m: PageModel }) {
 }
 
 /** A link to another view: a plain link without script, a fragment request with htmx. */
-function ViewLink(props: { s: ViewState; current: boolean; children: unknown; class?: string }) {
+function ViewLink(
+  props: { s: ViewState; current: boolean; children: unknown; class?: string; id?: string },
+) {
   return (
     <a
+      id={props.id}
       href={pageUrl(props.s)}
       hx-get={viewUrl(props.s)}
       class={props.class}
@@ -34,24 +48,116 @@ function ViewLink(props: { s: ViewState; current: boolean; children: unknown; cl
   );
 }
 
+/**
+ * The tabs, as the WAI-ARIA tabs pattern has them: one Tab stop (the selected tab), the arrow
+ * keys, Home and End move between them (static/js/keys.js), Enter or a click chooses one.
+ */
 function TabBar({ s }: { s: ViewState }) {
   return (
     <nav class="tabs" aria-label="Tabs">
-      {TABS.map((t) => (
-        <ViewLink s={{ ...s, tab: t.name }} current={t.name === s.tab}>{t.label}</ViewLink>
-      ))}
+      <div role="tablist" aria-label="Views of the trace">
+        {TABS.map((t) => {
+          const selected = t.name === s.tab;
+          const to = { ...s, tab: t.name };
+          return (
+            <a
+              id={`tab-${t.name}`}
+              role="tab"
+              href={pageUrl(to)}
+              hx-get={viewUrl(to)}
+              aria-selected={selected ? "true" : "false"}
+              aria-controls={selected ? "panel" : undefined}
+              tabindex={selected ? 0 : -1}
+            >
+              {t.label}
+            </a>
+          );
+        })}
+      </div>
     </nav>
   );
 }
 
 function Controls({ m }: { m: PageModel }) {
   return (
-    <aside class="sidebar">
-      <h2>Time &amp; display</h2>
-      <RangeField m={m} />
-      <ControlsForm m={m} />
-      <ExportBox m={m} />
+    <aside class="sidebar controls" aria-label="Time and display">
+      <section class="side-box">
+        <FoldTitle id="time" title="Time & display" />
+        <RangeField m={m} />
+        <TimeNav m={m} />
+        <ControlsForm m={m} />
+      </section>
+      <section class="side-box">
+        <FoldTitle id="export" title="Export" />
+        <ExportBox m={m} />
+      </section>
     </aside>
+  );
+}
+
+/** A link to a view nearby in time, or a disabled one where there is none. */
+function NavLink(props: { to: ViewState | null; id: string; title: string; children: unknown }) {
+  if (!props.to) {
+    return (
+      <a id={props.id} class="disabled" aria-disabled="true" title={props.title}>
+        {props.children}
+      </a>
+    );
+  }
+  return (
+    <a id={props.id} href={pageUrl(props.to)} hx-get={viewUrl(props.to)} title={props.title}>
+      {props.children}
+    </a>
+  );
+}
+
+/**
+ * Earlier, later and zoom out (each a view, so a link), and a from–to picker in the display
+ * zone (static/js/zoom.js reads it, and zooms by the wheel and pans by Shift + drag).
+ */
+function TimeNav({ m }: { m: PageModel }) {
+  const s = m.state;
+  const first = m.meta?.first, last = m.meta?.last;
+  const w: Shown | null = m.window && first != null && last != null
+    ? { first, last, start: m.window.start, end: m.window.end }
+    : null;
+  return (
+    <div class="field time-nav">
+      <span class="label" id="nav-label">Move in time</span>
+      <div class="segmented" role="group" aria-labelledby="nav-label">
+        <NavLink to={w && panned(s, w, -1)} id="nav-earlier" title="Half a window earlier (←)">
+          ← Earlier
+        </NavLink>
+        <NavLink to={w && panned(s, w, 1)} id="nav-later" title="Half a window later (→)">
+          Later →
+        </NavLink>
+        <NavLink to={w && steppedOut(s, w)} id="nav-out" title="Twice the span (−)">
+          Zoom out 2×
+        </NavLink>
+      </div>
+      <p class="hint">
+        On a chart: drag or Ctrl + wheel zooms, Shift + drag or ← → moves, − zooms out.
+      </p>
+      <details class="from-to-box">
+        <summary>From – to…</summary>
+        <form id="from-to" class="from-to" action="/" method="get">
+          <label class="field">
+            <span class="label">From</span>
+            <input type="datetime-local" name="from" step="1" required />
+          </label>
+          <label class="field">
+            <span class="label">To</span>
+            <input type="datetime-local" name="to" step="1" required />
+          </label>
+          <p class="hint">
+            In the display time zone (<span class="tz-name">Local</span>).
+          </p>
+          <div class="buttons">
+            <button type="submit" id="from-to-show">Show</button>
+          </div>
+        </form>
+      </details>
+    </div>
   );
 }
 
@@ -65,12 +171,16 @@ function RangeField({ m }: { m: PageModel }) {
         <span class="label" id="range-label">Time range</span>
         <div class="segmented" role="group" aria-labelledby="range-label">
           {RANGES.map((r) => (
-            <ViewLink s={{ ...s, range: r.name, zoom: null }} current={r.name === s.range}>
+            <ViewLink
+              s={{ ...s, range: r.name, zoom: null }}
+              current={r.name === s.range}
+              id={`range-${r.name}`}
+            >
               {r.label}
             </ViewLink>
           ))}
         </div>
-        <p class="hint">Counted back from the newest sample. Drag on a chart to zoom.</p>
+        <p class="hint">Counted back from the newest sample.</p>
         {e.range ? <p class="error">{e.range}</p> : null}
       </div>
       {s.zoom
@@ -80,7 +190,9 @@ function RangeField({ m }: { m: PageModel }) {
             <span>
               <Time ms={s.zoom.start} /> to <Time ms={s.zoom.end} />
             </span>
-            <ViewLink s={{ ...s, zoom: null }} current={false} class="button">Reset zoom</ViewLink>
+            <ViewLink s={{ ...s, zoom: null }} current={false} class="button" id="reset-zoom">
+              Reset zoom
+            </ViewLink>
           </div>
         )
         : null}
@@ -100,8 +212,8 @@ function ControlsForm({ m }: { m: PageModel }) {
       action="/"
       method="get"
       hx-get={`/tab/${s.tab}`}
-      hx-trigger="change, submit"
-      hx-sync="this:drop"
+      hx-trigger="submit"
+      hx-sync="this:replace"
     >
       <input type="hidden" name="tab" value={s.tab} />
       {s.file ? <input type="hidden" name="file" value={s.file} /> : null}
@@ -113,16 +225,17 @@ function ControlsForm({ m }: { m: PageModel }) {
         <input
           name="tz"
           list="tz-zones"
-          value={s.tz === "local" ? "Local" : s.tz}
+          value={m.rejected?.tz ?? (s.tz === "local" ? "Local" : s.tz)}
           autocomplete="off"
           spellcheck={false}
           aria-invalid={e.tz ? "true" : undefined}
+          aria-describedby={e.tz ? "tz-error" : undefined}
         />
         <span class="hint">
           Local (this browser), UTC, or an IANA zone such as America/Denver.
         </span>
       </label>
-      {e.tz ? <p class="error" role="alert">{e.tz}</p> : null}
+      {e.tz ? <p class="error" id="tz-error" role="alert">{e.tz}</p> : null}
       <label class="field">
         <span class="label">Data time zone (source)</span>
         <select name="src">
@@ -157,15 +270,15 @@ function ControlsForm({ m }: { m: PageModel }) {
           ))}
         </select>
         <span class="hint">
-          Live: new samples are added to the charts as they are taken (tracing here, or a file
-          another sysmon run writes); File: the file as written, read again when it changes.
+          Live: samples are added as they are taken; File: the file as written.
         </span>
       </label>
       {e.mode ? <p class="error">{e.mode}</p> : null}
       <ContainerFields m={m} />
       {s.pid !== null ? <input type="hidden" name="pid" value={String(s.pid)} /> : null}
       {s.ptview !== "text" ? <input type="hidden" name="pt" value={s.ptview} /> : null}
-      <button type="submit">Apply</button>
+      <button type="submit" class="primary" id="apply">Apply</button>
+      <p class="hint">What is typed applies with Enter or Apply; choices at once.</p>
     </form>
   );
 }
@@ -214,7 +327,6 @@ function ContainerFields({ m }: { m: PageModel }) {
 function ExportBox({ m }: { m: PageModel }) {
   return (
     <>
-      <h2>Export</h2>
       <p>
         {m.window
           ? (

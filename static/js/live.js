@@ -96,6 +96,11 @@ async function pollLive() {
  */
 function appendLive(panel, j) {
   const blocks = blocksFor(panel);
+  // Samples per x position of block 0 as the panel came (more than 1 where it was reduced).
+  panel.dataset.perPoint ??= String(
+    Math.max(1, Number(panel.dataset.rows ?? 0) / Math.max(1, blocks[0]?.t.length ?? 1)),
+  );
+  let dropped = 0;
   j.blocks.forEach((raw, k) => {
     const b = blocks[k];
     if (b) appendBlock(b, decodeBlock(raw)); // a hole since the newest sample: a break
@@ -111,6 +116,7 @@ function appendLive(panel, j) {
       for (const b of blocks) {
         let drop = 0;
         while (drop + 1 < b.t.length && b.t[drop + 1] < w.start) drop++;
+        if (b === blocks[0]) dropped = drop;
         if (drop > 0) {
           b.t.splice(0, drop);
           for (const s of b.s) s.splice(0, drop);
@@ -132,11 +138,24 @@ function appendLive(panel, j) {
     const el = panel.querySelector(`#card-${CSS.escape(id)} .card-value`);
     if (el) el.textContent = value;
   }
-  const samples = panel.querySelector("#card-samples .card-value");
-  if (samples) {
-    const n = Number((samples.textContent ?? "").replace(/[^0-9]/g, "")) + j.count;
-    samples.textContent = n.toLocaleString("en-US");
+  // The samples in the window: the header's and the Samples card's count, the same number.
+  const rows = Math.max(
+    0,
+    Number(panel.dataset.rows ?? 0) + j.count -
+      Math.round(dropped * Number(panel.dataset.perPoint)),
+  );
+  panel.dataset.rows = String(rows);
+  for (const el of panel.querySelectorAll("#card-samples .card-value, .source-line .window-rows")) {
+    el.textContent = rows.toLocaleString("en-US");
   }
+  const shown = panel.querySelectorAll(".source-line .window time");
+  [w.start, w.end].forEach((t, i) => {
+    const el = /** @type {HTMLElement | undefined} */ (shown[i]);
+    if (!el) return;
+    el.dataset.t = String(t);
+    el.setAttribute("datetime", new Date(t).toISOString());
+    el.textContent = fmtTime(t, panelZone());
+  });
   const newest =
     /** @type {HTMLElement | null} */ (panel.querySelector(".source-line .newest time"));
   if (newest) {

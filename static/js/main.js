@@ -3,10 +3,14 @@
 // (its config and the panel's data are JSON in the fragment), destroys it when htmx removes
 // the figure, writes times in the display zone, starts live updates, and sends zoom, clicks
 // and the theme where they belong.
-// State lives in the URL (the server renders it); hidden series in sessionStorage, the theme
-// and "Show event markers" in localStorage.
+// State lives in the URL (the server renders it); hidden series in sessionStorage, the theme,
+// "Show event markers" and the folded sidebar sections in localStorage. The keyboard (skip
+// links, tabs, focus kept across swaps) is keys.js; the Time & display form, controls.js.
 import { build, destroy, rebuildAll } from "./charts/build.js";
+import "./controls.js";
 import { savePng } from "./export.js";
+import { applyFolds } from "./folds.js";
+import "./keys.js";
 import { checkLive, liveStats, refreshView, startLive } from "./live.js";
 import { loadEvents, markerInfo, markersShown, setShowMarkers } from "./markers.js";
 import { errorText, flash } from "./messages.js";
@@ -14,6 +18,7 @@ import { showNode } from "./proctree.js";
 import { built, byId } from "./registry.js";
 import { currentTheme, darkQuery, setTheme } from "./theme.js";
 import { relabel } from "./time.js";
+import { fillFromTo } from "./zoom.js";
 
 /** @type {any} */
 const htmx = /** @type {any} */ (globalThis).htmx;
@@ -24,6 +29,8 @@ const htmx = /** @type {any} */ (globalThis).htmx;
 /** Everything new under `el`: charts, time labels, events, live updates. @param {Element} el */
 function init(el) {
   relabel(document.body);
+  applyFolds(el);
+  fillFromTo(el);
   loadEvents(el);
   const figs = [...el.querySelectorAll("[data-chart]")];
   if (el.matches("[data-chart]")) figs.unshift(el);

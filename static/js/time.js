@@ -55,3 +55,47 @@ export function relabel(el) {
     /** @type {HTMLInputElement} */ (input).value = tz ?? browserZone;
   }
 }
+
+/** Parts of `ms` as a wall clock in `tz` (undefined: the browser's). @param {number} ms @param {string|undefined} tz */
+function wallParts(ms, tz) {
+  /** @type {Record<string, string>} */
+  const p = {};
+  const f = new Intl.DateTimeFormat("en-US", {
+    timeZone: tz,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  });
+  for (const part of f.formatToParts(ms)) p[part.type] = part.value;
+  return p;
+}
+
+/** "2024-05-01T14:00:03", as a datetime-local field holds it. @param {number} ms @param {string|undefined} tz */
+export function wallTime(ms, tz) {
+  const p = wallParts(Math.floor(ms / 1000) * 1000, tz);
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** How far `tz`'s wall clock is ahead of UTC at `ms`. @param {number} ms @param {string|undefined} tz */
+function offsetAt(ms, tz) {
+  const p = wallParts(ms, tz);
+  const wall = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * The instant a wall time ("2024-05-01T14:00[:03]") is in `tz`; NaN when it is not one. A wall
+ * time that a clock change skips or repeats is read with the offset before the change.
+ * @param {string} text @param {string|undefined} tz
+ */
+export function wallToEpoch(text, tz) {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?$/.exec(text);
+  if (!m) return NaN;
+  const guess = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] ?? 0));
+  const first = guess - offsetAt(guess, tz);
+  return guess - offsetAt(first, tz);
+}

@@ -22,6 +22,8 @@ import type {
   WatchModel,
 } from "../../views/model.ts";
 import { statusOf } from "../errors.ts";
+import { startOutput } from "../../live/start_output.ts";
+import { pageWords } from "../../views/page_words.ts";
 import { traceBytes } from "../trace_holder.ts";
 
 export interface UiContext {
@@ -47,7 +49,7 @@ export function traceStatusModel(ctx: UiContext): TraceStatusModel {
     rowsWritten: ours ? st.rowsWritten : 0,
     fileBytes: st.running && ours ? st.fileBytes : traceBytes(session.file),
     lastWrite: ours ? st.lastWrite : null,
-    error: st.error ?? null,
+    error: st.error ? pageWords(st.error) : null,
     lateMs: st.running ? st.lateMs : null,
     notices: session.webhook.notice ? [...st.notices, session.webhook.notice] : st.notices,
     unavailable: st.running ? st.unavailable : [],
@@ -60,7 +62,14 @@ export function traceStatusModel(ctx: UiContext): TraceStatusModel {
 
 export function tracingModel(ctx: UiContext, msg: Message | null = null): TracingModel {
   const { session } = ctx;
-  const o = session.tracer.status().options ?? { ...session.defaults, output: session.file };
+  // The running settings, else the last ones with an output Start can trace into (never
+  // the original tool's file: sysmon does not append to it).
+  const st = session.tracer.status();
+  const o = st.running && st.options ? st.options : (() => {
+    const last = st.options ?? session.defaults;
+    const s = startOutput(session.file, session.dataDir, st.options?.output);
+    return { ...last, output: s.output, useUtc: s.utc ?? last.useUtc };
+  })();
   const rel = relative(session.dataDir, o.output);
   return {
     status: traceStatusModel(ctx),

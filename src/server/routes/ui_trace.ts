@@ -5,6 +5,7 @@ import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { startTracing, stopTracing } from "../../live/actions.ts";
 import type { Message } from "../../views/model.ts";
+import { pageWords } from "../../views/page_words.ts";
 import { TraceStatus, Tracing } from "../../views/sidebar.tsx";
 import { readFields } from "../request.ts";
 import { field, refused, traceStatusModel, tracingModel, type UiContext } from "./ui_models.ts";
@@ -28,7 +29,7 @@ export function uiTraceRoutes(ctx: UiContext): Hono {
       return tracing(c, { kind: "ok", text: `Tracing into ${s.options?.output}.` });
     } catch (err) {
       const e = refused(err);
-      const t = tracingModel(ctx, { kind: "error", text: e.text });
+      const t = tracingModel(ctx, { kind: "error", text: pageWords(e.text) });
       // What was typed stays in the form.
       t.form = {
         output: field(f, "output"),

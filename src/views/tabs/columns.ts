@@ -32,14 +32,20 @@ export const C = {
   irqs: col(rateName("interrupts")),
   netRecv: col(rateName("net_bytes_recv")),
   netSent: col(rateName("net_bytes_sent")),
-  pktRecv: col(rateName("net_packets_recv")),
-  pktSent: col(rateName("net_packets_sent")),
-  netErr: (["errin", "errout", "dropin", "dropout"] as const).map((k) =>
-    [k, col(rateName(`net_${k}`))] as const
-  ),
   diskRead: col(rateName("disk_read_bytes")),
   diskWrite: col(rateName("disk_write_bytes")),
-  iopsRead: col(rateName("disk_read_count")),
-  iopsWrite: col(rateName("disk_write_count")),
   diskUtil: col("disk_util_percent"),
+  // Cumulative counters: the tabs chart their rates (chart_spec.ts rate()).
+  netRecvTotal: col("net_bytes_recv"),
+  netSentTotal: col("net_bytes_sent"),
+  pktRecvTotal: col("net_packets_recv"),
+  pktSentTotal: col("net_packets_sent"),
+  netErrTotal: (["errin", "errout", "dropin", "dropout"] as const).map((k) =>
+    [k, col(`net_${k}`)] as const
+  ),
+  diskReadTotal: col("disk_read_bytes"),
+  diskWriteTotal: col("disk_write_bytes"),
+  diskReadOps: col("disk_read_count"),
+  diskWriteOps: col("disk_write_count"),
+  diskBusyTime: col("disk_busy_time"),
 };

@@ -1,6 +1,10 @@
 // Containers: the busiest (or hand-picked) containers, one line each, with sums and top bars.
-import { dockerContainers, type DockerMetric } from "../../schema/docker_columns.ts";
-import { chart, line, MiB, type SeriesSpec, type TabInput } from "../chart_spec.ts";
+import {
+  dockerContainers,
+  type DockerCounter,
+  type DockerMetric,
+} from "../../schema/docker_columns.ts";
+import { chart, line, MiB, rate, type SeriesSpec, type TabInput } from "../chart_spec.ts";
 import type { ColumnInfo } from "../types.ts";
 
 /** Columns to ask for the newest container values (auto top N and bars). */
@@ -48,9 +52,15 @@ export function planContainers({ plan, state, input }: TabInput): void {
       const c = all.get(n)?.get(m);
       return c ? [line(n, c, scale)] : [];
     });
-  const sum = (label: string, m: DockerMetric): SeriesSpec[] => {
+  // Summed over the containers shown: their `_per_sec` columns, else (the original tool's
+  // files) the rates of their counters.
+  const sum = (label: string, m: DockerCounter): SeriesSpec[] => {
     const cols = shown.flatMap((n) => all.get(n)?.get(m) ?? []);
-    return cols.length ? [{ label, expr: { k: "sum", cols }, scale: 1 / MiB }] : [];
+    const rates = shown.flatMap((n) => all.get(n)?.get(`${m}_per_sec`) ?? []);
+    if (cols.length === 0) {
+      return rates.length ? [{ label, expr: { k: "sum", cols: rates }, scale: 1 / MiB }] : [];
+    }
+    return [rate(label, new Set([...cols, ...rates]), cols, 1 / MiB)];
   };
   plan.charts.push(
     chart("ct-cpu", "Container CPU", "%", per("cpu_percent"), {
@@ -61,12 +71,12 @@ export function planContainers({ plan, state, input }: TabInput): void {
       help: "open files of each container's init process",
     }),
     chart("ct-net", "Container network (summed)", "MiB/s", [
-      ...sum("RX", "net_rx_bytes_per_sec"),
-      ...sum("TX", "net_tx_bytes_per_sec"),
+      ...sum("RX", "net_rx_bytes"),
+      ...sum("TX", "net_tx_bytes"),
     ], { help: "net_rx/net_tx bytes per second, summed over the containers shown" }),
     chart("ct-disk", "Container disk (summed)", "MiB/s", [
-      ...sum("read", "blkio_read_bytes_per_sec"),
-      ...sum("write", "blkio_write_bytes_per_sec"),
+      ...sum("read", "blkio_read_bytes"),
+      ...sum("write", "blkio_write_bytes"),
     ], { help: "block I/O bytes per second, summed over the containers shown" }),
   );
   for (const [m, title] of [["cpu_percent", "CPU"], ["mem_percent", "Mem"]] as const) {
