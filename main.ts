@@ -64,6 +64,18 @@ program.command("run", { isDefault: true })
     )
       .default(10).argParser(wholeNumber("--top-processes", 0)),
   )
+  .option(
+    "--listen <address>",
+    "serve /metrics for Prometheus on HOST:PORT (a port alone: loopback; not loopback: a token)",
+  )
+  .option(
+    "--token <token>",
+    "token /metrics needs off loopback (default: $SYSMON_TOKEN, or random)",
+  )
+  .option(
+    "--no-auth",
+    "no token for /metrics even off loopback (anyone who reaches the port reads it)",
+  )
   .addOption(
     new Option("--control [mode]", "driven over stdin/stdout JSON lines ('rows': every row)")
       .hideHelp(),
@@ -87,7 +99,13 @@ program.command("run", { isDefault: true })
       return;
     }
     const { runCommand } = await import("./src/cli/run.ts");
-    const ui = { quiet: opts.quiet, foldInterval: opts.foldInterval };
+    const ui = {
+      quiet: opts.quiet,
+      foldInterval: opts.foldInterval,
+      listen: opts.listen ?? null,
+      token: opts.token ?? null,
+      noAuth: !opts.auth,
+    };
     Deno.exitCode = await runCommand(monitor, ui);
   });
 

@@ -33,7 +33,8 @@ Deno.test("parseProcStat() rejects empty and truncated input", () => {
 
 Deno.test("parseStat() reads per-CPU lines and skips offline CPUs", () => {
   const text = "cpu  10 0 5 100 1 0 0 0 0 0\ncpu0 5 0 2 50 1 0 0 0 0 0\n" +
-    "cpu2 5 0 3 50 0 0 0 0 0 0\nctxt 999\nintr 77 1 2\nprocs_running 3\nprocs_blocked 1\n";
+    "cpu2 5 0 3 50 0 0 0 0 0 0\nctxt 999\nintr 77 1 2\nbtime 1795635514\nprocesses 2972\n" +
+    "procs_running 3\nprocs_blocked 1\n";
   const s = parseStat(text);
   assert.deepEqual([...s.cpus.keys()], [0, 2]);
   assert.equal(s.total?.idle, 100);
@@ -41,6 +42,8 @@ Deno.test("parseStat() reads per-CPU lines and skips offline CPUs", () => {
   assert.equal(s.interrupts, 77);
   assert.equal(s.procsRunning, 3);
   assert.equal(s.procsBlocked, 1);
+  assert.equal(s.bootTime, 1795635514);
+  assert.equal(s.forks, 2972);
 });
 
 Deno.test("parseStat() of empty or malformed text yields nothing, not zeros", () => {
@@ -70,11 +73,12 @@ Deno.test("parseLoadavg() reads loads, runnable and total threads", () => {
 
 Deno.test("parsePressure() reads avg10 of some and full; full may be absent", () => {
   const p = parsePressure("some avg10=1.25 avg60=0.26 avg300=0.59 total=4995222\n");
-  assert.deepEqual(p, { some: 1.25, full: null });
+  assert.deepEqual(p, { some: 1.25, full: null, someTotalUs: 4995222, fullTotalUs: null });
   const q = parsePressure(
     "some avg10=0.02 avg60=0 avg300=0 total=1\nfull avg10=3.50 avg60=0 avg300=0 total=0\n",
   );
   assert.equal(q.full, 3.5);
+  assert.equal(q.fullTotalUs, 0);
 });
 
 Deno.test("parseDiskstats() counts sectors as 512 bytes", () => {
@@ -86,12 +90,20 @@ Deno.test("parseDiskstats() counts sectors as 512 bytes", () => {
   assert.equal(d?.readBytes, 1544410 * 512);
   assert.equal(d?.writeBytes, 836848 * 512);
   assert.equal(d?.busyMs, 5372);
+  assert.equal(d?.readMs, 3000);
+  assert.equal(d?.weightedMs, 7000);
+  assert.equal(d?.flushMs, 0);
+  // Kernels before 4.18 print 14 fields: no discards, no flushes.
+  const [old] = parseDiskstats("   8       0 sda 1 2 3 4 5 6 7 8 9 10 11\n");
+  assert.equal(old?.weightedMs, 11);
+  assert.equal(old?.discards, null);
+  assert.equal(old?.flushes, null);
   assert.deepEqual(parseDiskstats("short line\n"), []);
 });
 
 Deno.test("parseNetDev() skips the two header lines", () => {
   const text = "Inter-|   Receive |  Transmit\n face |bytes packets|bytes\n" +
-    "  eth0: 100 2 3 4 0 0 0 0 200 5 6 7 0 0 0 0\n";
+    "  eth0: 100 2 3 4 8 9 10 11 200 5 6 7 12 13 14 15\n";
   const [n] = parseNetDev(text);
   assert.deepEqual(n, {
     iface: "eth0",
@@ -99,10 +111,18 @@ Deno.test("parseNetDev() skips the two header lines", () => {
     rxPackets: 2,
     rxErrs: 3,
     rxDrop: 4,
+    rxFifo: 8,
+    rxFrame: 9,
+    rxCompressed: 10,
+    rxMulticast: 11,
     txBytes: 200,
     txPackets: 5,
     txErrs: 6,
     txDrop: 7,
+    txFifo: 12,
+    txColls: 13,
+    txCarrier: 14,
+    txCompressed: 15,
   });
 });
 

@@ -11,6 +11,14 @@ import { ProcFs } from "../collect/proc/fs.ts";
 import { buildProcTree, procTreeJson, renderProcTree } from "../collect/proctree.ts";
 import { jsonLine, terminalSafe } from "../schema/safe_text.ts";
 import { LiveLine } from "./live_line.ts";
+import { TracerMetrics, withMetrics } from "../tracer/metrics.ts";
+import {
+  type ListenAddress,
+  type MetricsServer,
+  parseListen,
+  serveMetrics,
+} from "../tracer/metrics_http.ts";
+import { type AuthConfig, authConfig, TOKEN_ENV } from "../tracer/access.ts";
 
 const encoder = new TextEncoder();
 const gone = new Set<unknown>();
@@ -38,16 +46,66 @@ export function outputNameProblem(output: string): string | null {
     `(CSV); nothing was written`;
 }
 
+/** `run`'s options that only the command line has. */
+export interface RunUi {
+  quiet: boolean;
+  foldInterval: number;
+  /** --listen: serve /metrics on this address; null: no listener. */
+  listen?: string | null;
+  /** --token for /metrics (default $SYSMON_TOKEN; generated off loopback). */
+  token?: string | null;
+  /** --no-auth: no token for /metrics even off loopback. */
+  noAuth?: boolean;
+}
+
+/**
+ * Starts the /metrics listener of --listen; a message and null when it cannot (exit 2). It
+ * says where it listens (and the token it made up, even with --quiet).
+ */
+function startListener(ui: RunUi, metrics: TracerMetrics): MetricsServer | null {
+  let auth: AuthConfig;
+  let address: ListenAddress;
+  try {
+    address = parseListen(ui.listen!);
+    auth = authConfig({
+      host: address.hostname,
+      token: ui.token,
+      noAuth: ui.noAuth,
+      env: Deno.env.get(TOKEN_ENV),
+      exposes: "read this machine's metrics, process names included",
+    });
+  } catch (e) {
+    const flag = isRefusal(e) ? "" : `--token (or ${TOKEN_ENV}): `;
+    err(`sysmon: ${flag}${(e as Error).message}\n`);
+    return null;
+  }
+  if (auth.warning) err(`sysmon: ${auth.warning}\n`);
+  try {
+    const server = serveMetrics({ address, auth, render: (f) => metrics.render(f) });
+    // A token sysmon made up is said even with --quiet: nobody could scrape without it.
+    const given = (ui.token ?? Deno.env.get(TOKEN_ENV) ?? "").trim() !== "";
+    const needs = auth.token === null ? "" : ` (send 'Authorization: Bearer ${auth.token}')`;
+    if (!ui.quiet || (auth.token !== null && !given)) {
+      err(`sysmon: Prometheus metrics on ${server.url}${needs}\n`);
+    }
+    return server;
+  } catch (e) {
+    if (!isRefusal(e)) throw e;
+    err(`sysmon: ${e.message}\n`);
+    return null;
+  }
+}
+
 /** Runs the tracer; returns the exit code (2 for bad options or output). */
-export async function runCommand(
-  opts: MonitorOptions,
-  ui: { quiet: boolean; foldInterval: number },
-): Promise<number> {
+export async function runCommand(opts: MonitorOptions, ui: RunUi): Promise<number> {
   const nameProblem = outputNameProblem(opts.outputFile ?? "system_monitor.parquet");
   if (nameProblem !== null) {
     err(`sysmon: ${nameProblem}\n`);
     return 2;
   }
+  const metrics = new TracerMetrics();
+  const listener = ui.listen ? startListener(ui, metrics) : null;
+  if (ui.listen && listener === null) return 2;
   const ac = new AbortController();
   const stop = () => ac.abort();
   Deno.addSignalListener("SIGINT", stop);
@@ -58,21 +116,24 @@ export async function runCommand(
   let lastError: string | null = null;
   try {
     const foldMs = foldIntervalMs(ui.foldInterval);
-    const summary = await monitorToParquet({ ...opts, signal: ac.signal }, {
-      foldIntervalMs: foldMs,
-      onNotice: (m) => !ui.quiet && say(`sysmon: ${m}\n`),
-      onSample: (s) => line?.show((width) => statusLine(s, width)),
-      onWrite: (s) => {
-        // Errors are shown once when they start and once when they clear.
-        if (s.error !== lastError) {
-          if (s.error) say(`sysmon: write failed: ${s.error}; retrying\n`);
-          else if (lastError) say(`sysmon: writing again\n`);
-          lastError = s.error;
-        }
-        if (line) line.show((width) => statusLine(s, width));
-        else if (!ui.quiet && !s.error) out(writeLogLine(s) + "\n");
-      },
-    });
+    const summary = await monitorToParquet(
+      { ...opts, signal: ac.signal },
+      withMetrics(metrics, {
+        foldIntervalMs: foldMs,
+        onNotice: (m) => !ui.quiet && say(`sysmon: ${m}\n`),
+        onSample: (s) => line?.show((width) => statusLine(s, width)),
+        onWrite: (s) => {
+          // Errors are shown once when they start and once when they clear.
+          if (s.error !== lastError) {
+            if (s.error) say(`sysmon: write failed: ${s.error}; retrying\n`);
+            else if (lastError) say(`sysmon: writing again\n`);
+            lastError = s.error;
+          }
+          if (line) line.show((width) => statusLine(s, width));
+          else if (!ui.quiet && !s.error) out(writeLogLine(s) + "\n");
+        },
+      }),
+    );
     line?.end();
     if (!ui.quiet) out(summaryLine(summary) + "\n");
     return summary.error ? 1 : 0;
@@ -86,6 +147,7 @@ export async function runCommand(
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
+    await listener?.close();
   }
 }
 

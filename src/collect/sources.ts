@@ -1,7 +1,10 @@
 // Slow sources (GPUs, containers) run on their own schedule in the background; the
 // sampling loop only copies their latest readings into each row, so they never delay it.
 import type { Row } from "../schema/columns.ts";
+import { writeContainerMetrics } from "./docker/container_metrics.ts";
 import { DockerCollector } from "./docker/docker.ts";
+import type { Exposition } from "./exposition.ts";
+import { writeGpuMetrics } from "./gpu/gpu_metrics.ts";
 import { NvidiaSmi } from "./gpu/nvidia_smi.ts";
 
 export interface Source {
@@ -19,6 +22,8 @@ export interface Source {
   containerName?(id: string): string | null;
   /** GPU memory held by each process id, bytes, for the `processes` column; no I/O. */
   gpuMemory?(): Map<number, number>;
+  /** Writes the latest readings as Prometheus metrics (the exporter's names); no I/O. */
+  metrics?(w: Exposition): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +62,7 @@ function dockerSource(o: SourceOptions): Source {
     settled: () => docker.notice() !== null || docker.containers().length > 0 || seen,
     metadata: (): Record<string, string> => ({}),
     containerName: (id) => docker.containerOfId(id),
+    metrics: (w) => writeContainerMetrics(w, docker.latest()),
     close: () => docker.close(),
   };
 }
@@ -67,6 +73,7 @@ function gpuSource(o: SourceOptions): Source {
     env: o.gpuEnv,
     onNotice: o.onNotice,
   }).start();
+  const hostname = hostName();
   return {
     name: "gpu",
     collect: (row) => smi.collect(row),
@@ -86,8 +93,18 @@ function gpuSource(o: SourceOptions): Source {
       }
       return held;
     },
+    metrics: (w) => writeGpuMetrics(w, smi.fresh(), hostname),
     close: () => smi.close(),
   };
+}
+
+/** This machine's name, or "" where it may not be asked. */
+function hostName(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "";
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   parsePressure,
   parseProcStat,
   parseStat,
+  type Pressure,
   type ProcStat,
   vmstatField,
 } from "./proc/parse.ts";
@@ -37,6 +38,24 @@ export function wallMicros(epochMs: number, useUtc: boolean): number {
   return Math.round((epochMs - offsetMin * 60_000) * 1000);
 }
 
+/**
+ * What the last sample read from /proc, kept for the Prometheus exposition
+ * (src/collect/node_metrics.ts): the texts the sampler read anyway (parsed only when someone
+ * asks), so a scrape never reads /proc again and a sample costs nothing more.
+ */
+export interface HostReadings {
+  /** When the sample was taken, epoch ms. */
+  wallMs: number;
+  stat: KernelStat;
+  load: LoadAvg | null;
+  pressure: Partial<Record<(typeof PRESSURE)[number], Pressure>>;
+  meminfo: string | null;
+  netDev: string | null;
+  diskstats: string | null;
+  fileNr: string | null;
+  vmstat: string | null;
+}
+
 interface Previous {
   mono: number;
   stat: KernelStat;
@@ -52,8 +71,12 @@ export class SystemSampler {
   readonly useUtc: boolean;
   readonly clock: Clock;
   /** Sources that could not be read, with why (shown once, not per sample). */
-  readonly unavailable = new Map<string, string>();
+  readonly unavailable: Map<string, string> = new Map();
   private prev: Previous | null = null;
+  /** The last sample's readings (null before the first). */
+  latest: HostReadings | null = null;
+  /** Texts and parsed files of the sample being taken, for `latest`. */
+  private reading: Omit<HostReadings, "wallMs" | "stat" | "load"> = emptyReading();
   /** The `processes` column; null when per-process recording is off. */
   private readonly table: ProcessTable | null;
 
@@ -75,7 +98,9 @@ export class SystemSampler {
 
   sample(): Row {
     const mono = this.clock.monoMs();
-    const row: Row = { timestamp: wallMicros(this.clock.wallMs(), this.useUtc) };
+    const wallMs = this.clock.wallMs();
+    const row: Row = { timestamp: wallMicros(wallMs, this.useUtc) };
+    this.reading = emptyReading();
     const stat = parseStat(this.need("stat") ?? "");
     const counters = new Map<string, number>();
     const diskBusy = new Map<string, number>();
@@ -106,6 +131,7 @@ export class SystemSampler {
     }
     row.disk_util_percent = diskUtil(diskBusy, prev?.diskBusy, dt);
     this.prev = { mono, stat, counters, diskBusy };
+    this.latest = { wallMs, stat, load, ...this.reading };
     return row;
   }
 
@@ -117,7 +143,8 @@ export class SystemSampler {
   }
 
   private memory(row: Row) {
-    const m = parseMeminfo(this.need("meminfo") ?? "");
+    const text = this.reading.meminfo = this.need("meminfo");
+    const m = parseMeminfo(text ?? "");
     const get = (k: string) => m.get(k) ?? null;
     const total = get("MemTotal");
     const free = get("MemFree");
@@ -164,7 +191,7 @@ export class SystemSampler {
   }
 
   private openFiles(row: Row) {
-    const nr = this.fs.proc("sys/fs/file-nr");
+    const nr = this.reading.fileNr = this.fs.proc("sys/fs/file-nr");
     const maxText = this.fs.proc("sys/fs/file-max");
     const used = nr === null ? null : parseFileNr(nr);
     const max = maxText === null ? null : Number(maxText.trim());
@@ -174,7 +201,7 @@ export class SystemSampler {
   }
 
   private disks(counters: Map<string, number>, busy: Map<string, number>) {
-    const text = this.fs.proc("diskstats");
+    const text = this.reading.diskstats = this.fs.proc("diskstats");
     if (text === null) {
       this.unavailable.set("disk", "no /proc/diskstats");
       return;
@@ -209,7 +236,7 @@ export class SystemSampler {
   private disksListed: { at: number; names: Set<string> } | null = null;
 
   private network(counters: Map<string, number>) {
-    const text = this.fs.proc("net/dev");
+    const text = this.reading.netDev = this.fs.proc("net/dev");
     if (text === null) {
       this.unavailable.set("network", "no /proc/net/dev");
       return;
@@ -293,7 +320,7 @@ export class SystemSampler {
   }
 
   private swap(counters: Map<string, number>) {
-    const text = this.fs.proc("vmstat");
+    const text = this.reading.vmstat = this.fs.proc("vmstat");
     if (text === null) return;
     const pin = vmstatField(text, "pswpin");
     const pout = vmstatField(text, "pswpout");
@@ -314,10 +341,15 @@ export class SystemSampler {
         this.unavailable.set("pressure", "no /proc/pressure (kernel without PSI)");
       }
       const p = text === null ? null : parsePressure(text);
+      if (p) this.reading.pressure[res] = p;
       row[`psi_${res}_some_avg10_percent`] = p?.some ?? null;
       row[`psi_${res}_full_avg10_percent`] = p?.full ?? null;
     }
   }
+}
+
+function emptyReading(): Omit<HostReadings, "wallMs" | "stat" | "load"> {
+  return { pressure: {}, meminfo: null, netDev: null, diskstats: null, fileNr: null, vmstat: null };
 }
 
 /** Page size for /proc/vmstat's page counts (4 KiB on x86_64 and most arm64 kernels). */

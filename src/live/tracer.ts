@@ -15,6 +15,7 @@ import { listSegments, segmentPath } from "../store/segments.ts";
 import { TRACER_V8_FLAGS } from "../tracer/v8_flags.ts";
 import { type SysmonCommand, sysmonCommand } from "./sysmon_command.ts";
 import type { LiveState } from "../views/model_types.ts";
+import type { ExpositionFormat } from "../collect/exposition.ts";
 export type { LiveState } from "../views/model_types.ts";
 
 /** What the page (or `sysmon serve`) starts tracing with; `output` is already confined. */
@@ -228,6 +229,29 @@ export class LiveTracer {
     return { path: reply.path, rows: reply.rows, bytes: reply.bytes };
   }
 
+  /**
+   * The tracer's /metrics exposition (the control protocol's `metrics`), or null when it is
+   * not tracing; throws a Refusal when it does not answer within `timeoutMs`.
+   */
+  async metrics(format: ExpositionFormat, timeoutMs = 5000): Promise<string | null> {
+    if (this.st.state !== "running") return null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Refusal("failed", `the tracer did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      const reply = await Promise.race([this.request({ cmd: "metrics", format }), late]);
+      if (reply.type !== "metrics") throw new Refusal("failed", "unexpected reply from the tracer");
+      if ("error" in reply) throw new Refusal("failed", `the tracer's metrics: ${reply.error}`);
+      return reply.text;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Calls `fn` with every new row; returns the unsubscribe function. */
   subscribe(fn: (r: LiveRow) => void): () => void {
     this.listeners.add(fn);
@@ -261,14 +285,18 @@ export class LiveTracer {
   }
 
   private async request(
-    cmd: { cmd: "snapshot"; path?: string } | { cmd: "status" },
+    cmd:
+      | { cmd: "snapshot"; path?: string }
+      | { cmd: "status" }
+      | { cmd: "metrics"; format: ExpositionFormat },
   ): Promise<ControlMessage> {
     const id = this.nextId++;
     const reply = new Promise<ControlMessage>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
     });
     await this.send({ ...cmd, id });
-    return reply;
+    // A reply that never comes (request timed out) must not keep its entry.
+    return reply.finally(() => this.pending.delete(id));
   }
 
   private async send(cmd: Record<string, unknown>) {
@@ -332,6 +360,7 @@ export class LiveTracer {
         this.applyStatus(m.status);
         break;
       case "snapshot":
+      case "metrics":
       case "status": {
         const id = typeof m.id === "number" ? m.id : -1;
         this.pending.get(id)?.resolve(m);

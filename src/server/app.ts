@@ -2,8 +2,9 @@
 // libraries the page loads (assets.ts), the data API (routes/api.ts), and the live side:
 // tracing, events and watch points (routes/live_api.ts as JSON, routes/ui.ts as HTML for the
 // sidebar, both calling src/live/actions.ts), new samples for live charts (src/live/feed.ts)
-// and the process tree of this machine. Every route sits behind security.ts (token, Host,
-// cross-site checks) and errors.ts (the one error handler).
+// and the process tree of this machine; /metrics for Prometheus (routes/metrics.ts) while it
+// traces. Every route sits behind security.ts (token, Host, cross-site checks) and errors.ts
+// (the one error handler).
 import { Hono } from "hono";
 import { ProcFs, type Roots } from "../collect/proc/fs.ts";
 import type { UserNames } from "../collect/processes.ts";
@@ -19,6 +20,7 @@ import { assetCache, assetRoutes, warmAssets } from "./assets.ts";
 import { PageModels } from "./page_model.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { liveApi } from "./routes/live_api.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { uiRoutes } from "./routes/ui.ts";
 import type { UiContext } from "./routes/ui_models.ts";
@@ -113,6 +115,7 @@ export function createApp(opts: AppOptions): DashboardApp {
     if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
   });
   app.route("/", liveApi(session));
+  app.route("/", metricsRoutes(session));
   app.route("/", uiRoutes(ctx));
   app.route("/", pageRoutes({ models, ctx, source, serverZone }));
   app.route("/", assetRoutes(asset));

@@ -9,12 +9,15 @@
 // stdin:  {"cmd":"stop"}
 //         {"cmd":"snapshot","id":1,"path":"/dir/name_0.parquet"}   (path optional: next free)
 //         {"cmd":"status","id":2}
+//         {"cmd":"metrics","id":3,"format":"openmetrics"}   (format optional: "prometheus")
 // stdout: {"type":"started","output":…,"format":…,"utc":…,"sampleInterval":…,"writeInterval":…,"pid":…}
 //         {"type":"notice","message":…}
 //         {"type":"sample","status":{…},"dueMs":…,"lateMs":…,"at":…,"row":{…}}  (row with --control=rows)
 //         {"type":"write","status":{…}}
 //         {"type":"snapshot","id":…,"path":…,"rows":…,"bytes":…}  or  {"type":"snapshot","id":…,"error":…}
 //         {"type":"status","id":…,"status":{…}}
+//         {"type":"metrics","id":…,"format":…,"text":…}   the /metrics exposition (metrics.ts)
+//         or {"type":"metrics","id":…,"error":…}
 //         {"type":"error","message":…}           a command it could not understand; tracing goes on
 //         {"type":"fatal","message":…}           bad options or output; exits 2
 //         {"type":"stopped","status":{…},"seconds":…}   the last line; everything is written
@@ -31,6 +34,8 @@ import { ParquetTrace, readFooter } from "../store/parquet_trace.ts";
 import { hasSegments, listSegments, segmentPath } from "../store/segments.ts";
 import { FIRST_ROW_KEY } from "../store/trace_files.ts";
 import { fileSize, type TraceSink } from "../store/sink.ts";
+import type { ExpositionFormat } from "../collect/exposition.ts";
+import { TracerMetrics, withMetrics } from "./metrics.ts";
 
 /** The status fields every status-bearing line carries. */
 /** The tracer's status (MonitorStatus) as a line carries it, and what the protocol adds. */
@@ -67,6 +72,8 @@ export type ControlMessage =
   | { type: "snapshot"; id?: unknown; path: string; rows: number; bytes: number | null }
   | { type: "snapshot"; id?: unknown; error: string }
   | { type: "status"; id?: unknown; status: ControlStatus }
+  | { type: "metrics"; id?: unknown; format: ExpositionFormat; text: string }
+  | { type: "metrics"; id?: unknown; error: string }
   | { type: "error"; message: string }
   | { type: "fatal"; message: string }
   | { type: "stopped"; status: ControlStatus; seconds: number };
@@ -74,7 +81,8 @@ export type ControlMessage =
 export type ControlCommand =
   | { cmd: "stop" }
   | { cmd: "snapshot"; id?: unknown; path?: string }
-  | { cmd: "status"; id?: unknown };
+  | { cmd: "status"; id?: unknown }
+  | { cmd: "metrics"; id?: unknown; format: ExpositionFormat };
 
 const encoder = new TextEncoder();
 /** Queued output beyond which sample lines are dropped rather than delay anything. */
@@ -136,6 +144,7 @@ export async function controlCommand(
   let sink: TraceSink | null = null;
   let current: MonitorStatus | null = null;
   let lateMs: number | null = null;
+  const metrics = new TracerMetrics();
   const status = (s: MonitorStatus): ControlStatus => ({
     output: s.output,
     samples: s.samples,
@@ -156,7 +165,14 @@ export async function controlCommand(
       return;
     }
     if (cmd.cmd === "stop") ac.abort();
-    else if (cmd.cmd === "status") {
+    else if (cmd.cmd === "metrics") {
+      try {
+        const text = metrics.render(cmd.format);
+        out.send({ type: "metrics", id: cmd.id, format: cmd.format, text });
+      } catch (err) {
+        out.send({ type: "metrics", id: cmd.id, error: (err as Error).message });
+      }
+    } else if (cmd.cmd === "status") {
       out.send({
         type: "status",
         id: cmd.id,
@@ -180,38 +196,41 @@ export async function controlCommand(
   try {
     const foldMs = foldIntervalMs(ui.foldInterval);
     const o = validateOptions(opts);
-    const summary = await monitorToParquet({ ...opts, signal: ac.signal }, {
-      foldIntervalMs: foldMs,
-      onOpen: (s) => {
-        sink = s;
-        out.send({
-          type: "started",
-          output: o.outputFile,
-          format: o.format,
-          utc: o.useUtc,
-          sampleInterval: o.sampleInterval,
-          writeInterval: o.writeInterval,
-          pid: Deno.pid,
-        });
-      },
-      onNotice: (message) => out.send({ type: "notice", message }),
-      onSample: (s, row, timing: SampleTiming) => {
-        current = s;
-        lateMs = timing.lateMs;
-        out.send({
-          type: "sample",
-          status: status(s),
-          dueMs: timing.dueMs,
-          lateMs: timing.lateMs,
-          at: Date.now(),
-          ...(ui.rows ? { row: scalars(row) } : {}),
-        }, true);
-      },
-      onWrite: (s) => {
-        current = s;
-        out.send({ type: "write", status: status(s) });
-      },
-    });
+    const summary = await monitorToParquet(
+      { ...opts, signal: ac.signal },
+      withMetrics(metrics, {
+        foldIntervalMs: foldMs,
+        onOpen: (s) => {
+          sink = s;
+          out.send({
+            type: "started",
+            output: o.outputFile,
+            format: o.format,
+            utc: o.useUtc,
+            sampleInterval: o.sampleInterval,
+            writeInterval: o.writeInterval,
+            pid: Deno.pid,
+          });
+        },
+        onNotice: (message) => out.send({ type: "notice", message }),
+        onSample: (s, row, timing: SampleTiming) => {
+          current = s;
+          lateMs = timing.lateMs;
+          out.send({
+            type: "sample",
+            status: status(s),
+            dueMs: timing.dueMs,
+            lateMs: timing.lateMs,
+            at: Date.now(),
+            ...(ui.rows ? { row: scalars(row) } : {}),
+          }, true);
+        },
+        onWrite: (s) => {
+          current = s;
+          out.send({ type: "write", status: status(s) });
+        },
+      }),
+    );
     current = summary;
     out.send({ type: "stopped", status: status(summary), seconds: summary.seconds });
     await out.drain();
@@ -243,13 +262,19 @@ export function parseCommand(line: string): ControlCommand {
   const c = v as Record<string, unknown>;
   if (c.cmd === "stop") return { cmd: "stop" };
   if (c.cmd === "status") return { cmd: "status", id: c.id };
+  if (c.cmd === "metrics") {
+    if (c.format !== undefined && c.format !== "prometheus" && c.format !== "openmetrics") {
+      throw new Error('metrics: format must be "prometheus" or "openmetrics"');
+    }
+    return { cmd: "metrics", id: c.id, format: (c.format as ExpositionFormat) ?? "prometheus" };
+  }
   if (c.cmd === "snapshot") {
     if (c.path !== undefined && typeof c.path !== "string") {
       throw new Error("snapshot: path must be a string");
     }
     return { cmd: "snapshot", id: c.id, path: c.path as string | undefined };
   }
-  throw new Error(`unknown command ${JSON.stringify(c.cmd)} (stop, snapshot, status)`);
+  throw new Error(`unknown command ${JSON.stringify(c.cmd)} (stop, snapshot, status, metrics)`);
 }
 
 /** Calls `onLine` for each line of a byte stream; resolves when it ends or `signal` aborts. */

@@ -41,6 +41,8 @@ export interface MonitorHooks {
   onSample?: (status: MonitorStatus, row: Row, timing: SampleTiming) => void;
   /** Once the output is open, before the first sample (`sysmon run --control` snapshots it). */
   onOpen?: (sink: TraceSink) => void;
+  /** Once the sampler and the sources run, before the first sample (the /metrics exposition). */
+  onStart?: (parts: { sampler: SystemSampler; sources: Source[]; options: ValidOptions }) => void;
   /** After every write (successful or not). */
   onWrite?: (status: MonitorStatus) => void;
   /** Notices about the output (journal recovered, appending). */
@@ -86,6 +88,7 @@ export async function monitorToParquet(
     processes: { top: o.topProcesses, ...processLookups(sources) },
   });
   try {
+    hooks.onStart?.({ sampler, sources, options: o });
     return await sampleLoop(o, options.signal, sink, sampler, sources, hooks);
   } finally {
     sampler.close();

@@ -1,6 +1,6 @@
 // deno task bench [--quick] [name…]: the numbers the issues name, each against a baseline
 // run in the same process. Names: write, store, overhead, soak, processes, docker, serve, browser, live,
-// liveload; and hour (62 minutes: only when named).
+// liveload, metrics; and hour (62 minutes: only when named).
 import { hourBench, overheadBench } from "./overhead.ts";
 import { writeCostBench } from "./write_cost.ts";
 
@@ -17,5 +17,6 @@ if (want("serve")) await (await import("./serve_query.ts")).serveQueryBench();
 if (want("browser")) await (await import("./browser_render.ts")).browserRenderBench();
 if (want("live")) await (await import("./live_jitter.ts")).liveJitterBench(quick ? 15 : 30);
 if (want("liveload")) await (await import("./live_load.ts")).liveLoadBench(quick ? 20 : 60);
+if (want("metrics")) await (await import("./metrics.ts")).metricsBench(quick ? 2 : 5);
 if (want("soak")) await (await import("./serve_soak.ts")).serveSoakBench(quick ? 60 : 180);
 if (picked.includes("hour")) await hourBench();

@@ -49,6 +49,16 @@ export interface DockerOptions {
   backoffMaxMs?: number;
 }
 
+/** A running container's latest stats (DockerCollector.latest). */
+export interface LatestContainer {
+  id: string;
+  name: string;
+  image: string | null;
+  stats: StatsSample;
+  /** Open files of its init process; null when unknown. */
+  openFiles: number | null;
+}
+
 /** One container name's columns: keyed by name, so a container re-created with the same name
  * keeps its columns; its baseline for CPU % and rates belongs to one container id. */
 interface Track {
@@ -159,6 +169,22 @@ export class DockerCollector {
     return [...this.listed.values()]
       .map((c) => ({ id: c.id, name: c.name, pid: this.pids.get(c.id) ?? null }))
       .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Each running container's latest stats, for the Prometheus exposition: those with a
+   * reading no older than staleMs, in name order; no I/O.
+   */
+  latest(): LatestContainer[] {
+    const now = performance.now();
+    const out: LatestContainer[] = [];
+    for (const key of [...this.tracks.keys()].sort()) {
+      const t = this.tracks.get(key)!;
+      if (!t.prev || !t.reading || now - t.at > this.staleMs) continue;
+      const image = this.listed.get(t.id)?.image ?? null;
+      out.push({ id: t.id, name: t.name, image, stats: t.prev, openFiles: t.reading.open_files });
+    }
+    return out;
   }
 
   /** Why the daemon cannot be read now, or null while it answers. */

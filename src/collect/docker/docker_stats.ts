@@ -76,6 +76,8 @@ export interface ContainerEntry {
   /** The daemon's name, without the leading `/`. */
   name: string;
   state: string;
+  /** The image it runs, as the list names it (`Image`); null when not given. */
+  image?: string | null;
 }
 
 /**
@@ -95,7 +97,7 @@ export function parseContainerList(json: unknown): ContainerEntry[] {
       .filter((n): n is string => typeof n === "string")
       .map((n) => n.replace(/^\//, ""));
     const name = names.find((n) => n !== "" && !n.includes("/")) ?? names[0] ?? id.slice(0, 12);
-    out.push({ id, name, state });
+    out.push({ id, name, state, image: typeof c.Image === "string" ? c.Image : null });
   }
   return out;
 }
@@ -116,6 +118,8 @@ export interface StatsSample {
   systemCpuNs: number | null;
   onlineCpus: number | null;
   memUsed: number | null;
+  /** memory_stats.usage, page cache included (cAdvisor's usage); absent in older samples. */
+  memUsage?: number | null;
   memLimit: number | null;
   netRx: number | null;
   netTx: number | null;
@@ -211,6 +215,7 @@ export function parseStats(json: unknown, atMs: number): StatsSample | null {
     systemCpuNs: num(cpu?.system_cpu_usage),
     onlineCpus: online !== null && online > 0 ? online : percpu > 0 ? percpu : null,
     memUsed,
+    memUsage: num(mem?.usage),
     memLimit: limit !== null && limit > 0 ? limit : null,
     netRx: net.rx,
     netTx: net.tx,

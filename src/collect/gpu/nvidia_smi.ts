@@ -135,6 +135,13 @@ export class NvidiaSmi {
     }
   }
 
+  /** The latest reading of each GPU, by index, leaving out those older than staleMs. */
+  fresh(): GpuReading[] {
+    const now = performance.now();
+    return [...this.readings.values()].filter((r) => now - r.at <= this.staleMs)
+      .map((r) => r.reading).sort((a, b) => a.index - b.index);
+  }
+
   /** Every GPU seen so far, by index, for the trace's metadata. */
   info(): GpuInfo[] {
     return [...this.readings.values()]

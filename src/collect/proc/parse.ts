@@ -22,6 +22,10 @@ export interface KernelStat {
   interrupts: number | null;
   procsRunning: number | null;
   procsBlocked: number | null;
+  /** Boot time, epoch seconds (`btime`). */
+  bootTime: number | null;
+  /** Forks since boot (`processes`). */
+  forks: number | null;
 }
 
 /** /proc/stat: CPU times, context switches, interrupts, run queue. */
@@ -33,6 +37,8 @@ export function parseStat(text: string): KernelStat {
     interrupts: null,
     procsRunning: null,
     procsBlocked: null,
+    bootTime: null,
+    forks: null,
   };
   for (const line of text.split("\n")) {
     const f = line.split(/\s+/);
@@ -49,6 +55,8 @@ export function parseStat(text: string): KernelStat {
     else if (key === "intr") out.interrupts = num(f[1]);
     else if (key === "procs_running") out.procsRunning = num(f[1]);
     else if (key === "procs_blocked") out.procsBlocked = num(f[1]);
+    else if (key === "btime") out.bootTime = num(f[1]);
+    else if (key === "processes") out.forks = num(f[1]);
   }
   return out;
 }
@@ -77,6 +85,16 @@ export function parseMeminfo(text: string): Map<string, number> {
   for (const line of text.split("\n")) {
     const m = /^([^:]+):\s+(\d+)(\s+kB)?/.exec(line);
     if (m) out.set(m[1]!, Number(m[2]) * (m[3] ? 1024 : 1));
+  }
+  return out;
+}
+
+/** /proc/meminfo as the kernel names its fields: `kB` fields in bytes (`bytes` true), counts as they are. */
+export function meminfoEntries(text: string): { name: string; value: number; bytes: boolean }[] {
+  const out: { name: string; value: number; bytes: boolean }[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^([^:]+):\s+(\d+)(\s+kB)?/.exec(line);
+    if (m) out.push({ name: m[1]!, value: Number(m[2]) * (m[3] ? 1024 : 1), bytes: !!m[3] });
   }
   return out;
 }
@@ -111,14 +129,21 @@ export interface Pressure {
   /** avg10 percentages; `full` is null where the kernel has no such line (cpu before 5.13). */
   some: number | null;
   full: number | null;
+  /** Total stall time since boot, microseconds (`total=`); null without the line. */
+  someTotalUs: number | null;
+  fullTotalUs: number | null;
 }
 
 /** /proc/pressure/{cpu,memory,io}. */
 export function parsePressure(text: string): Pressure {
-  const out: Pressure = { some: null, full: null };
+  const out: Pressure = { some: null, full: null, someTotalUs: null, fullTotalUs: null };
   for (const line of text.split("\n")) {
     const m = /^(some|full)\s.*?avg10=([\d.]+)/.exec(line);
-    if (m) out[m[1] as "some" | "full"] = Number(m[2]);
+    if (!m) continue;
+    const kind = m[1] as "some" | "full";
+    out[kind] = Number(m[2]);
+    const total = /\stotal=(\d+)/.exec(line);
+    out[kind === "some" ? "someTotalUs" : "fullTotalUs"] = total ? Number(total[1]) : null;
   }
   return out;
 }
@@ -126,27 +151,56 @@ export function parsePressure(text: string): Pressure {
 export interface DiskCounters {
   name: string;
   reads: number;
+  readsMerged: number;
   readBytes: number;
+  /** Milliseconds spent reading. */
+  readMs: number;
   writes: number;
+  writesMerged: number;
   writeBytes: number;
+  writeMs: number;
+  /** I/Os in progress now. */
+  inProgress: number;
   /** Milliseconds spent doing I/O (io_ticks). */
   busyMs: number;
+  /** Weighted milliseconds doing I/O (time_in_queue). */
+  weightedMs: number;
+  /** Discards (kernel 4.18+) and flushes (5.5+): null on kernels without the fields. */
+  discards: number | null;
+  discardsMerged: number | null;
+  discardedSectors: number | null;
+  discardMs: number | null;
+  flushes: number | null;
+  flushMs: number | null;
 }
 
-/** /proc/diskstats; sectors are always 512 bytes there, whatever the device. */
+/** /proc/diskstats (Documentation/admin-guide/iostats.rst); sectors are always 512 bytes there. */
 export function parseDiskstats(text: string): DiskCounters[] {
   const out: DiskCounters[] = [];
   for (const line of text.split("\n")) {
     const f = line.trim().split(/\s+/);
     if (f.length < 14) continue;
     const n = (i: number) => Number(f[i]);
+    const opt = (i: number) => (i < f.length ? Number(f[i]) : null);
     out.push({
       name: f[2]!,
       reads: n(3),
+      readsMerged: n(4),
       readBytes: n(5) * 512,
+      readMs: n(6),
       writes: n(7),
+      writesMerged: n(8),
       writeBytes: n(9) * 512,
+      writeMs: n(10),
+      inProgress: n(11),
       busyMs: n(12),
+      weightedMs: n(13),
+      discards: opt(14),
+      discardsMerged: opt(15),
+      discardedSectors: opt(16),
+      discardMs: opt(17),
+      flushes: opt(18),
+      flushMs: opt(19),
     });
   }
   return out;
@@ -158,10 +212,18 @@ export interface NetCounters {
   rxPackets: number;
   rxErrs: number;
   rxDrop: number;
+  rxFifo: number;
+  rxFrame: number;
+  rxCompressed: number;
+  rxMulticast: number;
   txBytes: number;
   txPackets: number;
   txErrs: number;
   txDrop: number;
+  txFifo: number;
+  txColls: number;
+  txCarrier: number;
+  txCompressed: number;
 }
 
 /** /proc/net/dev: two header lines, then "iface: 16 counters". */
@@ -178,10 +240,18 @@ export function parseNetDev(text: string): NetCounters[] {
       rxPackets: f[1]!,
       rxErrs: f[2]!,
       rxDrop: f[3]!,
+      rxFifo: f[4]!,
+      rxFrame: f[5]!,
+      rxCompressed: f[6]!,
+      rxMulticast: f[7]!,
       txBytes: f[8]!,
       txPackets: f[9]!,
       txErrs: f[10]!,
       txDrop: f[11]!,
+      txFifo: f[12]!,
+      txColls: f[13]!,
+      txCarrier: f[14]!,
+      txCompressed: f[15]!,
     });
   }
   return out;
