@@ -212,6 +212,7 @@ Deno.test("GET /tab/:name returns each tab as a fragment whose page URL comes ba
     ],
     gpu: [/No GPU columns \(gpu_&lt;i&gt;_\*\) in this trace/],
     containers: [/No container columns/],
+    processes: [/data-chart="proc-cpu"/, /data-chart="proc-memory"/, /Processes seen/],
     proctree: [/Find PID by name or command line/, /Total Processes: <strong>/, /class="pt-text"/],
   };
   for (const t of TABS) {

@@ -8,6 +8,10 @@ import type { ProcessRecord, Row } from "../schema/column_types.ts";
 import { journalPath, JournalTail } from "../store/journal.ts";
 import type {
   ColumnInfo,
+  ProcessList,
+  ProcessListQuery,
+  ProcessSeriesQuery,
+  ProcessSeriesResult,
   SeriesQuery,
   SeriesResult,
   TraceMeta,
@@ -17,6 +21,13 @@ import { csvCell, isoMicros } from "./export_csv.ts";
 import { processEntry } from "./processes_at.ts";
 import { instant } from "./zone.ts";
 import { csvRecords, relay } from "./multi.ts";
+import {
+  joinProcessSeries,
+  mergeLists,
+  pickOrders,
+  ProcessTally,
+  SeriesBuckets,
+} from "./process_merge.ts";
 import { breakHoles, holeLimit } from "./gaps.ts";
 
 interface TailRow {
@@ -194,6 +205,48 @@ class JournaledTrace implements TraceSource {
     return { at: best.t, processes: list.map(processEntry) };
   }
 
+  async processList(q: ProcessListQuery): Promise<ProcessList> {
+    const { meta, tail } = await this.read(q.sourceZone);
+    const end = q.end ?? tail.at(-1)?.t ?? meta.last ?? 0;
+    const start = q.start ?? meta.first ?? tail[0]?.t ?? end;
+    const fromFile = await this.file.processList(q);
+    const tally = new ProcessTally(q);
+    let listed = 0;
+    for (const x of tail) {
+      if (x.t < start || x.t > end || !Array.isArray(x.row.processes)) continue;
+      tally.add(x.t, listOf(x.row.processes));
+      listed++;
+    }
+    if (listed === 0) return fromFile;
+    const mine = {
+      start,
+      end,
+      recorded: true,
+      total: tally.size,
+      processes: pickOrders(tally.summaries(), q.orders),
+    };
+    return mergeLists([fromFile, mine], q, start, end);
+  }
+
+  async processSeries(q: ProcessSeriesQuery): Promise<ProcessSeriesResult> {
+    const { meta, tail } = await this.read(q.sourceZone);
+    const end = q.end ?? tail.at(-1)?.t ?? meta.last ?? 0;
+    const inRange = tail.filter((x) => x.t >= (q.start ?? -Infinity) && x.t <= end);
+    if (inRange.length === 0) return await this.file.processSeries(q);
+    // The file up to its last row, then each of the journal's rows at its own position.
+    const start = q.start ?? meta.first ?? inRange[0]!.t;
+    const fileEnd = Math.min(end, meta.last ?? -Infinity);
+    const parts = start <= fileEnd
+      ? [await this.file.processSeries({ ...q, start, end: fileEnd })]
+      : [];
+    const rows = new SeriesBuckets(q.keys, 1);
+    for (const x of inRange) {
+      rows.add(x.t, Array.isArray(x.row.processes) ? listOf(x.row.processes) : null);
+    }
+    parts.push(rows.result(start, end));
+    return joinProcessSeries(q.keys, parts, start, end);
+  }
+
   close(): Promise<void> {
     return this.file.close();
   }
@@ -204,6 +257,11 @@ const sameColumns = (a: string[], b: string[]) =>
 
 function numberOf(v: unknown): number | null {
   return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+/** A journal's list of processes as records. */
+function listOf(v: unknown): ProcessRecord[] {
+  return (v as Record<string, unknown>[]).map(processEntry);
 }
 
 /** A journal value as the file's export writes it (a list: left out, as lists are). */

@@ -2,7 +2,7 @@
 // or the files of one trace (its segments). What each part is (a file, a trace with its
 // journal) is the opener's to say (source.ts); answers are merged in time order, columns that
 // only some files have are empty in the others.
-import { emptyResult } from "./reduce.ts";
+import { bucketWidth, emptyResult } from "./reduce.ts";
 import { breakHoles, holeLimit } from "./gaps.ts";
 import { join } from "node:path";
 import fs from "node:fs";
@@ -10,12 +10,17 @@ import { isRefusal, Refusal } from "../schema/refusal.ts";
 import { rowRange, uncovered } from "./segmented.ts";
 import type {
   ColumnInfo,
+  ProcessList,
+  ProcessListQuery,
+  ProcessSeriesQuery,
+  ProcessSeriesResult,
   SeriesQuery,
   SeriesResult,
   TraceMeta,
   TraceSource,
 } from "../views/types.ts";
 import type { ProcessRecord } from "../schema/column_types.ts";
+import { joinProcessSeries, mergeLists } from "./process_merge.ts";
 
 const TRACE_FILE = /\.(parquet|csv)$/i;
 
@@ -236,6 +241,38 @@ class ManyTraces implements TraceSource {
     });
   }
 
+  processList(q: ProcessListQuery): Promise<ProcessList> {
+    return this.again(async () => {
+      const metas = await this.metas(q.sourceZone);
+      const one = this.single(metas);
+      if (one) return await one.part.processList(q);
+      const split = splitRange(metas, q);
+      if (!split) return await metas[0]!.part.processList(q); // no rows in range: its answer
+      const lists = await Promise.all(
+        split.parts.map(({ part, a, b }) => part.processList({ ...q, start: a, end: b })),
+      );
+      return mergeLists(lists, q, split.start, split.end);
+    });
+  }
+
+  processSeries(q: ProcessSeriesQuery): Promise<ProcessSeriesResult> {
+    return this.again(async () => {
+      const metas = await this.metas(q.sourceZone);
+      const one = this.single(metas);
+      if (one) return await one.part.processSeries(q);
+      const split = splitRange(metas, q);
+      if (!split) return await metas[0]!.part.processSeries(q); // no rows in range: its answer
+      // One bucket width for every file: a full segment's answer is the same while the trace
+      // grows (and is found again, process_series.ts).
+      const width = q.width ?? bucketWidth(split.end - split.start + 1, Math.max(4, q.points));
+      const answers = [];
+      for (const { part, a, b } of split.parts) {
+        answers.push(await part.processSeries({ ...q, start: a, end: b, width }));
+      }
+      return joinProcessSeries(q.keys, answers, split.start, split.end);
+    });
+  }
+
   async close(): Promise<void> {
     const parts = [...this.parts.values()];
     this.parts.clear();
@@ -309,6 +346,23 @@ async function seriesOf(metas: Part[], q: SeriesQuery): Promise<SeriesResult> {
   for (const n of missing) delete joined.series[n];
   joined.missing = names.filter((n) => missing.has(n));
   return inTimeOrder(joined);
+}
+
+/**
+ * The range of a query over parts (in time order), and each part's share of it; null when no
+ * part has rows.
+ */
+function splitRange(metas: Part[], q: { start?: number; end?: number }) {
+  const withRows = metas.filter((m) => m.meta.first !== null && m.meta.last !== null);
+  if (withRows.length === 0) return null;
+  const start = q.start ?? Math.min(...withRows.map((m) => m.meta.first!));
+  const end = q.end ?? Math.max(...withRows.map((m) => m.meta.last!));
+  const parts = withRows.map(({ part, meta }) => ({
+    part,
+    a: Math.max(start, meta.first!),
+    b: Math.min(end, meta.last!),
+  })).filter((p) => p.a <= p.b);
+  return parts.length ? { start, end, parts } : null;
 }
 
 /** The CSV export of parts (in time order), in the columns of the whole. */

@@ -44,7 +44,7 @@ export function processesAt(
 }
 
 /** The JSON text of a `processes` cell (sysmon's CSV) as objects. */
-function parseProcesses(text: string, path: string): Record<string, unknown>[] {
+export function parseProcesses(text: string, path: string): Record<string, unknown>[] {
   try {
     const list = JSON.parse(text);
     if (Array.isArray(list)) return list.filter((p) => typeof p === "object" && p !== null);

@@ -18,7 +18,7 @@
 // load_version.ts and describe.ts (a version registered, and what it holds), version.ts
 // (what every query of a version shares: its zone, first and last sample, rows of a range),
 // wall_clock.ts (naive wall times as instants), summaries.ts (long ranges without a scan),
-// export_csv.ts and processes_at.ts.
+// export_csv.ts, processes_at.ts and process_series.ts (the Processes tab).
 import { isMany, listTraces, manyTraces } from "./multi.ts";
 import { groupTraces, segmentFiles, type ViewGroup } from "./segmented.ts";
 import { basename } from "node:path";
@@ -29,6 +29,10 @@ import type {
   ColumnInfo,
   ColumnType,
   ProcessEntry,
+  ProcessList,
+  ProcessListQuery,
+  ProcessSeriesQuery,
+  ProcessSeriesResult,
   SeriesQuery,
   SeriesResult,
   TraceMeta,
@@ -38,6 +42,7 @@ import { type Engine, engine, type Table } from "./engine.ts";
 import { exportCsv } from "./export_csv.ts";
 import { loadVersion } from "./load_version.ts";
 import { processesAt } from "./processes_at.ts";
+import { versionProcessList, versionProcessSeries } from "./process_series.ts";
 import { compact, reduceSeries, requestWidth } from "./reduce.ts";
 import { carryOver, SUMMARY_MIN_ROWS, summaryFor, Warmer } from "./summaries.ts";
 import { statKey } from "./trace_file.ts";
@@ -241,6 +246,24 @@ class FileTrace implements TraceSource, Trace {
     const v = await this.acquire();
     try {
       return processesAt(this, v, at, sourceZone);
+    } finally {
+      this.release(v);
+    }
+  }
+
+  async processList(q: ProcessListQuery): Promise<ProcessList> {
+    const v = await this.acquire();
+    try {
+      return versionProcessList(this, v, q);
+    } finally {
+      this.release(v);
+    }
+  }
+
+  async processSeries(q: ProcessSeriesQuery): Promise<ProcessSeriesResult> {
+    const v = await this.acquire();
+    try {
+      return versionProcessSeries(this, v, q);
     } finally {
       this.release(v);
     }

@@ -36,6 +36,8 @@ import {
 import type { SeriesResult, TraceMeta, TraceSource } from "../views/types.ts";
 import type { UiContext } from "./routes/ui_models.ts";
 import { fileState, type SourceHolder } from "./trace_holder.ts";
+import { fillProcesses } from "./process_model.ts";
+import { CHART_POINTS } from "../views/chart_spec.ts";
 
 export interface PageDeps {
   session: LiveSession;
@@ -78,7 +80,8 @@ export class PageModels {
 
   /** Whether a view appends new samples: Live, or Auto while samples come in. */
   liveFor(s: ViewState): boolean {
-    return s.tab !== "proctree" &&
+    // The Processes tab is polled (its charts are re-queried, not appended to).
+    return s.tab !== "proctree" && s.tab !== "processes" &&
       (s.mode === "live" || (s.mode === "auto" && this.d.feed.active()));
   }
 
@@ -166,6 +169,10 @@ export class PageModels {
     Object.assign(state, fitZoom(state, meta.first, meta.last)); // past the range: All, zoomed
     const w = viewWindow(state, meta.first, meta.last);
     m.window = w;
+    if (state.tab === "processes") {
+      if (src) await fillProcesses(m, src, zone, Math.min(this.d.points ?? CHART_POINTS, 5000));
+      return;
+    }
     // What counts as a hole between samples (gaps.ts): the file's interval, else the feed's.
     const limit = holeLimit(meta.sampleInterval) ?? this.d.feed.holeLimit();
     /** A block's answer: the file (reduced), then the live rows after it. */

@@ -13,6 +13,10 @@ export interface SeriesModel {
   label: string;
   /** Index into the block's series arrays. */
   i: number;
+  /** A link the legend's label becomes (Processes tab: the process's own history). */
+  href?: string;
+  /** The same view as a fragment (htmx). */
+  hx?: string;
 }
 
 export interface ChartModel {
@@ -20,7 +24,8 @@ export interface ChartModel {
   title: string;
   unit: string;
   help: string;
-  kind: "line" | "heatmap" | "bars";
+  /** "proclines": lines whose legend labels link to each process's history (Processes tab). */
+  kind: "line" | "heatmap" | "bars" | "proclines";
   block: number;
   series: SeriesModel[];
   y?: [number, number];

@@ -10,7 +10,7 @@ import type {
   TreeDiff,
   WatchMetric,
 } from "./model_types.ts";
-import type { ProcessEntry, TraceMeta } from "./types.ts";
+import type { ProcessEntry, ProcessKey, ProcessSummary, TraceMeta } from "./types.ts";
 import type { TabModel } from "./charts.ts";
 import type { ParsedState, ViewState } from "./state.ts";
 
@@ -44,6 +44,26 @@ export interface PageModel {
   proctree: ProcTreeModel | null;
   /** The sections beside the view (tracing, events, watch points); the full page only. */
   side: SideModel | null;
+  /** The Processes tab (its charts are `tab`). */
+  procs?: ProcessesTabModel;
+}
+
+/** The Processes tab: the list of the processes a range saw, and the one picked. */
+export interface ProcessesTabModel {
+  /** False: the trace has no per-process records (said instead of charts). */
+  recorded: boolean;
+  /** The busiest by peak CPU (of those the search found), at most `limit`. */
+  list: ProcessSummary[];
+  limit: number;
+  /** Processes the range saw (that the search found). */
+  total: number;
+  /** The range the list covers (the view's, before the picked process's window). */
+  listRange: { start: number; end: number };
+  /** The process whose own history is shown, and what the range knows of it (null: nothing). */
+  selected: { key: ProcessKey; summary: ProcessSummary | null } | null;
+  /** Processes each chart shows at most. */
+  top: number;
+  error: string | null;
 }
 
 export interface ProcessesModel {

@@ -5,6 +5,7 @@
 import { Chart, JsonData } from "./chart.tsx";
 import { type CardModel, formatValue, topProcesses } from "./charts.ts";
 import type { PageModel, ProcessesModel } from "./model.ts";
+import { ProcessesBody } from "./processes.tsx";
 import { ProcTreePanel } from "./proctree.tsx";
 import { panelUrl, processesUrl, viewUrl } from "./state.ts";
 import { Time } from "./time.tsx";
@@ -160,6 +161,7 @@ export function Problem(props: { problem: NonNullable<PageModel["problem"]>; fil
 }
 
 function TabBody({ m }: { m: PageModel }) {
+  if (m.state.tab === "processes") return <ProcessesBody m={m} />;
   const tab = m.tab;
   if (!tab) return <p class="note">No samples in this trace yet.</p>;
   return (

@@ -7,6 +7,7 @@ export const TABS = [
   { name: "io", label: "I/O & Network" },
   { name: "gpu", label: "GPU" },
   { name: "containers", label: "Containers" },
+  { name: "processes", label: "Processes" },
   { name: "proctree", label: "Process Tree" },
 ] as const;
 export type TabName = (typeof TABS)[number]["name"];
@@ -66,6 +67,10 @@ export interface ViewState {
   pid: number | null;
   /** Process tree tab: text or graph. */
   ptview: TreeView;
+  /** Processes tab: the process whose own history is shown (absent: none). */
+  proc?: { pid: number; name: string };
+  /** Processes tab: the list's search (name, command line or PID; absent: none). */
+  find?: string;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -89,7 +94,10 @@ export interface ParsedState {
   state: ViewState;
   /** Messages for values that were rejected (the default was used instead), by control. */
   errors: Partial<
-    Record<"tz" | "range" | "zoom" | "smooth" | "top" | "src" | "at" | "mode" | "pid", string>
+    Record<
+      "tz" | "range" | "zoom" | "smooth" | "top" | "src" | "at" | "mode" | "pid" | "proc",
+      string
+    >
   >;
   /** The text of a rejected field, shown back in it so that a typo can be fixed in place. */
   rejected: { tz?: string };
@@ -179,6 +187,14 @@ export function parseState(q: URLSearchParams, tab?: string): ParsedState {
     else errors.pid = `'${pid.slice(0, 40)}' is not a process id (a whole number from 1).`;
   }
   if (q.get("pt") === "graph") s.ptview = "graph";
+  const proc = q.get("proc");
+  if (proc) {
+    const m = /^(\d{1,10}):(.*)$/s.exec(proc);
+    if (m && m[2]!.length <= 512) s.proc = { pid: Number(m[1]), name: m[2]! };
+    else errors.proc = `Ignored process '${proc.slice(0, 40)}': expected PID:NAME.`;
+  }
+  const find = (q.get("find") ?? "").trim();
+  if (find) s.find = find.slice(0, 200);
   return { state: s, errors, rejected };
 }
 
@@ -199,6 +215,8 @@ export function stateQuery(s: ViewState, opts: { tab?: boolean } = {}): URLSearc
   if (s.mode !== DEFAULT_STATE.mode) q.set("mode", s.mode);
   if (s.pid !== null) q.set("pid", String(s.pid));
   if (s.ptview !== DEFAULT_STATE.ptview) q.set("pt", s.ptview);
+  if (s.proc) q.set("proc", `${s.proc.pid}:${s.proc.name}`);
+  if (s.find) q.set("find", s.find);
   return q;
 }
 

@@ -23,6 +23,8 @@ const PLANNERS: Record<TabName, (t: TabInput) => void> = {
   io: planIo,
   gpu: planGpu,
   containers: planContainers,
+  // Processes: charts of the `processes` column, not of columns (views/tabs/processes.ts).
+  processes: () => {},
   // The process tree has no charts (views/proctree.tsx).
   proctree: () => {},
 };

@@ -79,5 +79,89 @@ export interface TraceSource {
     at: number,
     sourceZone?: string,
   ): Promise<{ at: number | null; processes: ProcessRecord[] }>;
+  /**
+   * The processes listed in a range (the `processes` column): each once, with when it was seen
+   * and its peaks and sums; `recorded` is false when the trace has no such column.
+   */
+  processList(q: ProcessListQuery): Promise<ProcessList>;
+  /** The values of the processes named, over a range, bucketed to about `points` positions. */
+  processSeries(q: ProcessSeriesQuery): Promise<ProcessSeriesResult>;
   close(): Promise<void>;
+}
+
+/** What the process charts draw: CPU %, resident bytes, storage bytes/s (read + write), GPU bytes. */
+export type ProcessMetric = "cpu" | "memory" | "io" | "gpu";
+
+/** A process across samples: a PID reused by another program is another process. */
+export interface ProcessKey {
+  pid: number;
+  name: string;
+}
+
+/** A process as a range of the trace lists it. */
+export interface ProcessSummary extends ProcessKey {
+  /** As at the last sample listing it. */
+  user: string | null;
+  cmdline: string | null;
+  container: string | null;
+  /** First and last sample listing it, epoch ms UTC. */
+  first: number;
+  last: number;
+  /** Samples listing it. */
+  samples: number;
+  /** Per metric: the highest value, and the sum over its samples (null: never known). */
+  peak: Record<ProcessMetric, number | null>;
+  sum: Record<ProcessMetric, number | null>;
+}
+
+/** An order of processes: by a metric's peak or sum (highest first), or most recently seen. */
+export type ProcessOrder = `${ProcessMetric}_${"peak" | "sum"}` | "last";
+
+export interface ProcessListQuery {
+  /** Range, epoch ms UTC inclusive; defaults to the whole trace. */
+  start?: number;
+  end?: number;
+  sourceZone?: string;
+  /** Only processes whose name or command line holds this text (any case), or this PID. */
+  search?: string;
+  /** Only these processes. */
+  keys?: ProcessKey[];
+  /** The first `limit` processes of each order, each process once. */
+  orders: { by: ProcessOrder; limit: number }[];
+}
+
+export interface ProcessList {
+  start: number;
+  end: number;
+  /** False when the trace has no per-process records (the original tool's files). */
+  recorded: boolean;
+  /** Processes that match (at least this many, where several files are merged). */
+  total: number;
+  /** In no particular order. */
+  processes: ProcessSummary[];
+}
+
+/** A series of one process: the metrics, and what I/O and memory are made of. */
+export type ProcessField = ProcessMetric | "read" | "write" | "threads";
+
+export interface ProcessSeriesQuery {
+  keys: ProcessKey[];
+  start?: number;
+  end?: number;
+  /** About the chart's width: samples are bucketed to at most this many positions. */
+  points: number;
+  /** The bucket width (ms) instead, as the files of one trace share it. */
+  width?: number;
+  sourceZone?: string;
+}
+
+export interface ProcessSeriesResult {
+  start: number;
+  end: number;
+  /** Samples in the range. */
+  rows: number;
+  /** Shared x axis, epoch ms UTC, ascending: each bucket's first sample. */
+  t: number[];
+  /** Per process asked, in that order: the highest value of each bucket (null: not listed). */
+  series: (ProcessKey & { values: Record<ProcessField, (number | null)[]> })[];
 }

@@ -277,6 +277,8 @@ function ControlsForm({ m }: { m: PageModel }) {
       <ContainerFields m={m} />
       {s.pid !== null ? <input type="hidden" name="pid" value={String(s.pid)} /> : null}
       {s.ptview !== "text" ? <input type="hidden" name="pt" value={s.ptview} /> : null}
+      {s.proc ? <input type="hidden" name="proc" value={`${s.proc.pid}:${s.proc.name}`} /> : null}
+      {s.find ? <input type="hidden" name="find" value={s.find} /> : null}
       <button type="submit" class="primary" id="apply">Apply</button>
       <p class="hint">What is typed applies with Enter or Apply; choices at once.</p>
     </form>

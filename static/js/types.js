@@ -3,8 +3,9 @@
 // them with import("./types.js"), which the browser never fetches).
 
 /**
- * @typedef {{ label: string, i: number }} SeriesRef
- * @typedef {{ id: string, title: string, unit: string, kind: "line"|"heatmap"|"bars"|"spark",
+ * @typedef {{ label: string, i: number, href?: string, hx?: string }} SeriesRef
+ * @typedef {{ id: string, title: string, unit: string,
+ *   kind: "line"|"heatmap"|"bars"|"spark"|"proclines",
  *   block: number, series: SeriesRef[], y: [number, number] | null,
  *   bars: { labels: string[], values: (number|null)[] } | null }} ChartConfig
  * @typedef {{ t0: number, dt: number[], s: (number|null)[][], rows: number, reduced: boolean,

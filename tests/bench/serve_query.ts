@@ -31,7 +31,7 @@ const ROWS = 1_000_000;
 const GROUP = 3600;
 const VERSION = "v3";
 
-function tracePath(): string {
+export function tracePath(): string {
   const dir = `${Deno.env.get("TMPDIR") ?? "/tmp"}/sysmon-bench`;
   Deno.mkdirSync(dir, { recursive: true });
   return `${dir}/serve-${ROWS}-${VERSION}.parquet`;
@@ -111,7 +111,7 @@ function rowMaker(start: number) {
 }
 
 /** Writes the trace with sysmon's writer (a fold per sealed row group), once. */
-function buildTrace(path: string) {
+export function buildTrace(path: string) {
   const tmp = `${path}.building`;
   try {
     Deno.removeSync(tmp);

@@ -4,6 +4,9 @@
 //   GET /api/series?columns=a,b[&start=&end=&points=&source_tz=]   SeriesResult
 //   GET /api/export.csv[?columns=&start=&end=&source_tz=]   raw rows as a CSV attachment
 //   GET /api/processes?at=[&source_tz=]                     processes at the nearest sample
+//   GET /api/processes/list[?start=&end=&search=&order=&limit=&source_tz=]   ProcessList
+//   GET /api/processes/top[?start=&end=&points=&top=&source_tz=]   top processes per metric
+//   GET /api/processes/history?pid=&name=[&start=&end=&points=&source_tz=]   one process
 //
 // Times (start, end, at) are epoch ms or ISO 8601 with a zone; points is clamped to 10..5000
 // (default 1000); source_tz is UTC, local or an IANA zone, for files whose times carry none.
@@ -14,7 +17,9 @@ import { Refusal } from "../../schema/refusal.ts";
 import { Hono } from "hono";
 import { Temporal } from "temporal-polyfill";
 import { resolveZone } from "../../query/zone.ts";
-import type { TraceSource } from "../../views/types.ts";
+import { historyWindow, topProcessSeries } from "../../query/process_charts.ts";
+import { compareBy, keyOf, PROCESS_METRICS } from "../../query/process_merge.ts";
+import type { ProcessOrder, TraceSource } from "../../views/types.ts";
 
 export const POINTS_DEFAULT = 1000;
 export const POINTS_MIN = 10;
@@ -94,7 +99,109 @@ export function apiRoutes(getSource: () => Promise<TraceSource>): Hono {
     return c.json(await source.processesAt(at, sourceZone));
   });
 
+  processRoutes(app, getSource);
   return app;
+}
+
+/** The routes of the Processes tab's queries (the `processes` column over a range). */
+function processRoutes(app: Hono, getSource: () => Promise<TraceSource>) {
+  app.get("/api/processes/list", async (c) => {
+    const r = rangeParams(c.req.query());
+    const by = orderParam(c.req.query("order"));
+    const limit = intParam(c.req.query("limit"), "limit", 100, 1, 5000);
+    const source = await getSource();
+    const list = await source.processList({
+      ...r,
+      search: c.req.query("search"),
+      orders: [{ by, limit }],
+    });
+    return c.json({ ...list, processes: [...list.processes].sort(compareBy(by)) });
+  });
+
+  app.get("/api/processes/top", async (c) => {
+    const r = rangeParams(c.req.query());
+    const top = intParam(c.req.query("top"), "top", 10, 1, 50);
+    const points = pointsParam(c.req.query("points"));
+    const source = await getSource();
+    const a = await topProcessSeries(source, { ...r, top, points });
+    const values = new Map(a.series.series.map((s) => [keyOf(s), s.values]));
+    return c.json({
+      start: a.series.start,
+      end: a.series.end,
+      recorded: a.recorded,
+      total: a.list.total,
+      rows: a.series.rows,
+      t: a.series.t,
+      top: Object.fromEntries(PROCESS_METRICS.map((m) => [
+        m,
+        a.top[m].map((p) => ({ ...p, values: values.get(keyOf(p))?.[m] ?? [] })),
+      ])),
+    });
+  });
+
+  app.get("/api/processes/history", async (c) => {
+    const r = rangeParams(c.req.query());
+    const pid = intParam(c.req.query("pid"), "pid", NaN, 0, 4_294_967_295);
+    if (Number.isNaN(pid)) throw badParam("pid", "give the process's PID");
+    const name = c.req.query("name");
+    if (name === undefined) throw badParam("name", "give the process's name (as listed)");
+    const points = pointsParam(c.req.query("points"));
+    const source = await getSource();
+    const key = { pid, name };
+    const list = await source.processList({
+      ...r,
+      keys: [key],
+      orders: [{ by: "last", limit: 1 }],
+    });
+    const p = list.processes[0];
+    if (!p) {
+      throw new Refusal(
+        "not_found",
+        list.recorded
+          ? `No process '${name.slice(0, 100)}' with PID ${pid} in this range.`
+          : "This trace has no per-process records.",
+      );
+    }
+    const w = historyWindow(p, { start: list.start, end: list.end });
+    const s = await source.processSeries({ ...r, keys: [key], ...w, points });
+    return c.json({ process: p, ...w, rows: s.rows, t: s.t, values: s.series[0]!.values });
+  });
+}
+
+/** start, end and source_tz of a query (checked). */
+function rangeParams(q: Record<string, string>) {
+  const start = timeParam(q.start, "start");
+  const end = timeParam(q.end, "end");
+  checkOrder(start, end);
+  return { start, end, sourceZone: zoneParam(q.source_tz) };
+}
+
+const ORDERS: ProcessOrder[] = [
+  ...PROCESS_METRICS.flatMap((m) => [`${m}_peak`, `${m}_sum`] as ProcessOrder[]),
+  "last",
+];
+
+function orderParam(value: string | undefined): ProcessOrder {
+  if (value === undefined || value === "") return "cpu_peak";
+  const by = ORDERS.find((o) => o === value);
+  if (!by) throw badParam("order", `'${value.slice(0, 20)}' is not one of ${ORDERS.join(", ")}`);
+  return by;
+}
+
+/** A whole number in [lo, hi]; absent: `fallback`. */
+function intParam(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  lo: number,
+  hi: number,
+): number {
+  if (value === undefined || value.trim() === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < lo || n > hi) {
+    throw badParam(name, `'${value.slice(0, 20)}' is not a whole number from ${lo} to ${hi}`);
+  }
+  return n;
 }
 
 function badParam(name: string, why: string): Refusal {

@@ -5,6 +5,7 @@ import { built, byId } from "../registry.js";
 import { barChart } from "./bars.js";
 import { heatmapChart } from "./heatmap.js";
 import { lineChart } from "./line.js";
+import { processLinesChart } from "./proclines.js";
 import { sparkChart } from "./spark.js";
 
 /**
@@ -40,6 +41,8 @@ export function build(fig) {
       ? barChart(fig, cfg)
       : cfg.kind === "spark"
       ? sparkChart(fig, cfg)
+      : cfg.kind === "proclines"
+      ? processLinesChart(fig, cfg)
       : lineChart(fig, cfg);
   } catch (err) {
     console.error(`chart ${cfg.id}:`, err);
