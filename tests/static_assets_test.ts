@@ -19,7 +19,10 @@ function modules(dir = ""): string[] {
 
 /** The specifiers a module imports: `from "x"`, `import "x"` and `import("x")` (JSDoc types). */
 function importsOf(text: string): string[] {
-  return [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g)].map((m) => m[1]!);
+  // `from` only at the end of an import or export statement (not `querySelector("#from")`).
+  const re =
+    /(?:^\s*(?:import|export)\b[^;"']*?\bfrom\s*|\bimport\s*\(\s*|^\s*import\s*)["']([^"']+)["']/gm;
+  return [...text.matchAll(re)].map((m) => m[1]!);
 }
 
 /** An app over a trace that is not there: the assets do not need one. */
