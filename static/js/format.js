@@ -1,6 +1,7 @@
 // @ts-check
 // Numbers and times as the charts write them on axes, legends and readouts. Pure (no DOM, no
 // uPlot): tests/chart_format_test.ts runs it under Deno.
+import { zoneParts } from "./time.js";
 
 /** Short number for legends and readouts: 3 significant digits, k/M/G/T, tiny ones as 5e-14. @param {number | null} v */
 export function fmtNum(v) {
@@ -55,35 +56,18 @@ export function fmtTicks(splits, incr) {
   return splits.map((v) => (v === 0 ? "0" : (v / s).toFixed(d) + suffix));
 }
 
-/** @type {Map<string, Intl.DateTimeFormat>} */
-const dateFormats = new Map();
-
-/**
- * The parts of a time in a zone (undefined: the browser's).
- * @param {number} ms @param {string | undefined} tz
- */
-function partsOf(ms, tz) {
-  const key = tz ?? "";
-  let f = dateFormats.get(key);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-GB", {
-      timeZone: tz,
-      weekday: "short",
-      year: "numeric",
-      month: "short",
-      day: "numeric",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-    });
-    dateFormats.set(key, f);
-  }
-  /** @type {Record<string, string>} */
-  const p = {};
-  for (const part of f.formatToParts(ms)) p[part.type] = part.value;
-  return p;
-}
+/** The parts of a time in a zone (undefined: the browser's). @param {number} ms @param {string | undefined} tz */
+const partsOf = (ms, tz) =>
+  zoneParts(ms, tz, "en-GB", {
+    weekday: "short",
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  });
 
 const DAY = 86_400_000;
 

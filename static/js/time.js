@@ -13,27 +13,40 @@ export function zoneLabel(tz) {
 /** @type {Map<string, Intl.DateTimeFormat>} */
 const formats = new Map();
 
-/** "2024-05-01 14:00:03 CEST": always with its zone. @param {number} ms @param {string|undefined} tz */
-export function fmtTime(ms, tz) {
-  const key = tz ?? "";
+/**
+ * The parts of `ms` in `tz` (undefined: the browser's) as `locale` writes them with `opts`;
+ * the formatter is made once per locale, options and zone.
+ * @param {number} ms @param {string | undefined} tz @param {string} locale
+ * @param {Intl.DateTimeFormatOptions} opts
+ * @returns {Record<string, string>}
+ */
+export function zoneParts(ms, tz, locale, opts) {
+  const key = `${locale}|${tz ?? ""}|${JSON.stringify(opts)}`;
   let f = formats.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: tz,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-      timeZoneName: "short",
-    });
+    f = new Intl.DateTimeFormat(locale, { ...opts, timeZone: tz });
     formats.set(key, f);
   }
   /** @type {Record<string, string>} */
   const p = {};
   for (const part of f.formatToParts(ms)) p[part.type] = part.value;
+  return p;
+}
+
+/** Year to second, two digits each, on a 24-hour clock. */
+const WALL = /** @type {Intl.DateTimeFormatOptions} */ ({
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hourCycle: "h23",
+});
+
+/** "2024-05-01 14:00:03 CEST": always with its zone. @param {number} ms @param {string|undefined} tz */
+export function fmtTime(ms, tz) {
+  const p = zoneParts(ms, tz, "en-US", { ...WALL, timeZoneName: "short" });
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${p.timeZoneName}`;
 }
 
@@ -57,22 +70,7 @@ export function relabel(el) {
 }
 
 /** Parts of `ms` as a wall clock in `tz` (undefined: the browser's). @param {number} ms @param {string|undefined} tz */
-function wallParts(ms, tz) {
-  /** @type {Record<string, string>} */
-  const p = {};
-  const f = new Intl.DateTimeFormat("en-US", {
-    timeZone: tz,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  });
-  for (const part of f.formatToParts(ms)) p[part.type] = part.value;
-  return p;
-}
+const wallParts = (ms, tz) => zoneParts(ms, tz, "en-US", WALL);
 
 /** "2024-05-01T14:00:03", as a datetime-local field holds it. @param {number} ms @param {string|undefined} tz */
 export function wallTime(ms, tz) {
@@ -83,7 +81,8 @@ export function wallTime(ms, tz) {
 /** How far `tz`'s wall clock is ahead of UTC at `ms`. @param {number} ms @param {string|undefined} tz */
 function offsetAt(ms, tz) {
   const p = wallParts(ms, tz);
-  const wall = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+  const n = (/** @type {string} */ k) => Number(p[k]);
+  const wall = Date.UTC(n("year"), n("month") - 1, n("day"), n("hour"), n("minute"), n("second"));
   return wall - Math.floor(ms / 1000) * 1000;
 }
 
@@ -95,7 +94,8 @@ function offsetAt(ms, tz) {
 export function wallToEpoch(text, tz) {
   const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?$/.exec(text);
   if (!m) return NaN;
-  const guess = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] ?? 0));
+  const n = (/** @type {number} */ i) => Number(m[i] ?? 0);
+  const guess = Date.UTC(n(1), n(2) - 1, n(3), n(4), n(5), n(6));
   const first = guess - offsetAt(guess, tz);
   return guess - offsetAt(first, tz);
 }
