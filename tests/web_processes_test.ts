@@ -5,7 +5,11 @@
 import assert from "node:assert/strict";
 import { startLiveServe, startServe } from "./fault_kit.ts";
 import { tempDir } from "./helpers.ts";
-import { BURST, proc, T0, writeProcessTrace } from "./process_trace.ts";
+import { BURST, proc, processRow, T0, writeProcessTrace } from "./process_trace.ts";
+import { ParquetTrace } from "../src/store/parquet_trace.ts";
+import { columnDef, type Row } from "../src/schema/columns.ts";
+import type { ProcessRecord } from "../src/schema/column_types.ts";
+import { traceMetadata } from "../src/store/metadata.ts";
 import { originalParquetBytes, originalRows } from "./fixtures/original_files.ts";
 
 const ROWS = 8000;
@@ -207,6 +211,38 @@ Deno.test("sysmon serve tracing live: the Processes tab and API show the process
     const panel = /<section id="panel"[^>]*>/.exec(tab.text)![0];
     assert.match(panel, /data-live="0"/, "not appended to: polled");
     assert.match(panel, /hx-trigger="every \d+s"/);
+  } finally {
+    await serve.stop();
+  }
+});
+
+Deno.test("sysmon serve: a range longer than the Processes tab reads is read from its end, and the tab says so", async () => {
+  const path = `${tempDir()}/long.parquet`;
+  // 100 samples 10 minutes apart (16.5 h): "early-xq" only in the first 5.
+  const t = new ParquetTrace({ path, utc: true });
+  const rows: Row[] = [];
+  for (let i = 0; i < 100; i++) {
+    const r = processRow(i);
+    if (i < 5) (r.processes as ProcessRecord[]).push(proc(777, "early-xq", 50, 2 ** 20));
+    rows.push({ ...r, timestamp: (T0 + i * 600_000) * 1000 });
+  }
+  t.add(rows, (n) => columnDef(n)!);
+  t.fold(traceMetadata({ utc: true, sampleInterval: 1, traceId: "long" }, t.columns));
+  const serve = await startServe([path, "--port", "0"]);
+  try {
+    const all = await getText(`${serve.url}tab/processes?range=all&find=early`, {
+      "HX-Request": "true",
+    });
+    assert.equal(all.status, 200);
+    assert.match(all.text, /class="note proc-clipped"/);
+    assert.ok(!all.text.includes("early-xq"), "the newest 6 h hold no early-xq");
+    // Zoomed into the first hours: read whole, and found.
+    const zoom = `${T0}-${T0 + 3 * 3_600_000}`;
+    const early = await getText(`${serve.url}tab/processes?range=all&zoom=${zoom}&find=early`, {
+      "HX-Request": "true",
+    });
+    assert.ok(!early.text.includes("proc-clipped"));
+    assert.match(early.text, /early-xq/);
   } finally {
     await serve.stop();
   }

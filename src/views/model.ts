@@ -59,6 +59,8 @@ export interface ProcessesTabModel {
   total: number;
   /** The range the list covers (the view's, before the picked process's window). */
   listRange: { start: number; end: number };
+  /** The view's range was longer than the tab reads: `listRange` is its newest part. */
+  clipped: boolean;
   /** The process whose own history is shown, and what the range knows of it (null: nothing). */
   selected: { key: ProcessKey; summary: ProcessSummary | null } | null;
   /** Processes each chart shows at most. */

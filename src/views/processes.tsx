@@ -143,6 +143,15 @@ function ProcessList({ m, p }: { m: PageModel; p: ProcessesTabModel }) {
           ? `; the ${p.list.length} with the highest peak CPU listed (search to find the others)`
           : ""}.
       </p>
+      {p.clipped
+        ? (
+          <p class="note proc-clipped">
+            The range is longer than this tab reads at once (about 6 hours at 1 s): the list, the
+            search and the charts cover its newest part above. Zoom into the range to see earlier
+            processes.
+          </p>
+        )
+        : null}
       {p.list.length
         ? (
           <table>
