@@ -4,7 +4,7 @@
 // Over one Parquet file, several files of one trace, the rows only a journal holds, sysmon's
 // CSV, and the original tool's files (no processes: said so).
 import assert from "node:assert/strict";
-import { columnDef, type ProcessRecord } from "../src/schema/columns.ts";
+import { columnDef, type ProcessRecord, type Row } from "../src/schema/columns.ts";
 import { ParquetTrace } from "../src/store/parquet_trace.ts";
 import { traceMetadata } from "../src/store/metadata.ts";
 import { Journal, journalPath } from "../src/store/journal.ts";
@@ -192,4 +192,36 @@ Deno.test("a hostile process name is data: quotes and SQL in it are matched as t
     const r = await s.processSeries({ keys: [{ pid: 9, name: evil }], points: 10 });
     assert.deepEqual(r.series[0]!.values.cpu, [50, 50, 50]);
   });
+});
+
+Deno.test("a list over several files ranks processes by the whole range, not by each file's top", async () => {
+  const path = `${tempDir()}/parts.parquet`;
+  // File 1: steady (10 %) and y (15 %); file 2: steady and z (15 %). Over both, steady's sum
+  // (2,000) beats y's and z's (1,500 each), though it is second in each file.
+  for (const [n, other] of [[0, "y"], [1, "z"]] as const) {
+    const t = new ParquetTrace({ path: segmentPath(path, n), utc: true });
+    const rows: Row[] = [];
+    for (let i = n * 100; i < n * 100 + 100; i++) {
+      rows.push({
+        timestamp: (T0 + i * 1000) * 1000,
+        cpu_busy_percent: 10,
+        processes: [proc(1, "steady", 10, 2 ** 20), proc(2 + n, other, 15, 2 ** 20)],
+      });
+    }
+    t.add(rows, (c) => columnDef(c)!);
+    t.fold({
+      ...traceMetadata({ utc: true, sampleInterval: 1, traceId: "parts" }, t.columns),
+      "sysmon.first_row": String(n * 100),
+    });
+  }
+  const src = await openTrace(path, { defaultZone: "UTC" });
+  try {
+    const top = await src.processList({ orders: [{ by: "cpu_sum", limit: 1 }] });
+    assert.deepEqual(top.processes.map((p) => [p.name, p.sum.cpu, p.samples]), [
+      ["steady", 2000, 200],
+    ]);
+    assert.equal(top.total, 3);
+  } finally {
+    await src.close();
+  }
 });

@@ -24,9 +24,9 @@ import { csvRecords, relay } from "./multi.ts";
 import {
   joinProcessSeries,
   mergeLists,
-  pickOrders,
   ProcessTally,
   SeriesBuckets,
+  wholeList,
 } from "./process_merge.ts";
 import { breakHoles, holeLimit } from "./gaps.ts";
 
@@ -209,7 +209,6 @@ class JournaledTrace implements TraceSource {
     const { meta, tail } = await this.read(q.sourceZone);
     const end = q.end ?? tail.at(-1)?.t ?? meta.last ?? 0;
     const start = q.start ?? meta.first ?? tail[0]?.t ?? end;
-    const fromFile = await this.file.processList(q);
     const tally = new ProcessTally(q);
     let listed = 0;
     for (const x of tail) {
@@ -217,13 +216,14 @@ class JournaledTrace implements TraceSource {
       tally.add(x.t, listOf(x.row.processes));
       listed++;
     }
-    if (listed === 0) return fromFile;
+    if (listed === 0) return await this.file.processList(q);
+    const fromFile = await this.file.processList(wholeList(q));
     const mine = {
       start,
       end,
       recorded: true,
       total: tally.size,
-      processes: pickOrders(tally.summaries(), q.orders),
+      processes: tally.summaries(),
     };
     return mergeLists([fromFile, mine], q, start, end);
   }

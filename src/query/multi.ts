@@ -20,7 +20,7 @@ import type {
   TraceSource,
 } from "../views/types.ts";
 import type { ProcessRecord } from "../schema/column_types.ts";
-import { joinProcessSeries, mergeLists } from "./process_merge.ts";
+import { joinProcessSeries, mergeLists, wholeList } from "./process_merge.ts";
 
 const TRACE_FILE = /\.(parquet|csv)$/i;
 
@@ -249,7 +249,9 @@ class ManyTraces implements TraceSource {
       const split = splitRange(metas, q);
       if (!split) return await metas[0]!.part.processList(q); // no rows in range: its answer
       const lists = await Promise.all(
-        split.parts.map(({ part, a, b }) => part.processList({ ...q, start: a, end: b })),
+        split.parts.map(({ part, a, b }) =>
+          part.processList({ ...wholeList(q), start: a, end: b })
+        ),
       );
       return mergeLists(lists, q, split.start, split.end);
     });

@@ -203,7 +203,15 @@ export function pickOrders(
   return [...out.values()];
 }
 
-/** Lists of parts of a range (files, a file and its journal) as one. */
+/**
+ * `q` for one part of a range: every process it saw, whatever the limits (a process that is
+ * in no part's top K can be the top of the whole, and a listed one's sums need every part).
+ */
+export function wholeList(q: ProcessListQuery): ProcessListQuery {
+  return { ...q, orders: q.orders.map((o) => ({ ...o, limit: Number.MAX_SAFE_INTEGER })) };
+}
+
+/** Lists of parts of a range (files, a file and its journal) as one; parts asked wholeList(q). */
 export function mergeLists(
   parts: ProcessList[],
   q: ProcessListQuery,
