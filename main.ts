@@ -149,7 +149,11 @@ program.command("serve")
       "system_monitor.parquet and show it live; with FILE: show that trace (and follow it " +
       "while another `sysmon run` writes it).",
   )
-  .argument("[file]", "trace to show (.parquet or .csv); none: trace this machine live")
+  .argument(
+    "[files...]",
+    "trace to show (.parquet or .csv); several (or a directory holding several): side by " +
+      "side; none: trace this machine live",
+  )
   .option("-d, --datafile <file>", "the same as FILE (the original tool's flag)")
   .addOption(
     new Option("-p, --port <n>", "port to listen on (0: any free port)").default(8050)
@@ -183,7 +187,8 @@ program.command("serve")
     new Option("-i, --interval <s>", "seconds between the page's refreshes (min 1)")
       .default(10).argParser(seconds("--interval")),
   )
-  .action(async (positional, opts) => {
+  .action(async (files: string[], opts) => {
+    const positional = files[0];
     if (positional !== undefined && opts.datafile !== undefined && positional !== opts.datafile) {
       console.error(
         `sysmon serve: two traces given, FILE ${positional} and --datafile ${opts.datafile}; ` +
@@ -209,6 +214,7 @@ program.command("serve")
     try {
       code = await serveCommand({
         file: file ?? null,
+        files: files.length > 1 ? files : undefined,
         port: opts.port,
         host: opts.host,
         open: opts.open,

@@ -8,6 +8,10 @@ import type { Row } from "../src/schema/columns.ts";
 import { tempDir } from "./helpers.ts";
 import { startServe } from "./fault_kit.ts";
 import { LiveSession } from "../src/live/session.ts";
+import { ParquetTrace } from "../src/store/parquet_trace.ts";
+import { traceMetadata } from "../src/store/metadata.ts";
+import { columnDef } from "../src/schema/columns.ts";
+import { traceIdOf } from "../src/query/compare_set.ts";
 
 const T0 = 1_795_000_000_000_000; // µs UTC: 2026-11-18T11:06:40Z
 const proc = (pid: number) => ({
@@ -39,6 +43,17 @@ function trace(path: string, from: number, n: number, extra: Record<string, numb
     sink.add(row);
   }
   assert.equal(sink.close().error, null);
+}
+
+/** `n` rows from second `from` in another file of the trace at `base` (its id: a snapshot). */
+function snapshot(base: string, path: string, from: number, n: number) {
+  const t = new ParquetTrace({ path, utc: true });
+  const rows: Row[] = [];
+  for (let i = from; i < from + n; i++) {
+    rows.push({ timestamp: T0 + i * 1_000_000, sys_total: 1000 + i, load_1m: i / 2 });
+  }
+  t.add(rows, (c) => columnDef(c)!);
+  t.fold(traceMetadata({ utc: true, sampleInterval: 1, traceId: traceIdOf(base)! }, t.columns));
 }
 
 Deno.test("globPattern() reads *, ? and [...] of one path part", () => {
@@ -133,7 +148,8 @@ Deno.test({
     const dir = tempDir();
     trace(`${dir}/trace.parquet`, 0, 4);
     trace(`${dir}/trace.0001.parquet`, 4, 4, { gpu_0_used: 3 });
-    trace(`${dir}/trace_1.parquet`, 100, 2); // a snapshot beside them: in the directory only
+    // A snapshot beside them (the same trace: its id): in the directory only.
+    snapshot(`${dir}/trace.parquet`, `${dir}/trace_1.parquet`, 100, 2);
     for (const [target, rows] of [[dir, 10], [`${dir}/trace.*parquet`, 8]] as const) {
       const serve = await startServe(["--port", "0", target]);
       try {

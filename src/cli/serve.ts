@@ -3,6 +3,8 @@
 // shows it live; with FILE it shows that trace and follows it while another `sysmon run`
 // writes it. Either way the page can start, stop and reset tracing.
 import { isMany, listTraces } from "../query/multi.ts";
+import { traceSpecs } from "../query/compare_set.ts";
+import { Comparison } from "../server/compare.ts";
 import { isRefusal } from "../schema/refusal.ts";
 import { basename, resolve } from "node:path";
 import { terminalSafe } from "../schema/safe_text.ts";
@@ -24,6 +26,11 @@ export const DEFAULT_FILE = "system_monitor.parquet";
 export interface ServeOptions {
   /** The trace to show (it may not exist yet); null: trace this machine into DEFAULT_FILE. */
   file: string | null;
+  /**
+   * Every trace given (`serve A B …`): several traces (or a directory holding several) are
+   * shown side by side; `file` is the first.
+   */
+  files?: string[];
   port: number;
   host: string;
   /** Open the page in a browser (xdg-open or open). */
@@ -79,11 +86,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     return 2;
   }
   const dirProblem = opts.dataDir !== undefined ? dataDirProblem(opts.dataDir) : null;
-  const pathProblem = dirProblem !== null
-    ? `--data-dir ${dirProblem}`
-    : opts.file !== null && isMany(opts.file)
-    ? manyProblem(opts.file)
-    : servedFileProblem(opts.file ?? DEFAULT_FILE);
+  const pathProblem = dirProblem !== null ? `--data-dir ${dirProblem}` : givenProblem(opts);
   if (pathProblem !== null) {
     console.error(`sysmon serve: ${pathProblem}`);
     return 2;
@@ -100,12 +103,14 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     }
   }
   if (auth.warning) console.warn(`sysmon serve: ${auth.warning}`);
+  const specs = comparedSpecs(opts);
+  const compare = specs.length > 1 ? new Comparison(specs) : undefined;
   const session = new LiveSession({
-    file: resolve(opts.file ?? DEFAULT_FILE),
+    file: resolve(compare ? specs[0]!.path : opts.file ?? DEFAULT_FILE),
     dataDir: opts.dataDir,
     defaults: { sampleInterval: opts.sampleInterval ?? 1, writeInterval: opts.writeInterval ?? 5 },
   });
-  const app = createApp({ session, auth, refreshMs: opts.refreshMs });
+  const app = createApp({ session, auth, refreshMs: opts.refreshMs, compare });
   const stop = new AbortController();
   const stopped = new Promise<void>((r) => stop.signal.addEventListener("abort", () => r()));
   opts.signal?.addEventListener("abort", () => stop.abort(), { once: true });
@@ -163,7 +168,11 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     const waiting = opts.file !== null && inspectPath(session.file).kind === "missing"
       ? " (not there yet: the page waits for it)"
       : "";
-    console.log(`sysmon serve: ${url}${exposed}\n  data file: ${session.file}${waiting}${tracing}`);
+    const data = compare
+      ? `data file: ${session.file} (the first of ${specs.length} traces side by side: ` +
+        `${specs.map((s) => s.path).join(", ")})`
+      : `data file: ${session.file}${waiting}`;
+    console.log(`sysmon serve: ${url}${exposed}\n  ${data}${tracing}`);
     // On a terminal, one status line under that, redrawn every second.
     const line = Deno.stdout.isTerminal() ? new LiveLine(toStdout) : null;
     const plain = urlFor(addr.hostname, addr.port);
@@ -326,6 +335,22 @@ async function openBrowser(url: string): Promise<void> {
   } catch (err) {
     console.log(`  --open: could not run ${cmd} (${(err as Error).message}); open ${url} yourself`);
   }
+}
+
+/** The traces given (`serve A B …`, a file, a directory or a glob; none: DEFAULT_FILE). */
+const givenPaths = (opts: ServeOptions) =>
+  opts.files && opts.files.length > 0 ? opts.files : [opts.file ?? DEFAULT_FILE];
+
+/** Why serve cannot show one of the traces given, or null. */
+function givenProblem(opts: ServeOptions): string | null {
+  return givenPaths(opts).map((f) => (isMany(f) ? manyProblem(f) : servedFileProblem(f)))
+    .find((p) => p !== null) ?? null;
+}
+
+/** The traces to show side by side: several paths, or a directory holding several traces. */
+function comparedSpecs(opts: ServeOptions) {
+  const given = givenPaths(opts);
+  return opts.file !== null && (given.length > 1 || isMany(given[0]!)) ? traceSpecs(given) : [];
 }
 
 /** Why serve cannot show the files a directory or a glob names (none there), or null. */

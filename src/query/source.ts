@@ -99,9 +99,24 @@ export async function openTrace(path: string, opts: OpenOptions = {}): Promise<T
  * journal of each trace whose own file is in the view given once.
  */
 async function openView(view: string, opts: OpenOptions): Promise<TraceSource> {
+  return await openGroups(view, () => groupTraces(listTraces(view)), opts, false);
+}
+
+/**
+ * The traces `list()` names (each its files, with its journal when its own file is listed),
+ * read as one, listed again on every answer: a directory or glob view, or one trace of a
+ * comparison (compare_set.ts) that a directory holds beside others.
+ */
+export async function openGroups(
+  label: string,
+  listGroups: () => ViewGroup[],
+  opts: OpenOptions = {},
+  /** A single group read as it is (no notice that files are read as one). */
+  oneAsIs = true,
+): Promise<TraceSource> {
   let groups = new Map<string, ViewGroup>();
   const list = () => {
-    groups = new Map(groupTraces(listTraces(view)).map((g) => [g.key, g]));
+    groups = new Map(listGroups().map((g) => [g.key, g]));
     return [...groups.keys()];
   };
   const files = () => [...groups.values()].reduce((n, g) => n + g.files.length, 0);
@@ -115,7 +130,8 @@ async function openView(view: string, opts: OpenOptions): Promise<TraceSource> {
     );
     return g.journal ? withJournal(trace, g.base) : trace;
   };
-  return await manyTraces(view, list, openGroup, {
+  return await manyTraces(label, list, openGroup, {
+    oneAsIs,
     notice: () => `${files()} files, read as one trace`,
   });
 }

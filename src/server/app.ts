@@ -26,6 +26,8 @@ import { uiRoutes } from "./routes/ui.ts";
 import type { UiContext } from "./routes/ui_models.ts";
 import { type AuthConfig, authConfig, secure } from "./security.ts";
 import { fileState, SourceHolder } from "./trace_holder.ts";
+import type { Comparison } from "./compare.ts";
+import { Refusal } from "../schema/refusal.ts";
 
 export interface AppOptions {
   /** The trace to serve (it may not exist yet: the page waits for it); or give `session`. */
@@ -43,11 +45,13 @@ export interface AppOptions {
   /** Open the trace at once (default) rather than on the first request. */
   eager?: boolean;
   /** Mounts the data API; default: apiRoutes of src/server/routes/api.ts. */
-  api?: (getSource: () => Promise<TraceSource>) => Hono;
+  api?: (getSource: (trace?: string | null) => Promise<TraceSource>) => Hono;
   /** /proc and /sys of the Process Tree tab (tests); default: this machine's. */
   procRoots?: Roots;
   /** How much the live feed keeps. */
   feed?: LiveFeedOptions;
+  /** Several traces side by side (serve A B …): the session's file is the first one's. */
+  compare?: Comparison;
 }
 
 export type DashboardApp = Hono & {
@@ -71,6 +75,7 @@ export function createApp(opts: AppOptions): DashboardApp {
   let holder = new SourceHolder(session.file, open);
   /** The open trace of the file shown now (another one after Start into another file). */
   const source = (): SourceHolder => {
+    if (opts.compare) return opts.compare.traces[0]!.holder;
     if (holder.path !== session.file) {
       const old = holder;
       holder = new SourceHolder(session.file, open);
@@ -96,6 +101,7 @@ export function createApp(opts: AppOptions): DashboardApp {
     refreshMs: opts.refreshMs ?? 10_000,
     serverZone,
     points: opts.points,
+    compare: opts.compare,
   });
   // Start the slow parts now, not on the first page: read the assets, open the trace (the
   // data engine starts, the file is read). A failure here is shown by the first page.
@@ -119,7 +125,20 @@ export function createApp(opts: AppOptions): DashboardApp {
   app.route("/", uiRoutes(ctx));
   app.route("/", pageRoutes({ models, ctx, source, serverZone }));
   app.route("/", assetRoutes(asset));
-  app.route("/", (opts.api ?? apiRoutes)(() => source().get()));
+  const cmp = opts.compare;
+  app.route(
+    "/",
+    (opts.api ?? apiRoutes)((trace) => {
+      if (cmp) return cmp.pick(trace).holder.get();
+      if (trace && trace !== "0") {
+        throw new Refusal("not_found", `No trace '${trace.slice(0, 80)}': this server shows one.`);
+      }
+      return source().get();
+    }),
+  );
+  if (cmp) {
+    app.get("/api/traces", async (c) => c.json(await cmp.list(c.req.query("source_tz"))));
+  }
 
   return Object.assign(app, {
     session,
@@ -127,6 +146,7 @@ export function createApp(opts: AppOptions): DashboardApp {
     close: async () => {
       feed.close();
       await holder.close();
+      await opts.compare?.close();
       if (ownSession) await session.close();
     },
   });

@@ -38,6 +38,7 @@ import type { UiContext } from "./routes/ui_models.ts";
 import { fileState, type SourceHolder } from "./trace_holder.ts";
 import { fillProcesses } from "./process_model.ts";
 import { CHART_POINTS } from "../views/chart_spec.ts";
+import { compareBar, COMPARED_TABS, type Comparison, fillCompared } from "./compare.ts";
 
 export interface PageDeps {
   session: LiveSession;
@@ -49,6 +50,8 @@ export interface PageDeps {
   serverZone: string;
   /** x positions per chart query (default: about a chart's width). */
   points?: number;
+  /** Several traces side by side (the first one is `source`'s). */
+  compare?: Comparison;
 }
 
 export function sourceZone(s: ViewState, serverZone: string): string | undefined {
@@ -80,6 +83,7 @@ export class PageModels {
 
   /** Whether a view appends new samples: Live, or Auto while samples come in. */
   liveFor(s: ViewState): boolean {
+    if (this.d.compare) return false; // several traces: polled
     // The Processes tab is polled (its charts are re-queried, not appended to).
     return s.tab !== "proctree" && s.tab !== "processes" &&
       (s.mode === "live" || (s.mode === "auto" && this.d.feed.active()));
@@ -112,6 +116,26 @@ export class PageModels {
       proctree: null,
       side: null,
     };
+    const cmp = this.d.compare;
+    if (cmp && COMPARED_TABS.includes(state.tab)) {
+      try {
+        await fillCompared(m, cmp, sourceZone(state, this.d.serverZone), this.d.points);
+      } catch (err) {
+        m.problem = { kind: "error", message: messageOf(err) };
+      }
+      return m;
+    }
+    if (cmp) {
+      await this.modelOne(m);
+      await compareBar(m, cmp, sourceZone(state, this.d.serverZone));
+      return m;
+    }
+    return await this.modelOne(m);
+  }
+
+  /** A view of the one trace (the first of several compared). */
+  private async modelOne(m: PageModel): Promise<PageModel> {
+    const state = m.state, file = m.file;
     if (state.tab === "proctree") {
       m.proctree = this.proctreeModel(state.pid ?? 1);
       await this.fillTrace(m); // the sidebar says what the other tabs say of the trace
@@ -345,6 +369,7 @@ export class PageModels {
   async unchanged(q: URLSearchParams): Promise<boolean> {
     const v = q.get("v");
     if (v === null) return false;
+    if (this.d.compare) return v === await this.d.compare.version();
     if (this.d.feed.rows().length > 0 && this.liveFor(parseState(q).state)) return false; // gone live
     const fs = await fileState(this.d.session.file);
     return v === (fs.kind === "present" ? fs.version : "missing");

@@ -17,6 +17,8 @@ export interface SeriesModel {
   href?: string;
   /** The same view as a fragment (htmx). */
   hx?: string;
+  /** Several traces compared: the trace's colour slot (the same on every chart). */
+  trace?: number;
 }
 
 export interface ChartModel {
@@ -48,6 +50,8 @@ export interface CardModel {
   spark: number | null;
   /** The sparkline's series name (its colour is that name's on every chart). */
   sparkLabel?: string;
+  /** Several traces compared: each shown trace's value, in its colour slot. */
+  perTrace?: { name: string; value: string; trace: number }[];
 }
 
 /** A query's answer as the page carries it: x as deltas, values rounded to 4 digits. */

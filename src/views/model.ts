@@ -13,6 +13,7 @@ import type {
 import type { ProcessEntry, ProcessKey, ProcessSummary, TraceMeta } from "./types.ts";
 import type { TabModel } from "./charts.ts";
 import type { ParsedState, ViewState } from "./state.ts";
+import type { TracesModel } from "./compare.tsx";
 
 export interface PageModel {
   state: ViewState;
@@ -46,6 +47,8 @@ export interface PageModel {
   side: SideModel | null;
   /** The Processes tab (its charts are `tab`). */
   procs?: ProcessesTabModel;
+  /** Several traces side by side (serve A B …). */
+  compare?: TracesModel;
 }
 
 /** The Processes tab: the list of the processes a range saw, and the one picked. */

@@ -66,7 +66,8 @@ export function Panel({ m }: { m: PageModel }) {
       hx-swap="outerHTML"
       {...poll}
       data-tab={s.tab}
-      data-tz={s.tz}
+      data-tz={m.compare?.align === "start" ? "UTC" : s.tz}
+      data-align={m.compare?.align}
       data-smooth={String(s.smooth)}
       data-view={`/tab/${s.tab}?${zoomBase}`}
       data-procs={s.tab === "cpu" ? processesUrl({ ...s, at: null }) : undefined}
@@ -183,7 +184,18 @@ function Cards({ cards }: { cards: CardModel[] }) {
       {cards.map((c) => (
         <div class="card" id={`card-${c.id}`}>
           <div class="card-label">{c.label}</div>
-          <div class="card-value">{c.value}</div>
+          {c.perTrace
+            ? (
+              <ul class="card-traces">
+                {c.perTrace.map((p) => (
+                  <li class="card-value" data-trace={String(p.trace)}>
+                    <i class="trace-swatch" data-trace={String(p.trace)} />
+                    {p.value} <span class="card-trace-name">{p.name}</span>
+                  </li>
+                ))}
+              </ul>
+            )
+            : <div class="card-value">{c.value}</div>}
           {c.spark !== null
             ? (
               <div class="spark" data-chart={`spark-${c.id}`}>

@@ -71,6 +71,13 @@ export interface ViewState {
   proc?: { pid: number; name: string };
   /** Processes tab: the list's search (name, command line or PID; absent: none). */
   find?: string;
+  /**
+   * Several traces compared: times as recorded ("wall") or from each trace's start ("start");
+   * absent: wall when the traces overlap in time, else start.
+   */
+  align?: "wall" | "start";
+  /** Several traces compared: the indices of those shown (absent: all). */
+  traces?: number[];
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -195,6 +202,12 @@ export function parseState(q: URLSearchParams, tab?: string): ParsedState {
   }
   const find = (q.get("find") ?? "").trim();
   if (find) s.find = find.slice(0, 200);
+  const align = q.get("align");
+  if (align === "wall" || align === "start") s.align = align;
+  const traces = q.get("traces");
+  if (traces !== null && /^\d{1,3}(,\d{1,3}){0,63}$/.test(traces)) {
+    s.traces = [...new Set(traces.split(",").map(Number))].sort((a, b) => a - b);
+  }
   return { state: s, errors, rejected };
 }
 
@@ -217,6 +230,8 @@ export function stateQuery(s: ViewState, opts: { tab?: boolean } = {}): URLSearc
   if (s.ptview !== DEFAULT_STATE.ptview) q.set("pt", s.ptview);
   if (s.proc) q.set("proc", `${s.proc.pid}:${s.proc.name}`);
   if (s.find) q.set("find", s.find);
+  if (s.align) q.set("align", s.align);
+  if (s.traces) q.set("traces", s.traces.join(","));
   return q;
 }
 

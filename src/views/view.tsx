@@ -6,6 +6,7 @@
 import { FoldTitle } from "./fold.tsx";
 import type { PageModel } from "./model.ts";
 import { Panel } from "./panel.tsx";
+import { CompareBar } from "./compare.tsx";
 import {
   MODES,
   pageUrl,
@@ -25,6 +26,7 @@ export function View({ m }: { m: PageModel }) {
       <Controls m={m} />
       <main id="main" tabindex={-1}>
         <TabBar s={m.state} />
+        {m.compare ? <CompareBar s={m.state} m={m.compare} /> : null}
         <Panel m={m} />
       </main>
     </div>

@@ -70,3 +70,21 @@ export function colorsOf(names) {
 
 /** The theme's colour of one name. @param {string} name */
 export const colorOf = (name) => colorsOf([name])[0];
+
+/**
+ * The colour of a trace when several are compared: its own slot (its index), the same on
+ * every chart, whatever the series. @param {number} k
+ */
+export const traceColor = (k) => {
+  const p = palette();
+  return p[k % p.length];
+};
+
+/** Paints the swatches that name a trace (`data-trace`) under `el`. @param {Element} el */
+export function paintTraces(el) {
+  for (const sw of el.querySelectorAll(".trace-swatch[data-trace]")) {
+    /** @type {HTMLElement} */ (sw).style.background = traceColor(
+      Number(/** @type {HTMLElement} */ (sw).dataset.trace),
+    );
+  }
+}

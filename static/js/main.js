@@ -7,6 +7,7 @@
 // "Show event markers" and the folded sidebar sections in localStorage. The keyboard (skip
 // links, tabs, focus kept across swaps) is keys.js; the Time & display form, controls.js.
 import { build, destroy, rebuildAll } from "./charts/build.js";
+import { paintTraces } from "./colors.js";
 import "./controls.js";
 import { savePng } from "./export.js";
 import { applyFolds } from "./folds.js";
@@ -30,6 +31,7 @@ const htmx = /** @type {any} */ (globalThis).htmx;
 function init(el) {
   relabel(document.body);
   applyFolds(el);
+  paintTraces(el);
   fillFromTo(el);
   loadEvents(el);
   const figs = [...el.querySelectorAll("[data-chart]")];

@@ -3,7 +3,7 @@
 // them with import("./types.js"), which the browser never fetches).
 
 /**
- * @typedef {{ label: string, i: number, href?: string, hx?: string }} SeriesRef
+ * @typedef {{ label: string, i: number, href?: string, hx?: string, trace?: number }} SeriesRef
  * @typedef {{ id: string, title: string, unit: string,
  *   kind: "line"|"heatmap"|"bars"|"spark"|"proclines",
  *   block: number, series: SeriesRef[], y: [number, number] | null,

@@ -26,12 +26,12 @@ export const POINTS_MIN = 10;
 export const POINTS_MAX = 5000;
 
 /** The API routes, mounted with `app.route("/", apiRoutes(getSource))`. */
-export function apiRoutes(getSource: () => Promise<TraceSource>): Hono {
+export function apiRoutes(getSource: (trace?: string | null) => Promise<TraceSource>): Hono {
   const app = new Hono();
 
   app.get("/api/meta", async (c) => {
     const sourceZone = zoneParam(c.req.query("source_tz"));
-    const source = await getSource();
+    const source = await getSource(c.req.query("trace"));
     return c.json(await source.meta(sourceZone));
   });
 
@@ -45,7 +45,7 @@ export function apiRoutes(getSource: () => Promise<TraceSource>): Hono {
     checkOrder(start, end);
     const points = pointsParam(c.req.query("points"));
     const sourceZone = zoneParam(c.req.query("source_tz"));
-    const source = await getSource();
+    const source = await getSource(c.req.query("trace"));
     return c.json(await source.series({ columns, start, end, points, sourceZone }));
   });
 
@@ -55,7 +55,7 @@ export function apiRoutes(getSource: () => Promise<TraceSource>): Hono {
     const end = timeParam(c.req.query("end"), "end");
     checkOrder(start, end);
     const sourceZone = zoneParam(c.req.query("source_tz"));
-    const source = await getSource();
+    const source = await getSource(c.req.query("trace"));
     const file = (await source.meta(sourceZone)).file;
     const chunks = source.exportCsv({ columns, start, end, sourceZone })[Symbol.asyncIterator]();
     // The first chunk (the header) is taken before answering: a bad column or an unreadable
@@ -95,7 +95,7 @@ export function apiRoutes(getSource: () => Promise<TraceSource>): Hono {
       throw badParam("at", "give the time of the sample (epoch ms or ISO 8601)");
     }
     const sourceZone = zoneParam(c.req.query("source_tz"));
-    const source = await getSource();
+    const source = await getSource(c.req.query("trace"));
     return c.json(await source.processesAt(at, sourceZone));
   });
 
@@ -104,12 +104,12 @@ export function apiRoutes(getSource: () => Promise<TraceSource>): Hono {
 }
 
 /** The routes of the Processes tab's queries (the `processes` column over a range). */
-function processRoutes(app: Hono, getSource: () => Promise<TraceSource>) {
+function processRoutes(app: Hono, getSource: (trace?: string | null) => Promise<TraceSource>) {
   app.get("/api/processes/list", async (c) => {
     const r = rangeParams(c.req.query());
     const by = orderParam(c.req.query("order"));
     const limit = intParam(c.req.query("limit"), "limit", 100, 1, 5000);
-    const source = await getSource();
+    const source = await getSource(c.req.query("trace"));
     const list = await source.processList({
       ...r,
       search: c.req.query("search"),
@@ -122,7 +122,7 @@ function processRoutes(app: Hono, getSource: () => Promise<TraceSource>) {
     const r = rangeParams(c.req.query());
     const top = intParam(c.req.query("top"), "top", 10, 1, 50);
     const points = pointsParam(c.req.query("points"));
-    const source = await getSource();
+    const source = await getSource(c.req.query("trace"));
     const a = await topProcessSeries(source, { ...r, top, points });
     const values = new Map(a.series.series.map((s) => [keyOf(s), s.values]));
     return c.json({
@@ -146,7 +146,7 @@ function processRoutes(app: Hono, getSource: () => Promise<TraceSource>) {
     const name = c.req.query("name");
     if (name === undefined) throw badParam("name", "give the process's name (as listed)");
     const points = pointsParam(c.req.query("points"));
-    const source = await getSource();
+    const source = await getSource(c.req.query("trace"));
     const key = { pid, name };
     const list = await source.processList({
       ...r,

@@ -6,7 +6,7 @@
 // change. The series hidden from the legend are kept for the session (sessionStorage, per
 // chart).
 import uPlot from "/vendor/uplot.js";
-import { colorsOf } from "../colors.js";
+import { colorsOf, traceColor } from "../colors.js";
 import { blocksFor, smooth, xWindow } from "../data.js";
 import { markersPlugin } from "../markers.js";
 import { windowStats } from "../stats.js";
@@ -17,6 +17,9 @@ import { bindPointer, fmtNum, HEIGHT, timeChartOpts, widthOf } from "./common.js
  * @typedef {import("../types.js").ChartConfig} ChartConfig
  * @typedef {import("../types.js").Built} Built
  */
+
+/** Dashes of a trace's first, second, … series when several traces are compared. */
+const DASHES = [undefined, [6, 4], [2, 3], [10, 3, 2, 3]];
 
 /** @param {string} id @returns {Set<string>} */
 function hiddenOf(id) {
@@ -62,7 +65,18 @@ export function lineChart(fig, cfg) {
   const win = xWindow(fig);
   const unit = cfg.unit;
   const base = timeChartOpts(tz, unit);
-  const colors = colorsOf(cfg.series.map((s) => s.label));
+  // Several traces compared: each trace's colour; else each series name's.
+  const byName = colorsOf(cfg.series.filter((s) => s.trace == null).map((s) => s.label));
+  let named = 0;
+  const colors = cfg.series.map((s) => (s.trace != null ? traceColor(s.trace) : byName[named++]));
+  // …and the series of one trace told apart by their dashes (the same order on every trace).
+  const nth = new Map();
+  const dashes = cfg.series.map((s) => {
+    if (s.trace == null) return undefined;
+    const k = nth.get(s.trace) ?? 0;
+    nth.set(s.trace, k + 1);
+    return DASHES[k % DASHES.length];
+  });
   /** Statistics of each series over the window shown, computed when first asked after a change. */
   let stats = /** @type {(import("../stats.js").Stats | null)[] | null} */ (null);
   const statsOf = (/** @type {any} */ u) => {
@@ -113,6 +127,7 @@ export function lineChart(fig, cfg) {
       ...cfg.series.map((s, k) => ({
         label: s.label,
         stroke: colors[k],
+        dash: dashes[k],
         width: 1.5,
         show: !hidden.has(s.label),
         value: (

@@ -1,0 +1,228 @@
+// Several traces side by side (`sysmon serve A B …`): one open TraceSource per trace, and the
+// chart tabs built from all of them. Each trace is read in its own zone and planned over the
+// columns any of them has (a column one trace lacks is absent from its series, not an error);
+// times are aligned as recorded ("wall", instants) or from each trace's first sample
+// ("start", elapsed ms: the page shows them as a clock from 0:00:00 in UTC).
+import { emptyResult } from "../query/reduce.ts";
+import { holeLimit } from "../query/gaps.ts";
+import { openSpec, type TraceSpec } from "../query/compare_set.ts";
+import type { OpenOptions } from "../query/source.ts";
+import { messageOf, Refusal } from "../schema/refusal.ts";
+import { crc32hex } from "../store/journal.ts";
+import { buildTab, planTab } from "../views/charts.ts";
+import type { ComparedTraceModel } from "../views/compare.tsx";
+import { mergeTabs } from "../views/compare_tab.ts";
+import type { PageModel } from "../views/model.ts";
+import { fitZoom, type TabName, viewWindow } from "../views/state.ts";
+import type { ColumnInfo, SeriesResult, TraceMeta, TraceSource } from "../views/types.ts";
+import { fileState, SourceHolder } from "./trace_holder.ts";
+
+/** The tabs that draw every trace shown; the others show the first one shown. */
+export const COMPARED_TABS: TabName[] = ["overview", "cpu", "io", "gpu"];
+
+export interface ComparedTrace {
+  index: number;
+  spec: TraceSpec;
+  holder: SourceHolder;
+}
+
+export class Comparison {
+  readonly traces: ComparedTrace[];
+
+  constructor(specs: TraceSpec[], opts: OpenOptions = {}) {
+    this.traces = specs.map((spec, index) => ({
+      index,
+      spec,
+      holder: new SourceHolder(spec.path, () => openSpec(spec, opts)),
+    }));
+  }
+
+  /** A trace by index or id (`trace=` of the API); the first when none is named. */
+  pick(trace?: string | null): ComparedTrace {
+    if (trace === undefined || trace === null || trace === "") return this.traces[0]!;
+    const found = /^\d{1,3}$/.test(trace)
+      ? this.traces[Number(trace)]
+      : this.traces.find((t) => t.spec.id === trace);
+    if (!found) {
+      throw new Refusal(
+        "not_found",
+        `No trace '${trace.slice(0, 80)}': give an index from 0 to ${this.traces.length - 1} ` +
+          `or a trace id (GET /api/traces lists them).`,
+      );
+    }
+    return found;
+  }
+
+  /** Changes when any trace's files do. */
+  async version(): Promise<string> {
+    const states = await Promise.all(this.traces.map((t) => fileState(t.spec.path)));
+    return crc32hex(states.map((s) => (s.kind === "present" ? s.version : "-")).join("|"));
+  }
+
+  /** What each trace is: index, id, host, first and last sample, name. */
+  async list(zone?: string, tz?: string) {
+    return await Promise.all(this.traces.map(async (t) => {
+      try {
+        const meta = await (await t.holder.get()).meta(zone);
+        return { index: t.index, id: t.spec.id, path: t.spec.path, ...described(meta, tz) };
+      } catch (err) {
+        return { index: t.index, id: t.spec.id, path: t.spec.path, problem: messageOf(err) };
+      }
+    }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.traces.map((t) => t.holder.close()));
+  }
+}
+
+/** "YYYY-MM-DD HH:MM" in `tz` (an IANA zone; the server's for Local). */
+function startText(ms: number, tz?: string): string {
+  const zone = tz && tz !== "local" ? tz : undefined;
+  const f = new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+  const p = Object.fromEntries(f.formatToParts(ms).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
+
+/** A trace's host and start, as the page names it. */
+function described(meta: TraceMeta, tz?: string) {
+  const host = meta.host ?? meta.metadata["sysmon.host"] ?? meta.file.split("/").pop()!;
+  const start = meta.first === null ? "empty" : startText(meta.first, tz);
+  return { host, first: meta.first, last: meta.last, rows: meta.rows, label: `${host} · ${start}` };
+}
+
+interface Loaded {
+  t: ComparedTrace;
+  src: TraceSource;
+  meta: TraceMeta;
+  host: string;
+  label: string;
+  /** Subtracted from its times: 0 (wall) or its first sample (start). */
+  offset: number;
+}
+
+/** The traces as the page lists them, and those shown that have samples (read). */
+async function compareModels(cmp: Comparison, s: PageModel["state"], zone: string | undefined) {
+  const shownIdx = new Set((s.traces ?? []).filter((i) => i < cmp.traces.length));
+  const shown = (t: ComparedTrace) => shownIdx.size === 0 || shownIdx.has(t.index);
+  const models: ComparedTraceModel[] = [];
+  const loaded: Loaded[] = [];
+  for (const t of cmp.traces) {
+    const tm: ComparedTraceModel = {
+      index: t.index,
+      label: t.spec.path,
+      name: t.spec.path,
+      slot: t.index,
+      shown: shown(t),
+      problem: null,
+    };
+    models.push(tm);
+    try {
+      const src = await t.holder.get();
+      const meta = await src.meta(zone);
+      const d = described(meta, s.tz);
+      tm.label = d.label;
+      tm.name = d.host;
+      if (meta.first === null || meta.last === null || meta.rows === 0) tm.problem = "no samples";
+      else if (tm.shown) loaded.push({ t, src, meta, host: d.host, label: d.label, offset: 0 });
+    } catch (err) {
+      tm.problem = messageOf(err);
+    }
+  }
+  // Hosts that repeat (runs of one job): the legends name the start too.
+  for (const tm of models) {
+    if (models.filter((x) => x.name === tm.name).length > 1) tm.name = tm.label;
+  }
+  return { models, loaded };
+}
+
+/**
+ * The chart tab of `m` over every trace shown (m.state says which, and the alignment);
+ * m.meta becomes the first trace's with the traces' span.
+ */
+export async function fillCompared(
+  m: PageModel,
+  cmp: Comparison,
+  zone: string | undefined,
+  points?: number,
+): Promise<void> {
+  const s = m.state;
+  const { models, loaded } = await compareModels(cmp, s, zone);
+  const overlap = loaded.length > 1 &&
+    Math.max(...loaded.map((l) => l.meta.first!)) <= Math.min(...loaded.map((l) => l.meta.last!));
+  const align = s.align ?? (overlap || loaded.length < 2 ? "wall" : "start");
+  const drawn = COMPARED_TABS.includes(s.tab);
+  m.compare = { traces: models, align, overlap, drawn };
+  m.version = await cmp.version();
+  if (loaded.length === 0) {
+    m.problem = { kind: "waiting", message: "None of the traces shown has samples (yet)." };
+    return;
+  }
+  if (align === "start") { for (const l of loaded) l.offset = l.meta.first!; }
+  const first = Math.min(...loaded.map((l) => l.meta.first! - l.offset));
+  const last = Math.max(...loaded.map((l) => l.meta.last! - l.offset));
+  const meta0 = loaded[0]!.meta;
+  m.meta = {
+    ...meta0,
+    first,
+    last,
+    rows: loaded.reduce((n, l) => n + l.meta.rows, 0),
+    host: loaded.map((l) => l.host).join(", "),
+  };
+  Object.assign(s, fitZoom(s, first, last));
+  const w = viewWindow(s, first, last);
+  m.window = w;
+  const columns = new Map<string, ColumnInfo>();
+  for (const l of loaded) {
+    for (const c of l.meta.columns) if (!columns.has(c.name)) columns.set(c.name, c);
+  }
+  const plan = planTab(s.tab, s, { columns: [...columns.values()], points });
+  const tabs = await Promise.all(loaded.map(async (l) => {
+    const results = await Promise.all(
+      plan.blocks.map((b) => shifted(l, b.columns, w, b.points, zone)),
+    );
+    return buildTab(plan, results, l.meta, holeLimit(l.meta.sampleInterval));
+  }));
+  const name = (l: Loaded) => models[l.t.index]!.name;
+  m.tab = mergeTabs(loaded.map((l, k) => ({ tab: tabs[k]!, name: name(l), slot: l.t.index })));
+}
+
+/** The bar naming the traces, for a tab that shows the first trace only. */
+export async function compareBar(
+  m: PageModel,
+  cmp: Comparison,
+  zone: string | undefined,
+): Promise<void> {
+  const { models } = await compareModels(cmp, m.state, zone);
+  m.compare = { traces: models, align: m.state.align ?? "wall", overlap: false, drawn: false };
+  m.version = await cmp.version();
+}
+
+/** A trace's answer for the window (in aligned time), its times aligned. */
+async function shifted(
+  l: Loaded,
+  columns: string[],
+  w: { start: number; end: number },
+  points: number,
+  zone: string | undefined,
+): Promise<SeriesResult> {
+  const start = Math.max(w.start + l.offset, l.meta.first!);
+  const end = Math.min(w.end + l.offset, l.meta.last!);
+  if (columns.length === 0 || end < start) return emptyResult(w.start, w.end);
+  const r = await l.src.series({ columns, start, end, points, sourceZone: zone });
+  if (l.offset === 0) return r;
+  return {
+    ...r,
+    start: r.start - l.offset,
+    end: r.end - l.offset,
+    t: r.t.map((x) => x - l.offset),
+  };
+}

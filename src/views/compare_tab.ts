@@ -1,0 +1,138 @@
+// Several traces in one tab: each trace's tab (built from the same plan, over its own
+// answers, its times already aligned) merged into one, so that every chart has one series per
+// series and trace (`metric · host`), in the trace's colour. The traces' x axes differ (two
+// hosts do not sample at the same instants): each block's x is the union of theirs, and a
+// trace's value at an x it did not sample is read off its line (linear between its two
+// samples around it, null across a hole or outside it). Pure: no Deno, no SQL.
+import type { CardModel, ChartModel, DataBlock, SeriesModel, TabModel } from "./charts.ts";
+
+export interface ComparedTab {
+  tab: TabModel;
+  /** How the legends name the trace (its host, or host and start where hosts repeat). */
+  name: string;
+  /** The trace's colour slot. */
+  slot: number;
+}
+
+/** A block's x values, epoch ms. */
+export function blockTimes(b: DataBlock): number[] {
+  if (b.s.length === 0 && b.dt.length === 0) return [];
+  const t = [b.t0];
+  for (const d of b.dt) t.push(t[t.length - 1]! + d);
+  return t;
+}
+
+/**
+ * `v` (sampled at `t`, ascending) at each x of `xs` (ascending): its own value where it has
+ * a sample, linear between two samples no more than `gap` apart, else null.
+ */
+export function resample(
+  t: number[],
+  v: (number | null)[],
+  xs: number[],
+  gap: number | null,
+): (number | null)[] {
+  const out = new Array<number | null>(xs.length);
+  let i = 0;
+  for (let k = 0; k < xs.length; k++) {
+    const x = xs[k]!;
+    while (i + 1 < t.length && t[i + 1]! <= x) i++;
+    if (t[i] === x) {
+      out[k] = v[i] ?? null;
+      continue;
+    }
+    const a = v[i], b = v[i + 1];
+    const t0 = t[i], t1 = t[i + 1];
+    if (
+      t0 === undefined || t1 === undefined || a == null || b == null || !(t0 < x && x < t1) ||
+      (gap !== null && t1 - t0 > gap)
+    ) {
+      out[k] = null;
+      continue;
+    }
+    const y = a + ((b - a) * (x - t0)) / (t1 - t0);
+    out[k] = Number(y.toPrecision(4));
+  }
+  return out;
+}
+
+/** One block of several traces: the union of their x, each trace's series after the last's. */
+function mergeBlocks(blocks: (DataBlock | undefined)[]): { block: DataBlock; offsets: number[] } {
+  const times = blocks.map((b) => (b ? blockTimes(b) : []));
+  const xs = [...new Set(times.flat())].sort((a, b) => a - b);
+  const s: (number | null)[][] = [];
+  const offsets: number[] = [];
+  blocks.forEach((b, p) => {
+    offsets.push(s.length);
+    for (const v of b?.s ?? []) s.push(resample(times[p]!, v, xs, b?.gap ?? null));
+  });
+  const gaps = blocks.map((b) => b?.gap ?? null);
+  const dt = xs.slice(1).map((x, k) => x - xs[k]!);
+  return {
+    block: {
+      t0: xs[0] ?? blocks.find((b) => b)?.t0 ?? 0,
+      dt,
+      s,
+      rows: blocks.reduce((n, b) => n + (b?.rows ?? 0), 0),
+      reduced: blocks.some((b) => b?.reduced),
+      gap: gaps.includes(null) ? null : Math.max(...(gaps as number[])),
+    },
+    offsets,
+  };
+}
+
+/** The traces' tabs (built from one plan) as one: the first trace's layout, every trace's data. */
+export function mergeTabs(parts: ComparedTab[]): TabModel {
+  const first = parts[0]!.tab;
+  const nBlocks = Math.max(...parts.map((p) => p.tab.blocks.length));
+  const merged = Array.from(
+    { length: nBlocks },
+    (_, j) => mergeBlocks(parts.map((p) => p.tab.blocks[j])),
+  );
+  const at = (p: number, block: number, i: number) => merged[block]!.offsets[p]! + i;
+  const charts = first.charts.map((c0): ChartModel => {
+    const own = parts.map((p) => p.tab.charts.find((c) => c.id === c0.id));
+    const drawn = own.map((c, p) => ({ c, p })).filter((x) => x.c && !x.c.hidden);
+    if (drawn.length === 0) return c0;
+    const base = drawn[0]!.c!;
+    if (base.kind === "bars") return base;
+    // A heatmap's rows are one trace's (cores): the first trace that has it.
+    const shown = base.kind === "heatmap" ? drawn.slice(0, 1) : drawn;
+    const series: SeriesModel[] = shown.flatMap(({ c, p }) =>
+      c!.series.map((s) => ({
+        ...s,
+        label: base.kind === "heatmap" ? s.label : `${s.label} · ${parts[p]!.name}`,
+        i: at(p, c!.block, s.i),
+        trace: parts[p]!.slot,
+      }))
+    );
+    const title = base.kind === "heatmap" && parts.length > 1
+      ? `${base.title} · ${parts[shown[0]!.p]!.name}`
+      : base.title;
+    return {
+      ...base,
+      title,
+      series,
+      hidden: undefined,
+      empty: shown.every(({ c }) => c!.empty) || undefined,
+    };
+  });
+  const cards = first.cards.map((c0): CardModel => {
+    const own = parts.map((p) => p.tab.cards.find((c) => c.id === c0.id));
+    const sparkFrom = own.findIndex((c) => c?.spark != null);
+    const spark = sparkFrom < 0 ? null : at(sparkFrom, 0, own[sparkFrom]!.spark!);
+    return {
+      ...c0,
+      spark,
+      sparkLabel: sparkFrom < 0 ? undefined : own[sparkFrom]!.sparkLabel,
+      perTrace: parts.map((p, k) => ({ name: p.name, value: own[k]?.value ?? "—", trace: p.slot })),
+    };
+  });
+  return {
+    ...first,
+    charts,
+    cards,
+    blocks: merged.map((m) => m.block),
+    rows: parts.reduce((n, p) => n + p.tab.rows, 0),
+  };
+}

@@ -1,0 +1,129 @@
+/// <reference lib="dom" />
+// `sysmon serve A B` in Chromium: two traces recorded at the same time under two host names.
+// The page names both hosts, the Overview's CPU chart draws two lines in two colours, and
+// "From each start" aligns them.
+import assert from "node:assert/strict";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { startServe } from "./fault_kit.ts";
+import { tempDir } from "./helpers.ts";
+import { writeTrace } from "./compare_kit.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
+
+const haveChromium = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+if (!haveChromium) {
+  console.warn(`browser_compare_test: skipped: ${CHROMIUM} is absent`);
+}
+
+/** The Overview's CPU and memory chart: each line's label, colour and values drawn. */
+interface Line {
+  label: string;
+  stroke: string;
+  values: number;
+}
+
+function cpuChart(page: Page): Promise<Line[]> {
+  return page.evaluate(() => {
+    // deno-lint-ignore no-explicit-any
+    const u = (globalThis as any).sysmon.charts.get("overview-cpu-mem").u;
+    // deno-lint-ignore no-explicit-any
+    return u.series.slice(1).map((s: any, k: number) => ({
+      label: s.label as string,
+      stroke: typeof s.stroke === "function" ? s.stroke(u, k + 1) : s.stroke,
+      values: (u.data[k + 1] as (number | null)[]).filter((v) => v != null).length,
+    }));
+  });
+}
+
+async function ready(page: Page, align: string) {
+  await page.waitForFunction(
+    (align) => {
+      const panel = document.getElementById("panel");
+      // deno-lint-ignore no-explicit-any
+      const charts = (globalThis as any).sysmon?.charts as Map<string, unknown> | undefined;
+      return panel?.dataset.align === align && charts?.has("overview-cpu-mem");
+    },
+    align,
+    { timeout: 15_000 },
+  );
+}
+
+Deno.test({
+  name: "the page of sysmon serve A B names both hosts and draws each trace in its colour",
+  ignore: !haveChromium,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = tempDir();
+    const t0 = Date.now() - 120_000;
+    writeTrace(`${dir}/a.parquet`, "hostA", t0, { n: 90, gpu: true });
+    writeTrace(`${dir}/b.parquet`, "hostB", t0 + 20_000, { n: 90, cpu: 60 });
+    const s = await startServe([`${dir}/a.parquet`, `${dir}/b.parquet`, "--port", "0"]);
+    const browser: Browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+    const problems: string[] = [];
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      page.on("console", (m) => {
+        if (m.type() === "error") problems.push(m.text());
+      });
+      page.on("pageerror", (e) => problems.push(String(e)));
+      await page.goto(`${s.url}?range=all`);
+      await ready(page, "wall");
+      const names = await page.locator(".compare .trace-label").allTextContents();
+      assert.equal(names.length, 2);
+      assert.match(names[0]!, /^hostA · /);
+      assert.match(names[1]!, /^hostB · /);
+      assert.ok(await page.getByText("hostA", { exact: false }).first().isVisible());
+      assert.ok(await page.getByText("hostB", { exact: false }).first().isVisible());
+      const lines = (await cpuChart(page)).filter((l) => l.label.startsWith("CPU"));
+      assert.deepEqual(lines.map((l) => l.label), ["CPU · hostA", "CPU · hostB"]);
+      assert.notEqual(lines[0]!.stroke, lines[1]!.stroke);
+      assert.ok(lines.every((l) => l.values >= 80), JSON.stringify(lines));
+      // The memory lines take the same colours: one colour per trace.
+      const all = await cpuChart(page);
+      const colourOf = (host: string) =>
+        new Set(all.filter((l) => l.label.endsWith(host)).map((l) => l.stroke));
+      assert.equal(colourOf("hostA").size, 1);
+      assert.equal(colourOf("hostB").size, 1);
+      // The swatches are painted in the same colours.
+      const swatch = await page.locator(".compare .trace-swatch").first().evaluate((el) =>
+        getComputedStyle(el).backgroundColor
+      );
+      assert.notEqual(swatch, "rgba(0, 0, 0, 0)");
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: `${ARTIFACTS}/compare-wall.png`, fullPage: true });
+      // From each start: both lines begin at 0:00:00, the URL says so.
+      await page.getByRole("link", { name: "From each start" }).click();
+      await ready(page, "start");
+      assert.match(page.url(), /align=start/);
+      const start = await page.evaluate(() =>
+        Number(document.getElementById("panel")!.dataset.start)
+      );
+      assert.equal(start, 0);
+      const after = (await cpuChart(page)).filter((l) => l.label.startsWith("CPU"));
+      assert.equal(after.length, 2);
+      await page.screenshot({ path: `${ARTIFACTS}/compare-start.png`, fullPage: true });
+      // Only the second trace shown.
+      await page.locator(".compare .trace").first().click();
+      await page.waitForFunction(() => location.search.includes("traces=1"));
+      await ready(page, "start");
+      const one = (await cpuChart(page)).filter((l) => l.label.startsWith("CPU"));
+      assert.deepEqual(one.map((l) => l.label), ["CPU · hostB"]);
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+      const r = await s.stop();
+      assert.equal(r.code, 0, r.stderr);
+    }
+  },
+});

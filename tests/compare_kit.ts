@@ -1,0 +1,32 @@
+// Traces for the comparison tests (compare_test.ts, browser_compare_test.ts).
+import { columnDef, type Row } from "../src/schema/columns.ts";
+import { ParquetTrace } from "../src/store/parquet_trace.ts";
+import { newTraceId, traceMetadata } from "../src/store/metadata.ts";
+
+/** A trace of `n` samples every second from `t0`, recorded on `host`; `gpu`: with a GPU. */
+export function writeTrace(
+  path: string,
+  host: string,
+  t0: number,
+  opts: { n?: number; gpu?: boolean; cpu?: number; id?: string } = {},
+): string {
+  const trace = new ParquetTrace({ path, utc: true });
+  const rows: Row[] = [];
+  for (let i = 0; i < (opts.n ?? 60); i++) {
+    const row: Row = {
+      timestamp: (t0 + i * 1000) * 1000,
+      cpu_busy_percent: (opts.cpu ?? 10) + (i % 5),
+      sys_used: 4e9,
+      sys_total: 8e9,
+      system_process_count: 100 + i,
+      system_thread_count: 300,
+    };
+    if (opts.gpu) row.gpu_0_utilization = 50 + (i % 10);
+    rows.push(row);
+  }
+  trace.add(rows, (n) => columnDef(n)!);
+  const id = opts.id ?? newTraceId();
+  const meta = traceMetadata({ utc: true, sampleInterval: 1, traceId: id }, trace.columns);
+  trace.fold({ ...meta, "sysmon.host": host });
+  return id;
+}

@@ -1,0 +1,142 @@
+// Several traces side by side (issue 15, part 2): which traces a command line names, the merged
+// tab (pure), and `sysmon serve A B` over two traces recorded under two host names.
+import assert from "node:assert/strict";
+import { traceSpecs } from "../src/query/compare_set.ts";
+import { resample } from "../src/views/compare_tab.ts";
+import { createApp } from "../src/server/app.ts";
+import { Comparison } from "../src/server/compare.ts";
+import { get, noStackTrace, startServe } from "./fault_kit.ts";
+import { tempDir } from "./helpers.ts";
+import { writeTrace } from "./compare_kit.ts";
+
+const T0 = Date.UTC(2026, 4, 12, 9, 0, 0);
+
+/** The chart configurations of a fragment, by id. */
+function chartConfigs(html: string): Map<string, { series: { label: string; trace?: number }[] }> {
+  const out = new Map();
+  for (
+    const m of html.matchAll(
+      /<script type="application\/json"\s+class="chart-config">(.*?)<\/script>/g,
+    )
+  ) {
+    const cfg = JSON.parse(m[1]!);
+    out.set(cfg.id, cfg);
+  }
+  return out;
+}
+
+function tabData(html: string): { blocks: { t0: number; dt: number[]; s: unknown[][] }[] } {
+  const m = /<script type="application\/json"\s+class="tab-data">(.*?)<\/script>/.exec(html);
+  assert.ok(m, "no tab data");
+  return JSON.parse(m[1]!);
+}
+
+Deno.test("resample() reads a trace's line at another trace's instants, never across a hole", () => {
+  const t = [0, 1000, 2000, 6000];
+  const v = [0, 10, null, 5];
+  assert.deepEqual(resample(t, v, [0, 500, 1000, 1500, 4000, 6000, 7000], 3000), [
+    0,
+    5,
+    10,
+    null, // its next sample is null
+    null, // 2000 → 6000: a hole wider than 3000 ms
+    5,
+    null, // after its last sample
+  ]);
+});
+
+Deno.test("traceSpecs() keeps one trace's files one trace and splits a directory of several", () => {
+  const dir = tempDir();
+  const id = writeTrace(`${dir}/a.parquet`, "hostA", T0);
+  writeTrace(`${dir}/b.parquet`, "hostA", T0 + 60_000, { id }); // the same trace, another file
+  assert.equal(traceSpecs([dir]).length, 1);
+  assert.equal(traceSpecs([`${dir}/a.parquet`, `${dir}/b.parquet`]).length, 1);
+  writeTrace(`${dir}/c.parquet`, "hostB", T0);
+  const specs = traceSpecs([dir]);
+  assert.equal(specs.length, 2);
+  assert.deepEqual(specs.map((s) => s.groups?.length), [2, 1]);
+  assert.equal(traceSpecs([`${dir}/a.parquet`, `${dir}/c.parquet`]).length, 2);
+});
+
+Deno.test("sysmon serve A B names both hosts and draws one series per trace", async () => {
+  const dir = tempDir();
+  const a = `${dir}/a.parquet`, b = `${dir}/b.parquet`;
+  writeTrace(a, "host-alpha", T0, { gpu: true });
+  const idB = writeTrace(b, "host-beta", T0 + 300, { cpu: 60 });
+  const s = await startServe([a, b, "--port", "0"]);
+  try {
+    const page = await get(`${s.url}?range=all`);
+    assert.equal(page.status, 200);
+    noStackTrace(page.text);
+    assert.match(page.text, /host-alpha · 2026-05-12/);
+    assert.match(page.text, /host-beta · 2026-05-12/);
+    // The API answers the trace asked for: by index, or by id; the first by default.
+    const meta1 = JSON.parse((await get(`${s.url}api/meta?trace=1`)).text);
+    assert.equal(meta1.host, "host-beta");
+    assert.equal(JSON.parse((await get(`${s.url}api/meta?trace=${idB}`)).text).host, "host-beta");
+    assert.equal(JSON.parse((await get(`${s.url}api/meta`)).text).host, "host-alpha");
+    const series = JSON.parse(
+      (await get(`${s.url}api/series?trace=1&columns=cpu_busy_percent,gpu_0_utilization`)).text,
+    );
+    assert.equal(series.series.cpu_busy_percent[0], 60);
+    assert.deepEqual(series.missing, ["gpu_0_utilization"]);
+    assert.equal((await get(`${s.url}api/series?trace=7&columns=cpu_busy_percent`)).status, 404);
+    const traces = JSON.parse((await get(`${s.url}api/traces`)).text);
+    assert.deepEqual(traces.map((t: { host: string }) => t.host), ["host-alpha", "host-beta"]);
+    // The Overview's CPU chart: one series per series and trace, each in its trace's slot.
+    const view = (await get(`${s.url}tab/overview?range=all`)).text;
+    const cfg = chartConfigs(view);
+    const cpu = [...cfg].find(([id, c]) =>
+      !id.startsWith("spark-") && c.series.some((x) =>
+        x.label.startsWith("CPU")
+      )
+    )![1];
+    const cpuSeries = cpu.series.filter((x) => x.label.startsWith("CPU"));
+    assert.deepEqual(cpuSeries.map((x) => [x.label, x.trace]), [
+      ["CPU · host-alpha", 0],
+      ["CPU · host-beta", 1],
+    ]);
+    assert.match(view, /data-align="wall"/); // they overlap: wall time
+    // The GPU tab: only the trace with a GPU has its series (not an error).
+    const gpu = chartConfigs((await get(`${s.url}tab/gpu?range=all`)).text);
+    const gpuTraces = new Set([...gpu.values()].flatMap((c) => c.series.map((x) => x.trace)));
+    assert.ok(gpu.size > 0, "the GPU tab draws the first trace's GPU");
+    assert.deepEqual([...gpuTraces], [0]);
+    // Shown: only the second.
+    const one = chartConfigs((await get(`${s.url}tab/overview?range=all&traces=1`)).text);
+    assert.ok(
+      [...one].every(([id, c]) => id.startsWith("spark-") || c.series.every((x) => x.trace === 1)),
+    );
+  } finally {
+    const r = await s.stop();
+    assert.equal(r.code, 0, r.stderr);
+  }
+});
+
+Deno.test("align=start shifts each trace to start at 0: two runs of a job a day apart", async () => {
+  const dir = tempDir();
+  const a = `${dir}/run1.parquet`, b = `${dir}/run2.parquet`;
+  writeTrace(a, "node1", T0, { n: 30 });
+  writeTrace(b, "node1", T0 + 86_400_000 + 5_000, { n: 40, cpu: 70 });
+  const compare = new Comparison(traceSpecs([a, b]));
+  const app = createApp({ file: a, compare, eager: false });
+  try {
+    const res = await app.request("/tab/overview?range=all");
+    const html = await res.text();
+    assert.equal(res.status, 200, html);
+    // They do not overlap: from each start by default, the legends name host and start.
+    assert.match(html, /data-align="start"/);
+    const { blocks } = tabData(html);
+    assert.equal(blocks[0]!.t0, 0);
+    const span = blocks[0]!.dt.reduce((x, y) => x + y, 0);
+    assert.equal(span, 39_000); // the longer run, in elapsed ms
+    const labels = [...chartConfigs(html).values()].flatMap((c) => c.series.map((x) => x.label));
+    assert.ok(labels.includes("CPU · node1 · 2026-05-12 09:00"), labels.join(", "));
+    // Wall time asked for: each at its own instants.
+    const wall = await (await app.request("/tab/overview?range=all&align=wall")).text();
+    assert.match(wall, /data-align="wall"/);
+    assert.equal(tabData(wall).blocks[0]!.t0, T0);
+  } finally {
+    await app.close();
+  }
+});
