@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { startServe } from "./fault_kit.ts";
-import { tempDir } from "./helpers.ts";
+import { MAIN, tempDir } from "./helpers.ts";
 import { writeTrace } from "./compare_kit.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -54,6 +54,89 @@ async function ready(page: Page, align: string) {
     { timeout: 15_000 },
   );
 }
+
+/** `sysmon run` for 3 s into `out` with this machine named `host` (its own UTS namespace). */
+async function runAs(host: string, out: string) {
+  const r = await new Deno.Command("unshare", {
+    args: [
+      "-u",
+      "sh",
+      "-c",
+      'hostname "$0" && exec "$@"',
+      host,
+      Deno.execPath(),
+      "run",
+      "-A",
+      MAIN,
+      "run",
+      "-o",
+      out,
+      "--sample-interval",
+      "0.2",
+      "--duration",
+      "3",
+      "--no-docker",
+      "--no-gpu",
+      "-q",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { ok: r.success, stderr: new TextDecoder().decode(r.stderr) };
+}
+
+/** Whether this user may make a UTS namespace and name the machine in it. */
+const canRename = (() => {
+  try {
+    return new Deno.Command("unshare", { args: ["-u", "hostname", "probe"] }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+if (haveChromium && !canRename) {
+  console.warn(
+    "browser_compare_test: real traces under two host names skipped: unshare -u refused",
+  );
+}
+
+Deno.test({
+  name:
+    "two real sysmon run traces, recorded at once under two host names, are served side by side",
+  ignore: !haveChromium || !canRename,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = tempDir();
+    const [a, b] = await Promise.all([
+      runAs("hostA", `${dir}/a.parquet`),
+      runAs("hostB", `${dir}/b.parquet`),
+    ]);
+    assert.ok(a.ok && b.ok, a.stderr + b.stderr);
+    const s = await startServe([`${dir}/a.parquet`, `${dir}/b.parquet`, "--port", "0"]);
+    const browser: Browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await page.goto(s.url);
+      await ready(page, "wall"); // recorded at once: wall time
+      const names = await page.locator(".compare .trace-label").allTextContents();
+      assert.deepEqual(names.map((n) => n.split(" · ")[0]), ["hostA", "hostB"]);
+      const lines = (await cpuChart(page)).filter((l) => l.label.startsWith("CPU"));
+      assert.deepEqual(lines.map((l) => l.label), ["CPU · hostA", "CPU · hostB"]);
+      assert.notEqual(lines[0]!.stroke, lines[1]!.stroke);
+      assert.ok(lines.every((l) => l.values >= 5), JSON.stringify(lines));
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: `${ARTIFACTS}/compare-real.png`, fullPage: true });
+    } finally {
+      await browser.close();
+      const r = await s.stop();
+      assert.equal(r.code, 0, r.stderr);
+    }
+  },
+});
 
 Deno.test({
   name: "the page of sysmon serve A B names both hosts and draws each trace in its colour",
