@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { replaceAtomically } from "../src/store/atomic.ts";
 import { tempDir } from "./helpers.ts";
 
-const wchar = () => Number(/^wchar: (\d+)/m.exec(Deno.readTextFileSync("/proc/self/io"))![1]);
+// This thread's count: `deno test --parallel` runs other test files in other threads of the
+// same process, whose writes /proc/self/io would add.
+const wchar = () =>
+  Number(/^wchar: (\d+)/m.exec(Deno.readTextFileSync("/proc/thread-self/io"))![1]);
 
 function file(bytes: number): { path: string; old: Uint8Array } {
   const path = `${tempDir()}/t.bin`;
