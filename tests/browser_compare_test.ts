@@ -195,6 +195,20 @@ Deno.test({
       assert.equal(start, 0);
       const after = (await cpuChart(page)).filter((l) => l.label.startsWith("CPU"));
       assert.equal(after.length, 2);
+      // Elapsed time, not dates of 1970: the axis, its ticks and the header.
+      const axis = await page.evaluate(() => {
+        // deno-lint-ignore no-explicit-any
+        const u = (globalThis as any).sysmon.charts.get("overview-cpu-mem").u;
+        const a = u.axes[0];
+        return { label: a.label as string, ticks: a.values(u, [0, 60_000], 0, 0, 60_000) };
+      });
+      assert.equal(axis.label, "Time since each trace's start");
+      assert.deepEqual(axis.ticks, ["+0:00:00", "+0:01:00"]);
+      const header = await page.locator(".window").textContent();
+      assert.match(header ?? "", /Showing \+0:00:00 to \+0:\d\d:\d\d: /);
+      const html = await page.content();
+      const at = html.indexOf("1970");
+      assert.ok(at < 0, `a 1970 date on the page: ${html.slice(Math.max(0, at - 300), at + 100)}`);
       await page.screenshot({ path: `${ARTIFACTS}/compare-start.png`, fullPage: true });
       // Only the second trace shown.
       await page.locator(".compare .trace").first().click();

@@ -8,7 +8,7 @@ import type { PageModel, ProcessesModel } from "./model.ts";
 import { ProcessesBody } from "./processes.tsx";
 import { ProcTreePanel } from "./proctree.tsx";
 import { panelUrl, processesUrl, viewUrl } from "./state.ts";
-import { Time } from "./time.tsx";
+import { fromStarts, PageTime, Time } from "./time.tsx";
 
 const withVersion = (url: string, v: string) =>
   `${url}${url.includes("?") ? "&" : "?"}v=${encodeURIComponent(v)}`;
@@ -66,8 +66,8 @@ export function Panel({ m }: { m: PageModel }) {
       hx-swap="outerHTML"
       {...poll}
       data-tab={s.tab}
-      data-tz={m.compare?.align === "start" ? "UTC" : s.tz}
-      data-align={m.compare?.align}
+      data-tz={fromStarts(m) ? "UTC" : s.tz}
+      data-align={m.compare?.drawn ? m.compare.align : undefined}
       data-smooth={String(s.smooth)}
       data-view={`/tab/${s.tab}?${zoomBase}`}
       data-procs={s.tab === "cpu" ? processesUrl({ ...s, at: null }) : undefined}
@@ -99,6 +99,7 @@ export function Panel({ m }: { m: PageModel }) {
 function SourceLine({ m }: { m: PageModel }) {
   const meta = m.meta;
   const w = m.window;
+  const elapsed = fromStarts(m);
   const src = m.state.src === "auto"
     ? meta?.dataTimezone
       ? `${meta.dataTimezone} (from the file)`
@@ -126,7 +127,7 @@ function SourceLine({ m }: { m: PageModel }) {
       {meta?.last != null
         ? (
           <span class="newest">
-            Newest sample: <Time ms={meta.last} />
+            Newest sample: <PageTime ms={meta.last} elapsed={elapsed} />
           </span>
         )
         : null}
@@ -134,7 +135,8 @@ function SourceLine({ m }: { m: PageModel }) {
       {w && m.tab
         ? (
           <span class="window">
-            Showing <Time ms={w.start} /> to <Time ms={w.end} />:{" "}
+            Showing <PageTime ms={w.start} elapsed={elapsed} /> to{" "}
+            <PageTime ms={w.end} elapsed={elapsed} />:{" "}
             <span class="window-rows">{m.tab.rows.toLocaleString("en-US")}</span> samples
             {m.tab.blocks[0]?.reduced ? `, reduced to ${m.tab.blocks[0].dt.length + 1} points` : ""}
           </span>

@@ -18,7 +18,7 @@ import {
   type ViewState,
   viewUrl,
 } from "./state.ts";
-import { Time } from "./time.tsx";
+import { fromStarts, Time } from "./time.tsx";
 
 export function View({ m }: { m: PageModel }) {
   return (
@@ -140,26 +140,33 @@ function TimeNav({ m }: { m: PageModel }) {
       <p class="hint">
         On a chart: drag or Ctrl + wheel zooms, Shift + drag or ← → moves, − zooms out.
       </p>
-      <details class="from-to-box">
-        <summary>From – to…</summary>
-        <form id="from-to" class="from-to" action="/" method="get">
-          <label class="field">
-            <span class="label">From</span>
-            <input type="datetime-local" name="from" step="1" required />
-          </label>
-          <label class="field">
-            <span class="label">To</span>
-            <input type="datetime-local" name="to" step="1" required />
-          </label>
-          <p class="hint">
-            In the display time zone (<span class="tz-name">Local</span>).
-          </p>
-          <div class="buttons">
-            <button type="submit" id="from-to-show">Show</button>
-          </div>
-        </form>
-      </details>
+      {fromStarts(m) ? null : <FromTo />}
     </div>
+  );
+}
+
+/** The from–to picker (static/js/zoom.js fills it with the window, in the display zone). */
+function FromTo() {
+  return (
+    <details class="from-to-box">
+      <summary>From – to…</summary>
+      <form id="from-to" class="from-to" action="/" method="get">
+        <label class="field">
+          <span class="label">From</span>
+          <input type="datetime-local" name="from" step="1" required />
+        </label>
+        <label class="field">
+          <span class="label">To</span>
+          <input type="datetime-local" name="to" step="1" required />
+        </label>
+        <p class="hint">
+          In the display time zone (<span class="tz-name">Local</span>).
+        </p>
+        <div class="buttons">
+          <button type="submit" id="from-to-show">Show</button>
+        </div>
+      </form>
+    </details>
   );
 }
 

@@ -96,6 +96,19 @@ export function fmtTimeTicks(splits, incr, tz) {
 }
 
 /**
+ * Time since a start: "+0:05:00", "+26:00:05", "+0:00:01.5" (ms; a tick of a comparison from
+ * each trace's start).
+ * @param {number} ms
+ */
+export function fmtElapsed(ms) {
+  const sign = ms < 0 ? "-" : "+";
+  const a = Math.abs(ms);
+  const h = Math.floor(a / 3_600_000), m = Math.floor(a / 60_000) % 60, sec = (a % 60_000) / 1000;
+  const ss = Number.isInteger(sec) ? String(sec).padStart(2, "0") : sec.toFixed(1).padStart(4, "0");
+  return `${sign}${h}:${String(m).padStart(2, "0")}:${ss}`;
+}
+
+/**
  * The date (or dates) of a window, written once beside the time axis: "Fri 5 Dec 2026", or
  * "5 Dec – 7 Dec 2026" when it spans days.
  * @param {number} start @param {number} end @param {string | undefined} tz

@@ -5,7 +5,7 @@ import uPlot from "/vendor/uplot.js";
 import { ink } from "../theme.js";
 import { zoneLabel } from "../time.js";
 import { resetZoom, showProcesses, zoomTo } from "../zoom.js";
-import { fmtNum, fmtTicks, fmtTimeTicks, timeAxisDate } from "../format.js";
+import { fmtElapsed, fmtNum, fmtTicks, fmtTimeTicks, timeAxisDate } from "../format.js";
 
 export { fmtNum };
 
@@ -50,6 +50,8 @@ function drawDate(u, tz, shown) {
 /** Zoom by drag, reset by double-click, click for processes: the parts every time chart shares. */
 export function timeChartOpts(/** @type {string | undefined} */ tz, /** @type {string} */ unit) {
   const { text, grid } = ink();
+  // Traces compared from each one's start: times are elapsed ms, not dates.
+  const elapsed = document.getElementById("panel")?.dataset.align === "start";
   /** The date drawn beside the time axis (tests). */
   const date = { text: "" };
   return {
@@ -63,7 +65,7 @@ export function timeChartOpts(/** @type {string | undefined} */ tz, /** @type {s
     },
     axes: [
       {
-        label: `Time (${zoneLabel(tz)})`,
+        label: elapsed ? "Time since each trace's start" : `Time (${zoneLabel(tz)})`,
         labelSize: 18,
         stroke: text,
         grid: { stroke: grid, width: 1 },
@@ -74,7 +76,7 @@ export function timeChartOpts(/** @type {string | undefined} */ tz, /** @type {s
           /** @type {number} */ _i,
           /** @type {number} */ _space,
           /** @type {number} */ incr,
-        ) => fmtTimeTicks(splits, incr, tz),
+        ) => elapsed ? splits.map(fmtElapsed) : fmtTimeTicks(splits, incr, tz),
       },
       {
         label: unit,
@@ -93,7 +95,7 @@ export function timeChartOpts(/** @type {string | undefined} */ tz, /** @type {s
       },
     ],
     hooks: {
-      draw: [(/** @type {any} */ u) => drawDate(u, tz, (t) => (date.text = t))],
+      draw: [(/** @type {any} */ u) => elapsed || drawDate(u, tz, (t) => (date.text = t))],
       setSelect: [(/** @type {any} */ u) => {
         if (u.select.width < 3) return;
         const a = u.posToVal(u.select.left, "x");
