@@ -183,6 +183,23 @@ Deno.test({
         getComputedStyle(el).backgroundColor
       );
       assert.notEqual(swatch, "rgba(0, 0, 0, 0)");
+      // Each card's sparkline: one line per trace, in the traces' colours (the CPU chart's).
+      const sparks = await page.evaluate(() => {
+        const out: string[][] = [];
+        // deno-lint-ignore no-explicit-any
+        for (const [id, c] of (globalThis as any).sysmon.charts as Map<string, any>) {
+          if (!id.startsWith("spark-")) continue;
+          out.push(
+            // deno-lint-ignore no-explicit-any
+            c.u.series.slice(1).map((x: any, k: number) =>
+              typeof x.stroke === "function" ? x.stroke(c.u, k + 1) : x.stroke
+            ),
+          );
+        }
+        return out;
+      });
+      assert.ok(sparks.length > 0, "no sparklines");
+      for (const strokes of sparks) assert.deepEqual(strokes, lines.map((l) => l.stroke));
       await Deno.mkdir(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: `${ARTIFACTS}/compare-wall.png`, fullPage: true });
       // From each start: both lines begin at 0:00:00, the URL says so.

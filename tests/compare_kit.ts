@@ -3,12 +3,15 @@ import { columnDef, type Row } from "../src/schema/columns.ts";
 import { ParquetTrace } from "../src/store/parquet_trace.ts";
 import { newTraceId, traceMetadata } from "../src/store/metadata.ts";
 
-/** A trace of `n` samples every second from `t0`, recorded on `host`; `gpu`: with a GPU. */
+/**
+ * A trace of `n` samples every second from `t0`, recorded on `host`; `gpu`: with a GPU;
+ * `containers`: Docker containers, their CPU at `cpu`+k for the k-th.
+ */
 export function writeTrace(
   path: string,
   host: string,
   t0: number,
-  opts: { n?: number; gpu?: boolean; cpu?: number; id?: string } = {},
+  opts: { n?: number; gpu?: boolean; cpu?: number; id?: string; containers?: string[] } = {},
 ): string {
   const trace = new ParquetTrace({ path, utc: true });
   const rows: Row[] = [];
@@ -22,6 +25,11 @@ export function writeTrace(
       system_thread_count: 300,
     };
     if (opts.gpu) row.gpu_0_utilization = 50 + (i % 10);
+    (opts.containers ?? []).forEach((name, k) => {
+      row[`docker_${name}_cpu_percent`] = (opts.cpu ?? 10) + k;
+      row[`docker_${name}_mem_percent`] = 20 + k;
+      row[`docker_${name}_net_rx_bytes_per_sec`] = 1e6 * (k + 1);
+    });
     rows.push(row);
   }
   trace.add(rows, (n) => columnDef(n)!);

@@ -12,7 +12,12 @@ import { writeTrace } from "./compare_kit.ts";
 const T0 = Date.UTC(2026, 4, 12, 9, 0, 0);
 
 /** The chart configurations of a fragment, by id. */
-function chartConfigs(html: string): Map<string, { series: { label: string; trace?: number }[] }> {
+interface Config {
+  series: { label: string; i: number; trace?: number }[];
+  bars: { labels: string[]; values: (number | null)[]; traces?: number[] } | null;
+}
+
+function chartConfigs(html: string): Map<string, Config> {
   const out = new Map();
   for (
     const m of html.matchAll(
@@ -143,9 +148,51 @@ Deno.test("align=start shifts each trace to start at 0: two runs of a job a day 
       assert.equal(r.status, 200, `${tab}: ${text.slice(0, 300)}`);
       assert.doesNotMatch(text, /class="problem|Uncaught/, tab);
       assert.match(text, /node1 · 2026-05-13 09:00/, tab);
-      if (["containers", "processes", "proctree"].includes(tab)) {
+      if (["processes", "proctree"].includes(tab)) {
         assert.match(text, /This tab shows the first trace only/, tab);
       }
+    }
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("the Containers tab and the cards' sparklines draw every trace compared", async () => {
+  const dir = tempDir();
+  const a = `${dir}/a.parquet`, b = `${dir}/b.parquet`;
+  writeTrace(a, "host-alpha", T0, { containers: ["web"] });
+  writeTrace(b, "host-beta", T0 + 300, { cpu: 60, containers: ["db", "web"] });
+  const compare = new Comparison(traceSpecs([a, b]));
+  const app = createApp({ file: a, compare, eager: false });
+  try {
+    const res = await app.request("/tab/containers?range=all");
+    const html = await res.text();
+    assert.equal(res.status, 200, html);
+    assert.doesNotMatch(html, /This tab shows the first trace only/);
+    const cfg = chartConfigs(html);
+    // Each container's line once per trace that has it, in the trace's slot.
+    const cpu = cfg.get("ct-cpu")!.series.map((x) => [x.label, x.trace]);
+    assert.deepEqual(cpu.sort(), [
+      ["db · host-beta", 1],
+      ["web · host-alpha", 0],
+      ["web · host-beta", 1],
+    ]);
+    const rx = cfg.get("ct-net")!.series.map((x) => [x.label, x.trace]);
+    assert.deepEqual(rx, [["RX · host-alpha", 0], ["RX · host-beta", 1]]);
+    // The bars: each container once per trace, its own newest value, in the trace's colour.
+    const bars = cfg.get("ct-top-cpu")!.bars!;
+    const byLabel = new Map(bars.labels.map((l, k) => [l, [bars.values[k], bars.traces?.[k]]]));
+    assert.deepEqual(byLabel.get("web · host-alpha"), [10, 0]);
+    assert.deepEqual(byLabel.get("web · host-beta"), [61, 1]);
+    assert.deepEqual(byLabel.get("db · host-beta"), [60, 1]);
+    assert.equal(byLabel.get("db · host-alpha")?.[0] ?? null, null); // host-alpha has no db
+    // The Overview's cards: a sparkline of each trace, in its slot.
+    const view = chartConfigs(await (await app.request("/tab/overview?range=all")).text());
+    const sparks = [...view].filter(([id]) => id.startsWith("spark-"));
+    assert.ok(sparks.length > 0, "no sparklines");
+    for (const [id, c] of sparks) {
+      assert.deepEqual(c.series.map((x) => x.trace), [0, 1], id);
+      assert.notEqual(c.series[0]!.i, c.series[1]!.i, id);
     }
   } finally {
     await app.close();

@@ -9,16 +9,17 @@ import { openSpec, type TraceSpec } from "../query/compare_set.ts";
 import type { OpenOptions } from "../query/source.ts";
 import { messageOf, Refusal } from "../schema/refusal.ts";
 import { crc32hex } from "../store/journal.ts";
-import { buildTab, planTab } from "../views/charts.ts";
+import { buildTab, latestValues, type PlanInput, planTab, type TabPlan } from "../views/charts.ts";
 import type { ComparedTraceModel } from "../views/compare.tsx";
 import { mergeTabs } from "../views/compare_tab.ts";
 import type { PageModel } from "../views/model.ts";
-import { fitZoom, type TabName, viewWindow } from "../views/state.ts";
+import { fitZoom, type TabName, type ViewState, viewWindow } from "../views/state.ts";
+import { containerLatestColumns } from "../views/tab_plan.ts";
 import type { ColumnInfo, SeriesResult, TraceMeta, TraceSource } from "../views/types.ts";
 import { fileState, SourceHolder } from "./trace_holder.ts";
 
 /** The tabs that draw every trace shown; the others show the first one shown. */
-export const COMPARED_TABS: TabName[] = ["overview", "cpu", "io", "gpu"];
+export const COMPARED_TABS: TabName[] = ["overview", "cpu", "io", "gpu", "containers"];
 
 export interface ComparedTrace {
   index: number;
@@ -184,15 +185,48 @@ export async function fillCompared(
   for (const l of loaded) {
     for (const c of l.meta.columns) if (!columns.has(c.name)) columns.set(c.name, c);
   }
-  const plan = planTab(s.tab, s, { columns: [...columns.values()], points });
-  const tabs = await Promise.all(loaded.map(async (l) => {
+  const input = { columns: [...columns.values()], points };
+  // Containers: each trace's newest values (its last minute); the busiest of all are shown.
+  const recent = { start: w.end - 60_000, end: w.end };
+  const newestCols = containerLatestColumns(input.columns);
+  const latest = s.tab === "containers"
+    ? await Promise.all(
+      loaded.map(async (l) => latestValues(await shifted(l, newestCols, recent, 1000, zone))),
+    )
+    : undefined;
+  const plan = planTab(s.tab, s, { ...input, latest: latest && maxOf(latest) });
+  const tabs = await Promise.all(loaded.map(async (l, k) => {
     const results = await Promise.all(
       plan.blocks.map((b) => shifted(l, b.columns, w, b.points, zone)),
     );
-    return buildTab(plan, results, l.meta, holeLimit(l.meta.sampleInterval));
+    const own = latest ? ownBars(plan, s, { ...input, latest: latest[k] }) : plan;
+    return buildTab(own, results, l.meta, holeLimit(l.meta.sampleInterval));
   }));
   const name = (l: Loaded) => models[l.t.index]!.name;
   m.tab = mergeTabs(loaded.map((l, k) => ({ tab: tabs[k]!, name: name(l), slot: l.t.index })));
+}
+
+/** Each column's largest newest value over the traces. */
+function maxOf(maps: Map<string, number | null>[]): Map<string, number | null> {
+  const out = new Map<string, number | null>();
+  for (const m of maps) {
+    for (const [c, v] of m) {
+      const was = out.get(c) ?? null;
+      out.set(c, v === null ? was : was === null ? v : Math.max(was, v));
+    }
+  }
+  return out;
+}
+
+/** `plan` with its bars over one trace's newest values (the containers all traces show). */
+function ownBars(
+  plan: TabPlan,
+  s: ViewState,
+  input: PlanInput,
+): TabPlan {
+  const containers = plan.containers?.shown ?? [];
+  if (containers.length === 0) return plan;
+  return { ...plan, bars: planTab(s.tab, { ...s, containers }, input).bars };
 }
 
 /** The bar naming the traces, for a tab that shows the first trace only. */

@@ -36,8 +36,8 @@ export interface ChartModel {
   hidden?: string;
   /** Every value in the window is null. */
   empty?: boolean;
-  /** Bar charts: labels and values. */
-  bars?: { labels: string[]; values: (number | null)[] };
+  /** Bar charts: labels and values; several traces compared: each bar's trace (colour slot). */
+  bars?: { labels: string[]; values: (number | null)[]; traces?: number[] };
 }
 
 export interface CardModel {
@@ -52,6 +52,8 @@ export interface CardModel {
   sparkLabel?: string;
   /** Several traces compared: each shown trace's value, in its colour slot. */
   perTrace?: { name: string; value: string; trace: number }[];
+  /** Several traces compared: the sparkline's series of each trace (index in block 0). */
+  sparks?: { i: number; trace: number; label: string }[];
 }
 
 /** A query's answer as the page carries it: x as deltas, values rounded to 4 digits. */

@@ -81,6 +81,25 @@ function mergeBlocks(blocks: (DataBlock | undefined)[]): { block: DataBlock; off
   };
 }
 
+/**
+ * A bar chart of several traces: each bar once per trace (`name · host`, in the trace's
+ * colour), in the order of the first trace's bars.
+ */
+function mergeBars(base: ChartModel, drawn: (ComparedTab & { c: ChartModel })[]): ChartModel {
+  const labels: string[] = [], values: (number | null)[] = [], traces: number[] = [];
+  const names = [...new Set(drawn.flatMap((d) => d.c.bars?.labels ?? []))];
+  for (const n of names) {
+    for (const d of drawn) {
+      const k = d.c.bars?.labels.indexOf(n) ?? -1;
+      if (k < 0) continue;
+      labels.push(`${n} · ${d.name}`);
+      values.push(d.c.bars!.values[k] ?? null);
+      traces.push(d.slot);
+    }
+  }
+  return { ...base, hidden: undefined, bars: { labels, values, traces } };
+}
+
 /** The traces' tabs (built from one plan) as one: the first trace's layout, every trace's data. */
 export function mergeTabs(parts: ComparedTab[]): TabModel {
   const first = parts[0]!.tab;
@@ -95,7 +114,9 @@ export function mergeTabs(parts: ComparedTab[]): TabModel {
     const drawn = own.map((c, p) => ({ c, p })).filter((x) => x.c && !x.c.hidden);
     if (drawn.length === 0) return c0;
     const base = drawn[0]!.c!;
-    if (base.kind === "bars") return base;
+    if (base.kind === "bars") {
+      return mergeBars(base, drawn.map(({ c, p }) => ({ c: c!, ...parts[p]! })));
+    }
     // A heatmap's rows are one trace's (cores): the first trace that has it.
     const shown = base.kind === "heatmap" ? drawn.slice(0, 1) : drawn;
     const series: SeriesModel[] = shown.flatMap(({ c, p }) =>
@@ -121,10 +142,20 @@ export function mergeTabs(parts: ComparedTab[]): TabModel {
     const own = parts.map((p) => p.tab.cards.find((c) => c.id === c0.id));
     const sparkFrom = own.findIndex((c) => c?.spark != null);
     const spark = sparkFrom < 0 ? null : at(sparkFrom, 0, own[sparkFrom]!.spark!);
+    const sparks = own.flatMap((c, k) =>
+      c?.spark != null
+        ? [{
+          i: at(k, 0, c.spark),
+          trace: parts[k]!.slot,
+          label: `${c.sparkLabel ?? c.label} · ${parts[k]!.name}`,
+        }]
+        : []
+    );
     return {
       ...c0,
       spark,
       sparkLabel: sparkFrom < 0 ? undefined : own[sparkFrom]!.sparkLabel,
+      sparks: sparks.length > 0 ? sparks : undefined,
       perTrace: parts.map((p, k) => ({ name: p.name, value: own[k]?.value ?? "—", trace: p.slot })),
     };
   });

@@ -210,7 +210,7 @@ function Cards({ cards }: { cards: CardModel[] }) {
                     unit: c.unit,
                     kind: "spark",
                     block: 0,
-                    series: [{ label: c.sparkLabel ?? c.label, i: c.spark }],
+                    series: c.sparks ?? [{ label: c.sparkLabel ?? c.label, i: c.spark }],
                     y: null,
                     bars: null,
                   }}

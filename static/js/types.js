@@ -7,7 +7,7 @@
  * @typedef {{ id: string, title: string, unit: string,
  *   kind: "line"|"heatmap"|"bars"|"spark"|"proclines",
  *   block: number, series: SeriesRef[], y: [number, number] | null,
- *   bars: { labels: string[], values: (number|null)[] } | null }} ChartConfig
+ *   bars: { labels: string[], values: (number|null)[], traces?: number[] } | null }} ChartConfig
  * @typedef {{ t0: number, dt: number[], s: (number|null)[][], rows: number, reduced: boolean,
  *   gap?: number | null }} RawBlock
  * @typedef {{ t: number[], s: (number|null)[][], gap: number | null }} Block

@@ -1,8 +1,8 @@
 // @ts-check
 // Horizontal bars (the newest sample per container), drawn on a plain canvas, each in its
-// name's colour (colors.js: a container has one colour in every chart); live.js hands it new
-// values with setBars.
-import { colorsOf } from "../colors.js";
+// name's colour (colors.js: a container has one colour in every chart), or its trace's when
+// several are compared; live.js hands it new values with setBars.
+import { colorsOf, traceColor } from "../colors.js";
 import { css, ink } from "../theme.js";
 import { fmtNum, widthOf } from "./common.js";
 
@@ -32,7 +32,8 @@ export function barChart(fig, cfg) {
     const labelW = Math.min(200, w * 0.35);
     const max = Math.max(100, ...bars.values.map((v) => v ?? 0));
     const { text } = ink();
-    const colors = colorsOf(bars.labels);
+    // Several traces compared: each bar in its trace's colour.
+    const colors = bars.traces ? bars.traces.map(traceColor) : colorsOf(bars.labels);
     bars.labels.forEach((label, k) => {
       const y = 6 + k * rowH, v = bars.values[k];
       ctx.fillStyle = text;

@@ -1,8 +1,9 @@
 // @ts-check
-// A sparkline for a card: one series in its name's colour (colors.js), no axes, no cursor, no
-// markers; a hole in the data (a null, gaps.ts) breaks the line and its fill.
+// A sparkline for a card: one series in its name's colour (colors.js), or, several traces
+// compared, one line per trace in its trace's colour (no fill); no axes, no cursor, no markers;
+// a hole in the data (a null, gaps.ts) breaks the line and its fill.
 import uPlot from "/vendor/uplot.js";
-import { colorOf } from "../colors.js";
+import { colorOf, traceColor } from "../colors.js";
 import { blocksFor, smooth } from "../data.js";
 import { widthOf } from "./common.js";
 
@@ -15,11 +16,15 @@ import { widthOf } from "./common.js";
 export function sparkChart(fig, cfg) {
   const plot = /** @type {HTMLElement} */ (fig.querySelector(".plot"));
   const b = blocksFor(fig)[cfg.block];
-  const s = cfg.series[0];
-  if (!plot || !b || !s || b.t.length === 0) return null;
+  const series = cfg.series;
+  if (!plot || !b || series.length === 0 || b.t.length === 0) return null;
   const panel = /** @type {HTMLElement | null} */ (fig.closest("#panel"));
-  const stroke = colorOf(s.label);
-  const data = () => [b.t, smooth(b.s[s.i] ?? [], Number(panel?.dataset.smooth ?? 1))];
+  const one = series.length === 1 && series[0].trace == null;
+  const strokes = series.map((s) => (s.trace != null ? traceColor(s.trace) : colorOf(s.label)));
+  const data = () => [
+    b.t,
+    ...series.map((s) => smooth(b.s[s.i] ?? [], Number(panel?.dataset.smooth ?? 1))),
+  ];
   const opts = {
     width: widthOf(plot),
     height: 40,
@@ -42,7 +47,10 @@ export function sparkChart(fig, cfg) {
         },
       },
     },
-    series: [{}, { stroke, width: 1.25, fill: `${stroke}2e` }],
+    series: [
+      {},
+      ...strokes.map((stroke) => ({ stroke, width: 1.25, fill: one ? `${stroke}2e` : undefined })),
+    ],
   };
   const u = new uPlot(opts, data(), plot);
   return {
