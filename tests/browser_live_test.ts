@@ -82,8 +82,13 @@ async function launch(): Promise<{ browser: Browser; page: Page; problems: strin
  * Console problems that matter: not a server gone away, nor the browser's own line for a
  * refused form (409/422 answer with the section and the reason, which the tests check).
  */
+// htmx logs a request it aborts as an error (sendAbort, then its afterRequest): a view swap
+// replaces a poll still in flight on purpose (hx-sync replace), like net::ERR_ABORTED.
 const relevant = (problems: string[]) =>
-  problems.filter((p) => !/ERR_CONNECTION_REFUSED|net::ERR_ABORTED|status of 4(09|22) \(/.test(p));
+  problems.filter((p) =>
+    !/ERR_CONNECTION_REFUSED|net::ERR_ABORTED|status of 4(09|22) \(|htmx:(sendAbort|afterRequest),/
+      .test(p)
+  );
 
 async function shot(page: Page, name: string) {
   Deno.mkdirSync(ARTIFACTS, { recursive: true });

@@ -366,7 +366,9 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const dir = tempDir();
-    const s = await startLiveServe(dir);
+    // Two load phases of 15 s and 10 s, whose last rounds run over under 30 clients: more
+    // than the kit's 60 s guard against a hang on a loaded machine.
+    const s = await startLiveServe(dir, 150_000);
     const paths = [
       "api/series?columns=cpu_busy_percent",
       "tab/cpu/panel",

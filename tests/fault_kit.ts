@@ -22,7 +22,10 @@ export function mkfifo(path: string) {
 }
 
 /** A real `sysmon serve` on a free port, up to the line that names its data file. */
-export async function startServe(args: string[], opts: { cwd?: string; prefix?: string[] } = {}) {
+export async function startServe(
+  args: string[],
+  opts: { cwd?: string; prefix?: string[]; hangMs?: number } = {},
+) {
   const child = opts.prefix
     ? new Deno.Command(opts.prefix[0]!, {
       args: [...opts.prefix.slice(1), Deno.execPath(), "run", "-A", MAIN, "serve", ...args],
@@ -37,7 +40,7 @@ export async function startServe(args: string[], opts: { cwd?: string; prefix?: 
       stdout: "piped",
       stderr: "piped",
     });
-  const hang = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const hang = setTimeout(() => child.kill("SIGKILL"), opts.hangMs ?? 60_000);
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
   while (!/data file: .*\n/.test(out)) {
@@ -77,10 +80,10 @@ export async function startServe(args: string[], opts: { cwd?: string; prefix?: 
 }
 
 /** `sysmon serve` with no file, tracing this machine at 0.2 s (1 s writes) in `dir`. */
-export function startLiveServe(dir: string) {
+export function startLiveServe(dir: string, hangMs?: number) {
   return startServe(
     ["--port", "0", "--sample-interval", "0.2", "--write-interval", "1"],
-    { cwd: dir },
+    { cwd: dir, hangMs },
   );
 }
 
