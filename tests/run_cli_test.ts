@@ -23,9 +23,11 @@ Deno.test("sysmon run writes a Parquet file with every column and sane values", 
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /wrote \d+ rows to/);
-  assert.match(r.stdout, /sysmon: 10 samples/);
+  // 10 on time; a sample due while the machine is too loaded to take it is skipped (and said).
+  const said = Number(/sysmon: (\d+) samples/.exec(r.stdout)?.[1]);
+  assert.ok(said >= 7 && said <= 10, r.stdout);
   const { rows, kv, meta } = await readParquet(out);
-  assert.equal(rows.length, 10);
+  assert.equal(rows.length, said);
   const memTotal = parseMeminfo(Deno.readTextFileSync("/proc/meminfo")).get("MemTotal")!;
   const names = meta.schema.slice(1).map((e) => e.name);
   for (
@@ -68,7 +70,7 @@ Deno.test("sysmon run writes a Parquet file with every column and sane values", 
   const ts = rows.map((r) => (r.timestamp as Date).getTime());
   for (let i = 1; i < ts.length; i++) {
     const gap = ts[i]! - ts[i - 1]!;
-    assert.ok(gap > 100 && gap < 350, `gap ${gap} ms`);
+    assert.ok(gap > 100 && gap < 550, `gap ${gap} ms`); // one interval, or two past a skipped one
   }
   // Local wall time, stored naive, with the zone in the metadata.
   const offsetMs = new Date().getTimezoneOffset() * 60_000;
