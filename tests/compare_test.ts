@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { traceSpecs } from "../src/query/compare_set.ts";
 import { resample } from "../src/views/compare_tab.ts";
 import { createApp } from "../src/server/app.ts";
-import { Comparison } from "../src/server/compare.ts";
+import { Comparison } from "../src/server/comparison.ts";
 import { get, noStackTrace, startServe } from "./fault_kit.ts";
 import { tempDir } from "./helpers.ts";
 import { writeTrace } from "./compare_kit.ts";
@@ -123,7 +123,7 @@ Deno.test("align=start shifts each trace to start at 0: two runs of a job a day 
   const a = `${dir}/run1.parquet`, b = `${dir}/run2.parquet`;
   writeTrace(a, "node1", T0, { n: 30 });
   writeTrace(b, "node1", T0 + 86_400_000 + 5_000, { n: 40, cpu: 70 });
-  const compare = new Comparison(traceSpecs([a, b]));
+  const compare = new Comparison([a, b]);
   const app = createApp({ file: a, compare, eager: false });
   try {
     const res = await app.request("/tab/overview?range=all");
@@ -162,7 +162,7 @@ Deno.test("the Containers tab and the cards' sparklines draw every trace compare
   const a = `${dir}/a.parquet`, b = `${dir}/b.parquet`;
   writeTrace(a, "host-alpha", T0, { containers: ["web"] });
   writeTrace(b, "host-beta", T0 + 300, { cpu: 60, containers: ["db", "web"] });
-  const compare = new Comparison(traceSpecs([a, b]));
+  const compare = new Comparison([a, b]);
   const app = createApp({ file: a, compare, eager: false });
   try {
     const res = await app.request("/tab/containers?range=all");

@@ -3,13 +3,12 @@
 // shows it live; with FILE it shows that trace and follows it while another `sysmon run`
 // writes it. Either way the page can start, stop and reset tracing.
 import { isMany, listTraces } from "../query/multi.ts";
-import { traceSpecs } from "../query/compare_set.ts";
-import { Comparison } from "../server/compare.ts";
+import { Comparison } from "../server/comparison.ts";
 import { isRefusal } from "../schema/refusal.ts";
 import { basename, resolve } from "node:path";
 import { terminalSafe } from "../schema/safe_text.ts";
 import { fitParts, LiveLine, plural, toStdout } from "./live_line.ts";
-import { createApp, type DashboardApp } from "../server/app.ts";
+import { chartColumns, createApp, type DashboardApp } from "../server/app.ts";
 import { LiveSession } from "../live/session.ts";
 import { dataDirProblem, inspectPath, servedFileProblem } from "../store/paths.ts";
 import {
@@ -103,13 +102,23 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     }
   }
   if (auth.warning) console.warn(`sysmon serve: ${auth.warning}`);
-  const specs = comparedSpecs(opts);
-  const compare = specs.length > 1 ? new Comparison(specs) : undefined;
+  // Several paths, or a directory or glob: traces side by side once there are several, the
+  // file traced from the page (Start) beside them.
+  const traced: { by?: LiveSession } = {};
+  const given = givenPaths(opts);
+  const compare = opts.file !== null && Comparison.wanted(given)
+    ? new Comparison(
+      given,
+      { warmFirst: chartColumns },
+      () => traced.by?.tracer.status().options?.output ?? null,
+    )
+    : undefined;
   const session = new LiveSession({
-    file: resolve(compare ? specs[0]!.path : opts.file ?? DEFAULT_FILE),
+    file: resolve(compare ? compare.traces()[0]!.spec.path : opts.file ?? DEFAULT_FILE),
     dataDir: opts.dataDir,
     defaults: { sampleInterval: opts.sampleInterval ?? 1, writeInterval: opts.writeInterval ?? 5 },
   });
+  traced.by = session;
   const app = createApp({ session, auth, refreshMs: opts.refreshMs, compare });
   const stop = new AbortController();
   const stopped = new Promise<void>((r) => stop.signal.addEventListener("abort", () => r()));
@@ -168,9 +177,10 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     const waiting = opts.file !== null && inspectPath(session.file).kind === "missing"
       ? " (not there yet: the page waits for it)"
       : "";
-    const data = compare
-      ? `data file: ${session.file} (the first of ${specs.length} traces side by side: ` +
-        `${specs.map((s) => s.path).join(", ")})`
+    const traces = compare?.traces() ?? [];
+    const data = traces.length > 1
+      ? `data file: ${session.file} (the first of ${traces.length} traces side by side: ` +
+        `${traces.map((t) => t.spec.path).join(", ")})`
       : `data file: ${session.file}${waiting}`;
     console.log(`sysmon serve: ${url}${exposed}\n  ${data}${tracing}`);
     // On a terminal, one status line under that, redrawn every second.
@@ -345,12 +355,6 @@ const givenPaths = (opts: ServeOptions) =>
 function givenProblem(opts: ServeOptions): string | null {
   return givenPaths(opts).map((f) => (isMany(f) ? manyProblem(f) : servedFileProblem(f)))
     .find((p) => p !== null) ?? null;
-}
-
-/** The traces to show side by side: several paths, or a directory holding several traces. */
-function comparedSpecs(opts: ServeOptions) {
-  const given = givenPaths(opts);
-  return opts.file !== null && (given.length > 1 || isMany(given[0]!)) ? traceSpecs(given) : [];
 }
 
 /** Why serve cannot show the files a directory or a glob names (none there), or null. */

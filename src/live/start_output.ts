@@ -2,6 +2,7 @@
 // file when sysmon can append to it (none there yet, or a trace sysmon wrote, with its zone),
 // else a free name beside it: the original tool's files and other Parquet files are never
 // appended to (store/trace_files.ts refuses them), so Start on them would fail.
+import { existsSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 import { isMany, manyDir } from "../query/multi.ts";
 import { readFooter } from "../store/parquet_trace.ts";
@@ -13,6 +14,11 @@ export interface StartOutput {
   output: string;
   /** The zone of the trace appended to: true for UTC; null for a new file (the default). */
   utc: boolean | null;
+}
+
+/** Whether a trace (or any file) is there already. */
+function taken(path: string): boolean {
+  return path.endsWith(".parquet") ? listSegments(path).length > 0 : existsSync(path);
 }
 
 /** Whether `run` appends to `path` (absent: a new trace), and the zone of what it holds. */
@@ -43,8 +49,14 @@ function appendable(path: string): { ok: boolean; utc: boolean | null } {
 /**
  * The output Start is pre-filled with, for the trace `file` shown and the data directory: the
  * output of the last Start (`last`) while it still works, else the file, else a name beside it.
+ * `fresh` (traces compared): never another trace, so that Start adds one beside them.
  */
-export function startOutput(file: string, dataDir: string, last?: string): StartOutput {
+export function startOutput(
+  file: string,
+  dataDir: string,
+  last?: string,
+  fresh = false,
+): StartOutput {
   const many = isMany(file);
   const dir = many ? manyDir(file) : dirname(file);
   const own = !many && isInside(file, dataDir) ? file : null;
@@ -53,12 +65,13 @@ export function startOutput(file: string, dataDir: string, last?: string): Start
   const base = join(isInside(dir, dataDir) ? dir : dataDir, stem);
   const candidates = [
     ...(last && isInside(last, dataDir) ? [last] : []),
-    ...(own ? [own] : []),
-    ...(many ? [`${base}${ext}`] : []),
+    ...(own && !fresh ? [own] : []),
+    ...(many && !fresh ? [`${base}${ext}`] : []),
     `${base}_sysmon${ext}`,
     ...Array.from({ length: 98 }, (_, i) => `${base}_sysmon_${i + 2}${ext}`),
   ];
   for (const output of candidates) {
+    if (fresh && output !== last && taken(output)) continue;
     const a = appendable(output);
     if (a.ok) return { output, utc: a.utc };
   }

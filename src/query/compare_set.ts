@@ -72,6 +72,6 @@ export function traceSpecs(paths: string[]): TraceSpec[] {
 /** Opens one trace of a comparison. */
 export async function openSpec(spec: TraceSpec, opts: OpenOptions = {}): Promise<TraceSource> {
   if (spec.groups === null) return await openTrace(spec.path, opts);
-  const groups = spec.groups;
-  return await openGroups(spec.path, () => groups, opts);
+  // The spec's groups as listed now (src/server/comparison.ts lists them again).
+  return await openGroups(spec.path, () => spec.groups ?? [], opts);
 }

@@ -26,7 +26,7 @@ import { uiRoutes } from "./routes/ui.ts";
 import type { UiContext } from "./routes/ui_models.ts";
 import { type AuthConfig, authConfig, secure } from "./security.ts";
 import { fileState, SourceHolder } from "./trace_holder.ts";
-import type { Comparison } from "./compare.ts";
+import type { Comparison } from "./comparison.ts";
 import { Refusal } from "../schema/refusal.ts";
 
 export interface AppOptions {
@@ -75,7 +75,7 @@ export function createApp(opts: AppOptions): DashboardApp {
   let holder = new SourceHolder(session.file, open);
   /** The open trace of the file shown now (another one after Start into another file). */
   const source = (): SourceHolder => {
-    if (opts.compare) return opts.compare.traces[0]!.holder;
+    if (opts.compare) return opts.compare.traces()[0]!.holder;
     if (holder.path !== session.file) {
       const old = holder;
       holder = new SourceHolder(session.file, open);
@@ -92,6 +92,7 @@ export function createApp(opts: AppOptions): DashboardApp {
     procFs: () => (procFs ??= new ProcFs(opts.procRoots)),
     users: () => (users ??= userNames(ctx.procFs())),
     snapshots: new TreeSnapshots(),
+    comparing: () => (opts.compare?.traces().length ?? 0) > 1,
   };
   const models = new PageModels({
     session,
@@ -153,7 +154,7 @@ export function createApp(opts: AppOptions): DashboardApp {
 }
 
 /** Every column the tabs chart, tab by tab: long-range summaries are built in this order. */
-function chartColumns(columns: ColumnInfo[]): string[] {
+export function chartColumns(columns: ColumnInfo[]): string[] {
   return TABS.flatMap((t) =>
     planTab(t.name, { ...DEFAULT_STATE, tab: t.name }, { columns }).blocks.flatMap((b) => b.columns)
   );

@@ -5,10 +5,7 @@
 // ("start", elapsed ms: the page shows them as a clock from 0:00:00 in UTC).
 import { emptyResult } from "../query/reduce.ts";
 import { holeLimit } from "../query/gaps.ts";
-import { openSpec, type TraceSpec } from "../query/compare_set.ts";
-import type { OpenOptions } from "../query/source.ts";
-import { messageOf, Refusal } from "../schema/refusal.ts";
-import { crc32hex } from "../store/journal.ts";
+import { messageOf } from "../schema/refusal.ts";
 import { buildTab, latestValues, type PlanInput, planTab, type TabPlan } from "../views/charts.ts";
 import type { ComparedTraceModel } from "../views/compare.tsx";
 import { mergeTabs } from "../views/compare_tab.ts";
@@ -16,89 +13,10 @@ import type { PageModel } from "../views/model.ts";
 import { fitZoom, type TabName, type ViewState, viewWindow } from "../views/state.ts";
 import { containerLatestColumns } from "../views/tab_plan.ts";
 import type { ColumnInfo, SeriesResult, TraceMeta, TraceSource } from "../views/types.ts";
-import { fileState, SourceHolder } from "./trace_holder.ts";
+import { type ComparedTrace, type Comparison, described } from "./comparison.ts";
 
 /** The tabs that draw every trace shown; the others show the first one shown. */
 export const COMPARED_TABS: TabName[] = ["overview", "cpu", "io", "gpu", "containers"];
-
-export interface ComparedTrace {
-  index: number;
-  spec: TraceSpec;
-  holder: SourceHolder;
-}
-
-export class Comparison {
-  readonly traces: ComparedTrace[];
-
-  constructor(specs: TraceSpec[], opts: OpenOptions = {}) {
-    this.traces = specs.map((spec, index) => ({
-      index,
-      spec,
-      holder: new SourceHolder(spec.path, () => openSpec(spec, opts)),
-    }));
-  }
-
-  /** A trace by index or id (`trace=` of the API); the first when none is named. */
-  pick(trace?: string | null): ComparedTrace {
-    if (trace === undefined || trace === null || trace === "") return this.traces[0]!;
-    const found = /^\d{1,3}$/.test(trace)
-      ? this.traces[Number(trace)]
-      : this.traces.find((t) => t.spec.id === trace);
-    if (!found) {
-      throw new Refusal(
-        "not_found",
-        `No trace '${trace.slice(0, 80)}': give an index from 0 to ${this.traces.length - 1} ` +
-          `or a trace id (GET /api/traces lists them).`,
-      );
-    }
-    return found;
-  }
-
-  /** Changes when any trace's files do. */
-  async version(): Promise<string> {
-    const states = await Promise.all(this.traces.map((t) => fileState(t.spec.path)));
-    return crc32hex(states.map((s) => (s.kind === "present" ? s.version : "-")).join("|"));
-  }
-
-  /** What each trace is: index, id, host, first and last sample, name. */
-  async list(zone?: string, tz?: string) {
-    return await Promise.all(this.traces.map(async (t) => {
-      try {
-        const meta = await (await t.holder.get()).meta(zone);
-        return { index: t.index, id: t.spec.id, path: t.spec.path, ...described(meta, tz) };
-      } catch (err) {
-        return { index: t.index, id: t.spec.id, path: t.spec.path, problem: messageOf(err) };
-      }
-    }));
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.traces.map((t) => t.holder.close()));
-  }
-}
-
-/** "YYYY-MM-DD HH:MM" in `tz` (an IANA zone; the server's for Local). */
-function startText(ms: number, tz?: string): string {
-  const zone = tz && tz !== "local" ? tz : undefined;
-  const f = new Intl.DateTimeFormat("en-CA", {
-    timeZone: zone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  });
-  const p = Object.fromEntries(f.formatToParts(ms).map((x) => [x.type, x.value]));
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
-}
-
-/** A trace's host and start, as the page names it. */
-function described(meta: TraceMeta, tz?: string) {
-  const host = meta.host ?? meta.metadata["sysmon.host"] ?? meta.file.split("/").pop()!;
-  const start = meta.first === null ? "empty" : startText(meta.first, tz);
-  return { host, first: meta.first, last: meta.last, rows: meta.rows, label: `${host} · ${start}` };
-}
 
 interface Loaded {
   t: ComparedTrace;
@@ -112,11 +30,14 @@ interface Loaded {
 
 /** The traces as the page lists them, and those shown that have samples (read). */
 async function compareModels(cmp: Comparison, s: PageModel["state"], zone: string | undefined) {
-  const shownIdx = new Set((s.traces ?? []).filter((i) => i < cmp.traces.length));
+  const traces = cmp.traces();
+  const shownIdx = new Set(
+    (s.traces ?? []).filter((i) => traces.some((t) => t.index === i)),
+  );
   const shown = (t: ComparedTrace) => shownIdx.size === 0 || shownIdx.has(t.index);
   const models: ComparedTraceModel[] = [];
   const loaded: Loaded[] = [];
-  for (const t of cmp.traces) {
+  for (const t of traces) {
     const tm: ComparedTraceModel = {
       index: t.index,
       label: t.spec.path,
@@ -202,7 +123,7 @@ export async function fillCompared(
     const own = latest ? ownBars(plan, s, { ...input, latest: latest[k] }) : plan;
     return buildTab(own, results, l.meta, holeLimit(l.meta.sampleInterval));
   }));
-  const name = (l: Loaded) => models[l.t.index]!.name;
+  const name = (l: Loaded) => models.find((x) => x.index === l.t.index)!.name;
   m.tab = mergeTabs(loaded.map((l, k) => ({ tab: tabs[k]!, name: name(l), slot: l.t.index })));
 }
 

@@ -38,7 +38,8 @@ import type { UiContext } from "./routes/ui_models.ts";
 import { fileState, type SourceHolder } from "./trace_holder.ts";
 import { fillProcesses } from "./process_model.ts";
 import { CHART_POINTS } from "../views/chart_spec.ts";
-import { compareBar, COMPARED_TABS, type Comparison, fillCompared } from "./compare.ts";
+import { compareBar, COMPARED_TABS, fillCompared } from "./compare.ts";
+import type { Comparison } from "./comparison.ts";
 
 export interface PageDeps {
   session: LiveSession;
@@ -81,9 +82,15 @@ export class PageModels {
     return this.known.columns;
   }
 
+  /** The traces compared, while there are several. */
+  private compared(): Comparison | undefined {
+    const cmp = this.d.compare;
+    return cmp && cmp.traces().length > 1 ? cmp : undefined;
+  }
+
   /** Whether a view appends new samples: Live, or Auto while samples come in. */
   liveFor(s: ViewState): boolean {
-    if (this.d.compare) return false; // several traces: polled
+    if (this.compared()) return false; // several traces: polled
     // The Processes tab is polled (its charts are re-queried, not appended to).
     return s.tab !== "proctree" && s.tab !== "processes" &&
       (s.mode === "live" || (s.mode === "auto" && this.d.feed.active()));
@@ -116,7 +123,12 @@ export class PageModels {
       proctree: null,
       side: null,
     };
-    const cmp = this.d.compare;
+    const cmp = this.compared();
+    // A trace traced here grows with every write: look as often.
+    const writes = this.d.session.tracer.status().options?.writeInterval;
+    if (cmp && this.d.feed.active() && writes) {
+      m.refreshMs = Math.min(m.refreshMs, Math.max(1000, writes * 1000));
+    }
     if (cmp && COMPARED_TABS.includes(state.tab)) {
       try {
         await fillCompared(m, cmp, sourceZone(state, this.d.serverZone), this.d.points);
@@ -369,7 +381,8 @@ export class PageModels {
   async unchanged(q: URLSearchParams): Promise<boolean> {
     const v = q.get("v");
     if (v === null) return false;
-    if (this.d.compare) return v === await this.d.compare.version();
+    const cmp = this.compared();
+    if (cmp) return v === await cmp.version();
     if (this.d.feed.rows().length > 0 && this.liveFor(parseState(q).state)) return false; // gone live
     const fs = await fileState(this.d.session.file);
     return v === (fs.kind === "present" ? fs.version : "missing");

@@ -33,6 +33,8 @@ export interface UiContext {
   procFs: () => ProcFs;
   users: () => UserNames;
   snapshots: TreeSnapshots;
+  /** Whether several traces are shown side by side (Start then adds one). */
+  comparing?: () => boolean;
 }
 
 // ---- models
@@ -67,7 +69,8 @@ export function tracingModel(ctx: UiContext, msg: Message | null = null): Tracin
   const st = session.tracer.status();
   const o = st.running && st.options ? st.options : (() => {
     const last = st.options ?? session.defaults;
-    const s = startOutput(session.file, session.dataDir, st.options?.output);
+    const fresh = ctx.comparing?.() ?? false;
+    const s = startOutput(session.file, session.dataDir, st.options?.output, fresh);
     return { ...last, output: s.output, useUtc: s.utc ?? last.useUtc };
   })();
   const rel = relative(session.dataDir, o.output);

@@ -1,0 +1,165 @@
+// The traces `sysmon serve A B …` (or a directory or glob) shows side by side, listed again
+// whenever the files named change: a directory that gains a trace gains one here, a trace's new
+// segments join it, and a file traced from the page (Start) that is none of them joins as a
+// trace of its own. A trace keeps its index (the page's `traces=`, its colour) while serve runs.
+import { resolve } from "node:path";
+import { isMany, listTraces } from "../query/multi.ts";
+import { openSpec, type TraceSpec, traceSpecs } from "../query/compare_set.ts";
+import type { OpenOptions } from "../query/source.ts";
+import { messageOf, Refusal } from "../schema/refusal.ts";
+import { crc32hex } from "../store/journal.ts";
+import type { TraceMeta } from "../views/types.ts";
+import { fileState, SourceHolder } from "./trace_holder.ts";
+
+export interface ComparedTrace {
+  index: number;
+  spec: TraceSpec;
+  holder: SourceHolder;
+}
+
+/** How long a listing of the files is trusted (one page asks for it several times). */
+const LISTING_MS = 500;
+
+export class Comparison {
+  private readonly byIndex: ComparedTrace[] = [];
+  private shown: ComparedTrace[] = [];
+  private listing: { key: string; at: number } | null = null;
+
+  /**
+   * `paths` as given to serve; `traced()`: the file the page traces into (or last traced
+   * into), which joins the traces when it is none of them.
+   */
+  constructor(
+    readonly paths: string[],
+    private readonly opts: OpenOptions = {},
+    private readonly traced: () => string | null = () => null,
+  ) {}
+
+  /** Whether serve shows `paths` as a comparison: several, or a directory or glob. */
+  static wanted(paths: string[]): boolean {
+    return paths.length > 1 || paths.some(isMany);
+  }
+
+  /** The traces now, in index order. */
+  traces(): ComparedTrace[] {
+    const now = Date.now();
+    if (!this.listing || now - this.listing.at > LISTING_MS) {
+      const key = this.paths.map((p) => (isMany(p) ? `${p}\n${listed(p)}` : p)).join("\0");
+      if (key !== this.listing?.key) this.shown = traceSpecs(this.paths).map((s) => this.entry(s));
+      this.listing = { key, at: now };
+    }
+    const file = this.traced();
+    if (file === null || this.shown.some((t) => covers(t.spec, file))) return this.shown;
+    return [...this.shown, this.entry({ id: file, path: file, groups: null })];
+  }
+
+  /** The trace of `spec`: the one of its id or its path when there is one, else a new one. */
+  private entry(spec: TraceSpec): ComparedTrace {
+    const was = this.byIndex.find((t) => t.spec.id === spec.id) ??
+      this.byIndex.find((t) => resolve(t.spec.path) === resolve(spec.path));
+    if (!was) {
+      const t = { index: this.byIndex.length, spec, holder: this.holder(spec) };
+      this.byIndex.push(t);
+      return t;
+    }
+    // Read the same way: its files (a group's listing is asked on every read) change under it.
+    const same = (was.spec.groups === null) === (spec.groups === null) &&
+      was.spec.path === spec.path;
+    was.spec.id = spec.id;
+    was.spec.groups = spec.groups;
+    if (!same) {
+      was.spec.path = spec.path;
+      void was.holder.close();
+      was.holder = this.holder(was.spec);
+    }
+    return was;
+  }
+
+  private holder(spec: TraceSpec): SourceHolder {
+    return new SourceHolder(spec.path, () => openSpec(spec, this.opts));
+  }
+
+  /** A trace by index or id (`trace=` of the API); the first when none is named. */
+  pick(trace?: string | null): ComparedTrace {
+    const traces = this.traces();
+    if (trace === undefined || trace === null || trace === "") return traces[0]!;
+    const found = /^\d{1,3}$/.test(trace)
+      ? traces.find((t) => t.index === Number(trace))
+      : traces.find((t) => t.spec.id === trace);
+    if (!found) {
+      throw new Refusal(
+        "not_found",
+        `No trace '${trace.slice(0, 80)}': give an index (${
+          traces.map((t) => t.index).join(", ")
+        }) or a trace id (GET /api/traces lists them).`,
+      );
+    }
+    return found;
+  }
+
+  /** Changes when the traces or any trace's files do. */
+  async version(): Promise<string> {
+    const traces = this.traces();
+    const states = await Promise.all(traces.map((t) => fileState(t.spec.path)));
+    return crc32hex(
+      states.map((s, k) => `${traces[k]!.index}:${s.kind === "present" ? s.version : "-"}`)
+        .join("|"),
+    );
+  }
+
+  /** What each trace is: index, id, host, first and last sample, name. */
+  async list(zone?: string, tz?: string) {
+    return await Promise.all(
+      this.traces().map(async (t) => {
+        const head = { index: t.index, id: t.spec.id, path: t.spec.path };
+        try {
+          return { ...head, ...described(await (await t.holder.get()).meta(zone), tz) };
+        } catch (err) {
+          return { ...head, problem: messageOf(err) };
+        }
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.byIndex.map((t) => t.holder.close()));
+  }
+}
+
+/** The files a directory or glob lists now (none: empty). */
+function listed(path: string): string {
+  try {
+    return listTraces(path).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/** Whether the trace of `spec` is the one `file` holds. */
+function covers(spec: TraceSpec, file: string): boolean {
+  const f = resolve(file);
+  return resolve(spec.path) === f || (spec.groups ?? []).some((g) => resolve(g.base) === f);
+}
+
+/** "YYYY-MM-DD HH:MM" in `tz` (an IANA zone; the server's for Local). */
+function startText(ms: number, tz?: string): string {
+  const zone = tz && tz !== "local" ? tz : undefined;
+  const f = new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+  const p = Object.fromEntries(f.formatToParts(ms).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
+
+/** A trace's host and start, as the page names it. */
+export function described(meta: TraceMeta, tz?: string) {
+  const host = meta.host ?? meta.metadata["sysmon.host"] ?? meta.file.split("/").pop()!;
+  const start = meta.first === null ? "empty" : startText(meta.first, tz);
+  return { host, first: meta.first, last: meta.last, rows: meta.rows, label: `${host} · ${start}` };
+}
