@@ -4,20 +4,33 @@ import { ParquetTrace } from "../src/store/parquet_trace.ts";
 import { newTraceId, traceMetadata } from "../src/store/metadata.ts";
 
 /**
- * A trace of `n` samples every second from `t0`, recorded on `host`; `gpu`: with a GPU;
- * `containers`: Docker containers, their CPU at `cpu`+k for the k-th.
+ * A trace of `n` samples every `every` seconds (default 1) from `t0`, recorded on `host`;
+ * `gpu`: with a GPU; `containers`: Docker containers, their CPU at `cpu`+k for the k-th;
+ * `zone` with `offsetH`: recorded in that zone's local time (UTC+offsetH), as `run` without
+ * --utc writes it.
  */
 export function writeTrace(
   path: string,
   host: string,
   t0: number,
-  opts: { n?: number; gpu?: boolean; cpu?: number; id?: string; containers?: string[] } = {},
+  opts: {
+    n?: number;
+    gpu?: boolean;
+    cpu?: number;
+    id?: string;
+    containers?: string[];
+    every?: number;
+    zone?: string;
+    offsetH?: number;
+  } = {},
 ): string {
-  const trace = new ParquetTrace({ path, utc: true });
+  const utc = opts.zone === undefined;
+  const shift = (opts.offsetH ?? 0) * 3_600_000;
+  const trace = new ParquetTrace({ path, utc });
   const rows: Row[] = [];
   for (let i = 0; i < (opts.n ?? 60); i++) {
     const row: Row = {
-      timestamp: (t0 + i * 1000) * 1000,
+      timestamp: (t0 + shift + i * 1000 * (opts.every ?? 1)) * 1000,
       cpu_busy_percent: (opts.cpu ?? 10) + (i % 5),
       sys_used: 4e9,
       sys_total: 8e9,
@@ -34,7 +47,8 @@ export function writeTrace(
   }
   trace.add(rows, (n) => columnDef(n)!);
   const id = opts.id ?? newTraceId();
-  const meta = traceMetadata({ utc: true, sampleInterval: 1, traceId: id }, trace.columns);
-  trace.fold({ ...meta, "sysmon.host": host });
+  const meta = traceMetadata({ utc, sampleInterval: opts.every ?? 1, traceId: id }, trace.columns);
+  const zone: Record<string, string> = utc ? {} : { "sysmon.tz_name": opts.zone! };
+  trace.fold({ ...meta, "sysmon.host": host, ...zone });
   return id;
 }

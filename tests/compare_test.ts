@@ -118,6 +118,35 @@ Deno.test("sysmon serve A B names both hosts and draws one series per trace", as
   }
 });
 
+Deno.test("traces of other zones and intervals line up by the instants they were sampled at", async () => {
+  const dir = tempDir();
+  const a = `${dir}/utc.parquet`, b = `${dir}/tokyo.parquet`;
+  writeTrace(a, "host-utc", T0, { n: 20, cpu: 10 });
+  // 18:00 in Tokyo is 09:00 UTC; a sample every 2 s.
+  writeTrace(b, "host-tokyo", T0, { n: 10, cpu: 50, every: 2, zone: "Asia/Tokyo", offsetH: 9 });
+  const app = createApp({ file: a, compare: new Comparison([a, b]), eager: false });
+  try {
+    const html = await (await app.request("/tab/overview?range=all")).text();
+    assert.match(html, /data-align="wall"/); // the same instants: they overlap
+    const { blocks } = tabData(html);
+    const cpu = chartConfigs(html).get("overview-cpu-mem")!.series;
+    const tokyo = cpu.find((x) => x.label === "CPU · host-tokyo")!;
+    const utc = cpu.find((x) => x.label === "CPU · host-utc")!;
+    const b0 = blocks[0]!;
+    assert.equal(b0.t0, T0);
+    const xs = [T0];
+    for (const d of b0.dt) xs.push(xs.at(-1)! + d);
+    assert.equal(xs.at(-1), T0 + 19_000); // one time axis: 09:00:00 to 09:00:19 UTC
+    const at = (ser: { i: number }, ms: number) => b0.s[ser.i]![xs.indexOf(T0 + ms)];
+    assert.equal(at(utc, 3000), 13);
+    assert.equal(at(tokyo, 2000), 51); // its own sample
+    assert.equal(at(tokyo, 3000), 51.5); // between its samples 2 s apart: no hole
+    assert.equal(at(tokyo, 19_000), null); // after its last sample (18 s)
+  } finally {
+    await app.close();
+  }
+});
+
 Deno.test("align=start shifts each trace to start at 0: two runs of a job a day apart", async () => {
   const dir = tempDir();
   const a = `${dir}/run1.parquet`, b = `${dir}/run2.parquet`;
