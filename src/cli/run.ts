@@ -39,7 +39,7 @@ const out = (s: string) => put(Deno.stdout, s);
 const err = (s: string) => put(Deno.stderr, s);
 
 /** Why `--output` cannot be written by `run` (a name that is not .parquet or .csv), or null. */
-export function outputNameProblem(output: string): string | null {
+function outputNameProblem(output: string): string | null {
   const lower = output.trim().toLowerCase();
   if (lower === "" || lower.endsWith(".parquet") || lower.endsWith(".csv")) return null;
   return `--output ${terminalSafe(output)}: the name must end in .parquet (Parquet) or .csv ` +
@@ -47,7 +47,7 @@ export function outputNameProblem(output: string): string | null {
 }
 
 /** `run`'s options that only the command line has. */
-export interface RunUi {
+interface RunUi {
   quiet: boolean;
   foldInterval: number;
   /** --listen: serve /metrics on this address; null: no listener. */

@@ -18,7 +18,7 @@ interface Footer {
 }
 
 /** A file of the trace and where its rows are: the trace's rows [first, end). */
-export interface FollowedFile extends Footer {
+interface FollowedFile extends Footer {
   first: number;
   end: number;
 }

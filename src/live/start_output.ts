@@ -9,11 +9,23 @@ import { readFooter } from "../store/parquet_trace.ts";
 import { isInside } from "../store/paths.ts";
 import { listSegments } from "../store/segments.ts";
 
-export interface StartOutput {
+interface StartOutput {
   /** Absolute path inside the data directory. */
   output: string;
   /** The zone of the trace appended to: true for UTC; null for a new file (the default). */
   utc: boolean | null;
+}
+
+/** The text of a file's first `n` bytes (not the whole file: a CSV trace can be large). */
+function firstBytes(path: string, n: number): string {
+  const f = Deno.openSync(path);
+  try {
+    const buf = new Uint8Array(n);
+    const got = f.readSync(buf) ?? 0;
+    return new TextDecoder().decode(buf.subarray(0, got));
+  } finally {
+    f.close();
+  }
 }
 
 /** Whether a trace (or any file) is there already. */
@@ -26,7 +38,7 @@ function appendable(path: string): { ok: boolean; utc: boolean | null } {
   if (path.endsWith(".csv")) {
     let head: string;
     try {
-      head = Deno.readTextFileSync(path).slice(0, 200);
+      head = firstBytes(path, 200);
     } catch (err) {
       return { ok: err instanceof Deno.errors.NotFound, utc: null };
     }

@@ -235,21 +235,10 @@ export class LiveTracer {
    */
   async metrics(format: ExpositionFormat, timeoutMs = 5000): Promise<string | null> {
     if (this.st.state !== "running") return null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Refusal("failed", `the tracer did not answer within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
-    try {
-      const reply = await Promise.race([this.request({ cmd: "metrics", format }), late]);
-      if (reply.type !== "metrics") throw new Refusal("failed", "unexpected reply from the tracer");
-      if ("error" in reply) throw new Refusal("failed", `the tracer's metrics: ${reply.error}`);
-      return reply.text;
-    } finally {
-      clearTimeout(timer);
-    }
+    const reply = await this.request({ cmd: "metrics", format }, timeoutMs);
+    if (reply.type !== "metrics") throw new Refusal("failed", "unexpected reply from the tracer");
+    if ("error" in reply) throw new Refusal("failed", `the tracer's metrics: ${reply.error}`);
+    return reply.text;
   }
 
   /** Calls `fn` with every new row; returns the unsubscribe function. */
@@ -284,19 +273,26 @@ export class LiveTracer {
     }
   }
 
+  /** Sends `cmd` and waits for its reply (at most `timeoutMs`, when given). */
   private async request(
     cmd:
       | { cmd: "snapshot"; path?: string }
       | { cmd: "status" }
       | { cmd: "metrics"; format: ExpositionFormat },
+    timeoutMs?: number,
   ): Promise<ControlMessage> {
     const id = this.nextId++;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const reply = new Promise<ControlMessage>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      if (timeoutMs === undefined) return;
+      timer = setTimeout(() => {
+        this.pending.delete(id); // a late reply finds no entry
+        reject(new Refusal("failed", `the tracer did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
     });
     await this.send({ ...cmd, id });
-    // A reply that never comes (request timed out) must not keep its entry.
-    return reply.finally(() => this.pending.delete(id));
+    return await reply.finally(() => clearTimeout(timer));
   }
 
   private async send(cmd: Record<string, unknown>) {

@@ -96,7 +96,7 @@ export function watchedValues(row: Sample): WatchedValue[] {
 /** Seconds a condition must hold (and then be clear) when the request names none. */
 export const DEFAULT_FOR_S = 10;
 /** The longest `for`: a day. */
-export const MAX_FOR_S = 86_400;
+const MAX_FOR_S = 86_400;
 
 /** Everything a watch point setting holds: thresholds, their duration and the webhook. */
 export interface WatchSettings {
@@ -108,7 +108,7 @@ export interface WatchSettings {
 }
 
 /** `for` from a request: seconds from 0 to MAX_FOR_S; blank or absent: DEFAULT_FOR_S. */
-export function validateFor(v: unknown): number {
+function validateFor(v: unknown): number {
   if (v === undefined || v === null || (typeof v === "string" && v.trim() === "")) {
     return DEFAULT_FOR_S;
   }
@@ -140,7 +140,7 @@ export function validateWatch(input: unknown): WatchSettings {
 }
 
 /** A watch point fired: its value has been above the threshold for `for` seconds. */
-export interface Firing {
+interface Firing {
   kind: "fire";
   key: WatchKey;
   /** Which value: the key, or "gpu_util:1" for GPU 1. */

@@ -18,7 +18,7 @@ export interface WebhookBody {
 }
 
 /** The longest URL taken. */
-export const MAX_URL_LENGTH = 2048;
+const MAX_URL_LENGTH = 2048;
 
 /** A webhook from a request: an http or https URL (no user name or password); blank: none. */
 export function validateWebhookUrl(v: unknown): string | null {

@@ -2,7 +2,7 @@
 // open TraceSource of it.
 import { isMany, listTraces } from "../query/multi.ts";
 import { crc32hex } from "../store/journal.ts";
-import { listSegments } from "../store/segments.ts";
+import { listSegments, traceBytes as segmentBytes } from "../store/segments.ts";
 import { fileSize } from "../store/sink.ts";
 import type { TraceSource } from "../views/types.ts";
 
@@ -59,9 +59,7 @@ async function oneFileState(path: string, segments: boolean): Promise<FileState>
 
 /** Bytes of the trace's files (the trace and its segments); null when there is none. */
 export function traceBytes(path: string): number | null {
-  const files = path.endsWith(".parquet") ? listSegments(path).map((s) => s.path) : [path];
-  const sizes = files.map(fileSize).filter((n): n is number => n !== null);
-  return sizes.length ? sizes.reduce((a, b) => a + b, 0) : null;
+  return path.endsWith(".parquet") ? segmentBytes(path) : fileSize(path);
 }
 
 /**

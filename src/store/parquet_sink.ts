@@ -11,7 +11,7 @@ import {
 } from "./journal.ts";
 import { newTraceId, traceMetadata } from "./metadata.ts";
 import { removeQuietly, removeStaleTemps } from "./atomic.ts";
-import { listSegments, segmentPath } from "./segments.ts";
+import { listSegments, segmentPath, traceBytes } from "./segments.ts";
 import {
   FIRST_ROW_KEY,
   nextSegment,
@@ -22,7 +22,7 @@ import {
 import { summaryWidthFor } from "./summary_block.ts";
 import { dropExecutablePages, releaseMemory } from "./release.ts";
 import { ParquetTrace, type ParquetTraceOptions } from "./parquet_trace.ts";
-import { describeWriteError, fileSize, type TraceSink, type WriteReport } from "./sink.ts";
+import { describeWriteError, type TraceSink, type WriteReport } from "./sink.ts";
 
 export interface ParquetSinkOptions {
   path: string;
@@ -180,7 +180,7 @@ export class ParquetSink implements TraceSink {
     if (folded) dropExecutablePages();
     return {
       rowsWritten: this.durable,
-      fileBytes: this.fileBytes(),
+      fileBytes: traceBytes(this.path),
       error: this.withDrops(error),
     };
   }
@@ -272,12 +272,6 @@ export class ParquetSink implements TraceSink {
   private withDrops(error: string | null): string | null {
     if (error === null || this.dropped === 0) return error;
     return `${error}; ${this.dropped} oldest samples dropped to bound memory`;
-  }
-
-  /** Bytes of the trace's files. */
-  private fileBytes(): number | null {
-    const sizes = listSegments(this.path).map((s) => fileSize(s.path) ?? 0);
-    return sizes.length === 0 ? null : sizes.reduce((a, b) => a + b, 0);
   }
 
   private info() {

@@ -9,6 +9,8 @@ export interface Segment {
   /** 0 for the trace's own path, then 1, 2, … */
   n: number;
   path: string;
+  /** Bytes, when listed. */
+  size: number;
 }
 
 /** `trace.parquet` → `trace`: what segment names start with. */
@@ -51,12 +53,19 @@ export function listSegments(base: string): Segment[] {
     if (n === null) continue;
     const path = n === 0 ? base : join(dirname(base), name);
     try {
-      if (fs.statSync(path).isFile()) out.push({ n, path });
+      const st = fs.statSync(path);
+      if (st.isFile()) out.push({ n, path, size: st.size });
     } catch {
       // gone since the listing, or a dangling link: not part of the trace
     }
   }
   return out.sort((a, b) => a.n - b.n);
+}
+
+/** Bytes of the trace's files; null when there is none. */
+export function traceBytes(base: string): number | null {
+  const files = listSegments(base);
+  return files.length === 0 ? null : files.reduce((n, s) => n + s.size, 0);
 }
 
 /** Whether the trace at `base` has files beside it (segments). */

@@ -81,12 +81,7 @@ function cpuTimes(f: string[]): CpuTimes | null {
 
 /** /proc/meminfo, values in bytes keyed by field name. */
 export function parseMeminfo(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    const m = /^([^:]+):\s+(\d+)(\s+kB)?/.exec(line);
-    if (m) out.set(m[1]!, Number(m[2]) * (m[3] ? 1024 : 1));
-  }
-  return out;
+  return new Map(meminfoEntries(text).map((e) => [e.name, e.value]));
 }
 
 /** /proc/meminfo as the kernel names its fields: `kB` fields in bytes (`bytes` true), counts as they are. */
