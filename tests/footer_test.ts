@@ -1,10 +1,12 @@
 // The footer writer on its own: sealed row groups spliced in as Thrift bytes must decode, with
 // hyparquet's reader, exactly as if written in one piece; list headers at 0, 1, 14, 15 and
-// over 127 groups (the short form, the long form, a two-byte count).
+// over 127 groups (the short form, the long form, a two-byte count). And a followed file that
+// is not Parquet, said as such.
 import assert from "node:assert/strict";
 import { parquetMetadata, type RowGroup, type SchemaElement } from "hyparquet";
 import { ByteWriter } from "hyparquet-writer";
 import { rowGroupBytes, writeFooter } from "../src/store/footer.ts";
+import { FollowedFiles } from "../src/live/followed_files.ts";
 
 const SCHEMA: SchemaElement[] = [
   { name: "root", num_children: 1 },
@@ -57,3 +59,25 @@ for (const n of [0, 1, 14, 15, 200]) {
     assert.deepEqual(meta.schema.map((s) => s.name), ["root", "x"]);
   });
 }
+
+Deno.test("a followed trace whose file is not Parquet says so (too short, no PAR1, footer too long)", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "sysmon-footer-" });
+  try {
+    const path = `${dir}/trace.parquet`;
+    const files = new FollowedFiles(path);
+    const cases: [Uint8Array, RegExp][] = [
+      [new TextEncoder().encode("PAR1"), /is not a Parquet file \(4 bytes\)/],
+      [new TextEncoder().encode("timestamp,cpu\n1,2\n3,4\n"), /no PAR1 footer/],
+      [
+        Uint8Array.of(80, 65, 82, 49, 0, 0, 0, 0, 255, 255, 0, 0, 80, 65, 82, 49),
+        /exceeds the file/,
+      ],
+    ];
+    for (const [bytes, why] of cases) {
+      Deno.writeFileSync(path, bytes);
+      assert.throws(() => files.list(), why);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

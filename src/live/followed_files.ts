@@ -2,12 +2,14 @@
 // each with its footer. A footer is read once per version of its file (known by its stat), so
 // a look at a long trace costs a stat per file, not a footer per file.
 import fs from "node:fs";
-import { parquetMetadata, parquetReadObjects } from "hyparquet";
+import { parquetReadObjects } from "hyparquet";
 import type { AsyncBuffer, FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { listSegments } from "../store/segments.ts";
 import { openRegularFile, PathKindError, readAt } from "../store/paths.ts";
 import { rowRange, uncovered } from "../query/segmented.ts";
+import { fileKey } from "../query/trace_file.ts";
+import { footerOf } from "../store/parquet_trace.ts";
 
 interface Footer {
   path: string;
@@ -83,8 +85,8 @@ export class FollowedFiles {
     const fd = openOrNull(path);
     if (fd === null) return null;
     try {
-      const buffer = fileBuffer(fd);
-      const meta = parquetMetadata(buffer.slice(...footerRange(buffer)) as ArrayBuffer);
+      const size = fs.fstatSync(fd).size;
+      const { meta } = footerOf(path, size, (length, position) => readAt(fd, length, position));
       const kv = new Map((meta.key_value_metadata ?? []).map((e) => [e.key, e.value ?? ""]));
       const f = { path, key: fdKey(fd), meta, kv };
       this.footersRead++;
@@ -123,14 +125,13 @@ function openOrNull(path: string): number | null {
 
 function statKey(path: string): string | null {
   try {
-    return keyOf(fs.statSync(path));
+    return fileKey(fs.statSync(path));
   } catch {
     return null;
   }
 }
 
-const fdKey = (fd: number) => keyOf(fs.fstatSync(fd));
-const keyOf = (st: fs.Stats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+const fdKey = (fd: number) => fileKey(fs.fstatSync(fd));
 
 /** Reads byte ranges of an open file (it stays the same inode while a fold renames over it). */
 function fileBuffer(fd: number): AsyncBuffer {
@@ -143,11 +144,4 @@ function fileBuffer(fd: number): AsyncBuffer {
       return buf.buffer as ArrayBuffer;
     },
   };
-}
-
-function footerRange(b: AsyncBuffer): [number, number] {
-  if (b.byteLength < 12) throw new Error("not a Parquet file");
-  const tail = new DataView(b.slice(b.byteLength - 8) as ArrayBuffer);
-  const len = tail.getUint32(0, true);
-  return [Math.max(0, b.byteLength - 8 - len), b.byteLength];
 }

@@ -138,7 +138,8 @@ function readVersion(path: string, fd: number, size: number) {
   return { kind: "parquet" as const, bytes: readAt(fd, len + 8, size - len - 8) };
 }
 
-function fileKey(st: fs.Stats): string {
+/** A file's version: device, inode, size and mtime. */
+export function fileKey(st: fs.Stats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
 }
 

@@ -5,7 +5,14 @@
 // column of the open row group (whose earlier pages are kept encoded: open_group.ts),
 // writes a new footer, then fsyncs and renames over the file, so the file on disk is
 // always complete. When the open group reaches `rowGroupRows` it is sealed.
-import type { ColumnChunk, CompressionCodec, KeyValue, RowGroup, SchemaElement } from "hyparquet";
+import type {
+  ColumnChunk,
+  CompressionCodec,
+  FileMetaData,
+  KeyValue,
+  RowGroup,
+  SchemaElement,
+} from "hyparquet";
 import { parquetMetadata } from "hyparquet";
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import * as zlib from "node:zlib";
@@ -395,26 +402,36 @@ export function readFooter(path: string) {
   const file = Deno.openSync(path);
   try {
     const st = file.statSync();
-    if (st.size < 12) throw new Error(`${path} is not a Parquet file (${st.size} bytes)`);
-    const tail = new Uint8Array(8);
-    file.seekSync(st.size - 8, Deno.SeekMode.Start);
-    readFull(file, tail);
-    const view = new DataView(tail.buffer);
-    if (view.getUint32(4, true) !== MAGIC) {
-      throw new Error(
-        `${path} is not a Parquet file (no PAR1 footer; truncated or another format)`,
-      );
-    }
-    const len = view.getUint32(0, true);
-    if (len + 12 > st.size) throw new Error(`${path}: footer length ${len} exceeds the file`);
-    const buf = new Uint8Array(len + 8);
-    file.seekSync(st.size - 8 - len, Deno.SeekMode.Start);
-    readFull(file, buf);
-    const meta = parquetMetadata(buf.buffer);
-    return { meta, footerStart: st.size - 8 - len, inode: st.ino, size: st.size };
+    const { meta, footerStart } = footerOf(path, st.size, (length, position) => {
+      const buf = new Uint8Array(length);
+      file.seekSync(position, Deno.SeekMode.Start);
+      readFull(file, buf);
+      return buf;
+    });
+    return { meta, footerStart, inode: st.ino, size: st.size };
   } finally {
     file.close();
   }
+}
+
+/**
+ * The footer of a Parquet file of `size` bytes, read through `read(length, position)`; says
+ * what is wrong with a file that is not one (too short, no PAR1, a footer longer than it).
+ */
+export function footerOf(
+  name: string,
+  size: number,
+  read: (length: number, position: number) => Uint8Array,
+): { meta: FileMetaData; footerStart: number } {
+  if (size < 12) throw new Error(`${name} is not a Parquet file (${size} bytes)`);
+  const view = new DataView(read(8, size - 8).buffer);
+  if (view.getUint32(4, true) !== MAGIC) {
+    throw new Error(`${name} is not a Parquet file (no PAR1 footer; truncated or another format)`);
+  }
+  const len = view.getUint32(0, true);
+  if (len + 12 > size) throw new Error(`${name}: footer length ${len} exceeds the file`);
+  const footerStart = size - 8 - len;
+  return { meta: parquetMetadata(read(len + 8, footerStart).slice().buffer), footerStart };
 }
 
 function readFull(file: Deno.FsFile, buf: Uint8Array) {
