@@ -13,9 +13,9 @@ import {
   type AuthConfig,
   clientOf,
   isLoopbackHost,
-  sameToken,
   TOKEN_ENV,
   TokenGuesses,
+  verifyToken,
 } from "../tracer/access.ts";
 import { Refusal } from "../schema/refusal.ts";
 import type { Context, Hono, MiddlewareHandler } from "hono";
@@ -95,16 +95,14 @@ export function securityMiddleware(
         : [getCookie(c, tokenCookie(url)), bearer].filter((t) => t !== undefined);
       if (sent.length === 0) return unauthorized(c, "this sysmon server needs its token");
       const client = clientOf(remoteAddress(c));
-      const wait = guesses.waitMs(client);
-      if (wait > 0) return tooManyGuesses(c, client, wait);
-      if (!sent.some((t) => sameToken(t, token))) {
-        await guesses.fail(client, sent.join("\n"));
+      const verdict = await verifyToken(sent, client, token, guesses);
+      if (verdict === "wrong") {
         return unauthorized(
           c,
           fromUrl !== null ? "the token in the URL is wrong" : "the token sent is wrong",
         );
       }
-      guesses.succeed(client);
+      if (verdict !== "ok") return tooManyGuesses(c, client, verdict.waitMs);
       if (fromUrl !== null) {
         setCookie(c, tokenCookie(url), token, {
           httpOnly: true,

@@ -171,3 +171,25 @@ export function clientOf(address: string): string {
   const groups = [...left, ...zeros.fill("0"), ...right].slice(0, 4);
   return `${groups.map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
 }
+
+export type TokenVerdict = "ok" | "wrong" | { waitMs: number };
+
+/**
+ * Whether any token `client` sent is `token`: "ok", "wrong" (counted against the client), or
+ * how long the client must wait after too many wrong ones.
+ */
+export async function verifyToken(
+  sent: string[],
+  client: string,
+  token: string,
+  guesses: TokenGuesses,
+): Promise<TokenVerdict> {
+  const wait = guesses.waitMs(client);
+  if (wait > 0) return { waitMs: wait };
+  if (!sent.some((t) => sameToken(t, token))) {
+    await guesses.fail(client, sent.join("\n"));
+    return "wrong";
+  }
+  guesses.succeed(client);
+  return "ok";
+}

@@ -5,7 +5,7 @@
 // `Authorization: Bearer TOKEN` (Prometheus: `authorization: {credentials: …}`) or `?token=`.
 import { Refusal } from "../schema/refusal.ts";
 import { CONTENT_TYPE, type ExpositionFormat, negotiateFormat } from "../collect/exposition.ts";
-import { type AuthConfig, clientOf, isLoopbackHost, sameToken, TokenGuesses } from "./access.ts";
+import { type AuthConfig, clientOf, isLoopbackHost, TokenGuesses, verifyToken } from "./access.ts";
 
 export interface ListenAddress {
   hostname: string;
@@ -152,17 +152,11 @@ async function checkToken(
     );
   }
   const client = clientOf(info?.remoteAddr.hostname ?? "unknown");
-  const wait = guesses.waitMs(client);
-  if (wait > 0) {
-    const seconds = Math.ceil(wait / 1000);
-    return text(429, `too many wrong tokens from ${client}; try again in ${seconds} s\n`, {
-      "Retry-After": String(seconds),
-    });
-  }
-  if (!sent.some((t) => sameToken(t, token))) {
-    await guesses.fail(client, sent.join("\n"));
-    return text(401, "the token sent is wrong\n", challenge);
-  }
-  guesses.succeed(client);
-  return null;
+  const verdict = await verifyToken(sent, client, token, guesses);
+  if (verdict === "ok") return null;
+  if (verdict === "wrong") return text(401, "the token sent is wrong\n", challenge);
+  const seconds = Math.ceil(verdict.waitMs / 1000);
+  return text(429, `too many wrong tokens from ${client}; try again in ${seconds} s\n`, {
+    "Retry-After": String(seconds),
+  });
 }
