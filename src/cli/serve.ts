@@ -102,23 +102,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     }
   }
   if (auth.warning) console.warn(`sysmon serve: ${auth.warning}`);
-  // Several paths, or a directory or glob: traces side by side once there are several, the
-  // file traced from the page (Start) beside them.
-  const traced: { by?: LiveSession } = {};
-  const given = givenPaths(opts);
-  const compare = opts.file !== null && Comparison.wanted(given)
-    ? new Comparison(
-      given,
-      { warmFirst: chartColumns },
-      () => traced.by?.tracer.status().options?.output ?? null,
-    )
-    : undefined;
-  const session = new LiveSession({
-    file: resolve(compare ? compare.traces()[0]!.spec.path : opts.file ?? DEFAULT_FILE),
-    dataDir: opts.dataDir,
-    defaults: { sampleInterval: opts.sampleInterval ?? 1, writeInterval: opts.writeInterval ?? 5 },
-  });
-  traced.by = session;
+  const { session, compare } = sessionFor(opts);
   const app = createApp({ session, auth, refreshMs: opts.refreshMs, compare });
   const stop = new AbortController();
   const stopped = new Promise<void>((r) => stop.signal.addEventListener("abort", () => r()));
@@ -355,6 +339,28 @@ const givenPaths = (opts: ServeOptions) =>
 function givenProblem(opts: ServeOptions): string | null {
   return givenPaths(opts).map((f) => (isMany(f) ? manyProblem(f) : servedFileProblem(f)))
     .find((p) => p !== null) ?? null;
+}
+
+/**
+ * The live session and, for several paths or a directory or glob, the traces side by side
+ * (once there are several; the file traced from the page, Start, joins them).
+ */
+function sessionFor(opts: ServeOptions) {
+  const traced: { by?: LiveSession } = {};
+  const given = givenPaths(opts);
+  const compare = opts.file !== null && Comparison.wanted(given)
+    ? new Comparison(
+      given,
+      { warmFirst: chartColumns },
+      () => traced.by?.tracer.status().options?.output ?? null,
+    )
+    : undefined;
+  traced.by = new LiveSession({
+    file: resolve(compare ? compare.traces()[0]!.spec.path : opts.file ?? DEFAULT_FILE),
+    dataDir: opts.dataDir,
+    defaults: { sampleInterval: opts.sampleInterval ?? 1, writeInterval: opts.writeInterval ?? 5 },
+  });
+  return { session: traced.by, compare };
 }
 
 /** Why serve cannot show the files a directory or a glob names (none there), or null. */

@@ -25,6 +25,14 @@ export interface TracesModel {
   drawn: boolean;
 }
 
+/**
+ * Which traces the page lists, and which have samples: a panel polled with another set is
+ * answered with the whole view (the bar names a trace that joined).
+ */
+export function traceSet(m: TracesModel | null | undefined): string {
+  return m ? m.traces.map((t) => `${t.index}${t.problem === null ? "" : "-"}`).join(".") : "one";
+}
+
 /** The traces shown after toggling `index` (at least one stays). */
 function toggled(s: ViewState, m: TracesModel, index: number): number[] | undefined {
   const shown = m.traces.filter((t) => t.shown).map((t) => t.index);

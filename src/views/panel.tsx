@@ -2,6 +2,7 @@
 // the charts draw. Its own swap target: auto-refresh replaces it alone (204 when nothing changed).
 // deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, and hono/jsx
 // would write `key` into the HTML.
+import { traceSet } from "./compare.tsx";
 import { Chart, JsonData } from "./chart.tsx";
 import { type CardModel, formatValue, topProcesses } from "./charts.ts";
 import type { PageModel, ProcessesModel } from "./model.ts";
@@ -54,7 +55,7 @@ export function Panel({ m }: { m: PageModel }) {
     : s.pause || live
     ? { "hx-target": "this" }
     : {
-      "hx-get": withVersion(panelUrl(s), m.version),
+      "hx-get": `${withVersion(panelUrl(s), m.version)}&set=${traceSet(m.compare)}`,
       "hx-trigger": `every ${Math.max(1, Math.round(m.refreshMs / 1000))}s`,
       "hx-target": "this",
     };

@@ -9,6 +9,7 @@ import type { ProcessesModel } from "../../views/model.ts";
 import { Panel, ProcessTable } from "../../views/panel.tsx";
 import { pageUrl, parseState, type TabName, TABS } from "../../views/state.ts";
 import { View } from "../../views/view.tsx";
+import { traceSet } from "../../views/compare.tsx";
 import { type PageModels, sourceZone } from "../page_model.ts";
 import type { SourceHolder } from "../trace_holder.ts";
 import { sideModel, type UiContext } from "./ui_models.ts";
@@ -52,7 +53,16 @@ export function pageRoutes({ models, ctx, source, serverZone }: PagesContext): H
     const tab = tabName(c.req.param("name"));
     const q = new URL(c.req.url).searchParams;
     if (await models.unchanged(q)) return c.body(null, 204);
-    return c.html(Panel({ m: await models.model(q, tab) }));
+    const m = await models.model(q, tab);
+    const set = q.get("set");
+    if (set !== null && set !== traceSet(m.compare)) {
+      // A trace joined (or got its first samples): the bar and controls change too.
+      c.header("HX-Retarget", "#view");
+      c.header("HX-Reswap", "outerHTML");
+      c.header("HX-Push-Url", pageUrl(m.state));
+      return c.html(View({ m }));
+    }
+    return c.html(Panel({ m }));
   });
 
   pages.get("/tab/:name/live", (c) => {
