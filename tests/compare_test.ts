@@ -141,16 +141,15 @@ Deno.test("align=start shifts each trace to start at 0: two runs of a job a day 
     const wall = await (await app.request("/tab/overview?range=all&align=wall")).text();
     assert.match(wall, /data-align="wall"/);
     assert.equal(tabData(wall).blocks[0]!.t0, T0);
-    // Every tab answers: the compared ones over both, the others over the first (said).
+    // Every tab answers: the compared ones over both; the Process Tree shows this machine (said).
     for (const tab of ["cpu", "io", "gpu", "containers", "processes", "proctree"]) {
       const r = await app.request(`/tab/${tab}?range=all`);
       const text = await r.text();
       assert.equal(r.status, 200, `${tab}: ${text.slice(0, 300)}`);
       assert.doesNotMatch(text, /class="problem|Uncaught/, tab);
       assert.match(text, /node1 · 2026-05-13 09:00/, tab);
-      if (["processes", "proctree"].includes(tab)) {
-        assert.match(text, /This tab shows the first trace only/, tab);
-      }
+      assert.doesNotMatch(text, /first trace only/, tab);
+      if (tab === "proctree") assert.match(text, /this machine&#39;s processes now/, tab);
     }
   } finally {
     await app.close();

@@ -38,7 +38,14 @@ import type { UiContext } from "./routes/ui_models.ts";
 import { fileState, type SourceHolder } from "./trace_holder.ts";
 import { fillProcesses } from "./process_model.ts";
 import { CHART_POINTS } from "../views/chart_spec.ts";
-import { compareBar, COMPARED_TABS, type Comparison, fillCompared } from "./compare.ts";
+import {
+  compareBar,
+  COMPARED_TABS,
+  type Comparison,
+  fillCompared,
+  loadCompared,
+} from "./compare.ts";
+import { fillComparedProcesses, processesAtEach } from "./compare_processes.ts";
 
 export interface PageDeps {
   session: LiveSession;
@@ -89,13 +96,13 @@ export class PageModels {
       (s.mode === "live" || (s.mode === "auto" && this.d.feed.active()));
   }
 
-  /** Everything a view of `tab` shows. */
-  async model(q: URLSearchParams, tab: string | undefined): Promise<PageModel> {
+  /** A model of the view `q` asks for, with nothing read yet. */
+  private blank(q: URLSearchParams, tab: string | undefined): PageModel {
     const { state, errors, rejected } = parseState(q, tab);
     const file = this.d.session.file;
     const fileBase = basename(file);
     if (!state.file) state.file = fileBase;
-    const m: PageModel = {
+    return {
       state,
       errors,
       rejected,
@@ -116,10 +123,16 @@ export class PageModels {
       proctree: null,
       side: null,
     };
+  }
+
+  /** Everything a view of `tab` shows. */
+  async model(q: URLSearchParams, tab: string | undefined): Promise<PageModel> {
+    const m = this.blank(q, tab);
+    const state = m.state;
     const cmp = this.d.compare;
     if (cmp && COMPARED_TABS.includes(state.tab)) {
       try {
-        await fillCompared(m, cmp, sourceZone(state, this.d.serverZone), this.d.points);
+        await this.fillCompared(m, cmp);
       } catch (err) {
         m.problem = { kind: "error", message: messageOf(err) };
       }
@@ -131,6 +144,37 @@ export class PageModels {
       return m;
     }
     return await this.modelOne(m);
+  }
+
+  /** A tab over every trace compared (and shown). */
+  private async fillCompared(m: PageModel, cmp: Comparison) {
+    const s = m.state;
+    const zone = sourceZone(s, this.d.serverZone);
+    const loaded = await loadCompared(m, cmp, zone);
+    if (loaded.length === 0) return;
+    if (s.tab === "processes") {
+      const points = Math.min(this.d.points ?? CHART_POINTS, 5000);
+      await fillComparedProcesses(m, loaded, zone, points);
+      return;
+    }
+    await fillCompared(m, loaded, zone, this.d.points);
+    if (s.tab === "cpu") m.processesByTrace = await processesAtEach(loaded, s.at, m.window, zone);
+  }
+
+  /**
+   * Several traces compared: each one's processes at the time `q` asks for (the CPU & Memory
+   * tab's list), and whether times are elapsed from each start; null: one trace is served.
+   */
+  async comparedProcesses(q: URLSearchParams, tab: string) {
+    const cmp = this.d.compare;
+    if (!cmp) return null;
+    const m = this.blank(q, tab);
+    const zone = sourceZone(m.state, this.d.serverZone);
+    const loaded = await loadCompared(m, cmp, zone);
+    return {
+      each: await processesAtEach(loaded, m.state.at, m.window, zone),
+      elapsed: m.compare?.align === "start",
+    };
   }
 
   /** A view of the one trace (the first of several compared). */
