@@ -123,7 +123,7 @@ Deno.test("traces of other zones and intervals line up by the instants they were
   const a = `${dir}/utc.parquet`, b = `${dir}/tokyo.parquet`;
   writeTrace(a, "host-utc", T0, { n: 20, cpu: 10 });
   // 18:00 in Tokyo is 09:00 UTC; a sample every 2 s.
-  writeTrace(b, "host-tokyo", T0, { n: 10, cpu: 50, every: 2, zone: "Asia/Tokyo", offsetH: 9 });
+  writeTrace(b, "host-tokyo", T0, { n: 10, cpu: 50, step: 2000, zone: "Asia/Tokyo", offsetH: 9 });
   const app = createApp({ file: a, compare: new Comparison([a, b]), eager: false });
   try {
     const html = await (await app.request("/tab/overview?range=all")).text();
@@ -170,16 +170,15 @@ Deno.test("align=start shifts each trace to start at 0: two runs of a job a day 
     const wall = await (await app.request("/tab/overview?range=all&align=wall")).text();
     assert.match(wall, /data-align="wall"/);
     assert.equal(tabData(wall).blocks[0]!.t0, T0);
-    // Every tab answers: the compared ones over both, the others over the first (said).
+    // Every tab answers: the compared ones over both; the Process Tree shows this machine (said).
     for (const tab of ["cpu", "io", "gpu", "containers", "processes", "proctree"]) {
       const r = await app.request(`/tab/${tab}?range=all`);
       const text = await r.text();
       assert.equal(r.status, 200, `${tab}: ${text.slice(0, 300)}`);
       assert.doesNotMatch(text, /class="problem|Uncaught/, tab);
       assert.match(text, /node1 · 2026-05-13 09:00/, tab);
-      if (["processes", "proctree"].includes(tab)) {
-        assert.match(text, /This tab shows the first trace only/, tab);
-      }
+      assert.doesNotMatch(text, /first trace only/, tab);
+      if (tab === "proctree") assert.match(text, /this machine&#39;s processes now/, tab);
     }
   } finally {
     await app.close();

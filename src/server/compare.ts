@@ -15,15 +15,28 @@ import { containerLatestColumns } from "../views/tab_plan.ts";
 import type { ColumnInfo, SeriesResult, TraceMeta, TraceSource } from "../views/types.ts";
 import { type ComparedTrace, type Comparison, described } from "./comparison.ts";
 
-/** The tabs that draw every trace shown; the others show the first one shown. */
-export const COMPARED_TABS: TabName[] = ["overview", "cpu", "io", "gpu", "containers"];
+/**
+ * The tabs that draw every trace shown; the other one (the Process Tree) shows this machine's
+ * processes, not a trace's.
+ */
+export const COMPARED_TABS: TabName[] = [
+  "overview",
+  "cpu",
+  "io",
+  "gpu",
+  "containers",
+  "processes",
+];
 
-interface Loaded {
+/** A trace shown that has samples, read. */
+export interface Loaded {
   t: ComparedTrace;
   src: TraceSource;
   meta: TraceMeta;
   host: string;
   label: string;
+  /** What legends call it (the host, or host and start where hosts repeat). */
+  name: string;
   /** Subtracted from its times: 0 (wall) or its first sample (start). */
   offset: number;
 }
@@ -54,7 +67,9 @@ async function compareModels(cmp: Comparison, s: PageModel["state"], zone: strin
       tm.label = d.label;
       tm.name = d.host;
       if (meta.first === null || meta.last === null || meta.rows === 0) tm.problem = "no samples";
-      else if (tm.shown) loaded.push({ t, src, meta, host: d.host, label: d.label, offset: 0 });
+      else if (tm.shown) {
+        loaded.push({ t, src, meta, host: d.host, label: d.label, name: d.host, offset: 0 });
+      }
     } catch (err) {
       tm.problem = messageOf(err);
     }
@@ -63,19 +78,20 @@ async function compareModels(cmp: Comparison, s: PageModel["state"], zone: strin
   for (const tm of models) {
     if (models.filter((x) => x.name === tm.name).length > 1) tm.name = tm.label;
   }
+  for (const l of loaded) l.name = models.find((x) => x.index === l.t.index)!.name;
   return { models, loaded };
 }
 
 /**
- * The chart tab of `m` over every trace shown (m.state says which, and the alignment);
- * m.meta becomes the first trace's with the traces' span.
+ * Reads the traces shown (m.state says which, and the alignment) and sets m.compare,
+ * m.version, m.meta (the first trace's, with the traces' span) and m.window (aligned time);
+ * the traces with samples, each with its offset (none: m.problem says so).
  */
-export async function fillCompared(
+export async function loadCompared(
   m: PageModel,
   cmp: Comparison,
   zone: string | undefined,
-  points?: number,
-): Promise<void> {
+): Promise<Loaded[]> {
   const s = m.state;
   const { models, loaded } = await compareModels(cmp, s, zone);
   const overlap = loaded.length > 1 &&
@@ -86,7 +102,7 @@ export async function fillCompared(
   m.version = await cmp.version();
   if (loaded.length === 0) {
     m.problem = { kind: "waiting", message: "None of the traces shown has samples (yet)." };
-    return;
+    return loaded;
   }
   if (align === "start") { for (const l of loaded) l.offset = l.meta.first!; }
   const first = Math.min(...loaded.map((l) => l.meta.first! - l.offset));
@@ -100,8 +116,19 @@ export async function fillCompared(
     host: loaded.map((l) => l.host).join(", "),
   };
   Object.assign(s, fitZoom(s, first, last));
-  const w = viewWindow(s, first, last);
-  m.window = w;
+  m.window = viewWindow(s, first, last);
+  return loaded;
+}
+
+/** The chart tab of `m` (loadCompared done) over the traces `loaded`. */
+export async function fillCompared(
+  m: PageModel,
+  loaded: Loaded[],
+  zone: string | undefined,
+  points?: number,
+): Promise<void> {
+  const s = m.state;
+  const w = m.window!;
   const columns = new Map<string, ColumnInfo>();
   for (const l of loaded) {
     for (const c of l.meta.columns) if (!columns.has(c.name)) columns.set(c.name, c);
@@ -123,8 +150,7 @@ export async function fillCompared(
     const own = latest ? ownBars(plan, s, { ...input, latest: latest[k] }) : plan;
     return buildTab(own, results, l.meta, holeLimit(l.meta.sampleInterval));
   }));
-  const name = (l: Loaded) => models.find((x) => x.index === l.t.index)!.name;
-  m.tab = mergeTabs(loaded.map((l, k) => ({ tab: tabs[k]!, name: name(l), slot: l.t.index })));
+  m.tab = mergeTabs(loaded.map((l, k) => ({ tab: tabs[k]!, name: l.name, slot: l.t.index })));
 }
 
 /** Each column's largest newest value over the traces. */
@@ -150,7 +176,7 @@ function ownBars(
   return { ...plan, bars: planTab(s.tab, { ...s, containers }, input).bars };
 }
 
-/** The bar naming the traces, for a tab that shows the first trace only. */
+/** The bar naming the traces, for a tab that shows no trace's data (the Process Tree). */
 export async function compareBar(
   m: PageModel,
   cmp: Comparison,

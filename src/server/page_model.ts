@@ -38,8 +38,9 @@ import type { UiContext } from "./routes/ui_models.ts";
 import { fileState, type SourceHolder } from "./trace_holder.ts";
 import { fillProcesses } from "./process_model.ts";
 import { CHART_POINTS } from "../views/chart_spec.ts";
-import { compareBar, COMPARED_TABS, fillCompared } from "./compare.ts";
+import { compareBar, COMPARED_TABS, fillCompared, loadCompared } from "./compare.ts";
 import type { Comparison } from "./comparison.ts";
+import { fillComparedProcesses, processesAtEach } from "./compare_processes.ts";
 
 export interface PageDeps {
   session: LiveSession;
@@ -96,13 +97,13 @@ export class PageModels {
       (s.mode === "live" || (s.mode === "auto" && this.d.feed.active()));
   }
 
-  /** Everything a view of `tab` shows. */
-  async model(q: URLSearchParams, tab: string | undefined): Promise<PageModel> {
+  /** A model of the view `q` asks for, with nothing read yet. */
+  private blank(q: URLSearchParams, tab: string | undefined): PageModel {
     const { state, errors, rejected } = parseState(q, tab);
     const file = this.d.session.file;
     const fileBase = basename(file);
     if (!state.file) state.file = fileBase;
-    const m: PageModel = {
+    return {
       state,
       errors,
       rejected,
@@ -123,6 +124,12 @@ export class PageModels {
       proctree: null,
       side: null,
     };
+  }
+
+  /** Everything a view of `tab` shows. */
+  async model(q: URLSearchParams, tab: string | undefined): Promise<PageModel> {
+    const m = this.blank(q, tab);
+    const state = m.state;
     const cmp = this.compared();
     // A trace traced here grows with every write: look as often.
     const writes = this.d.session.tracer.status().options?.writeInterval;
@@ -131,7 +138,7 @@ export class PageModels {
     }
     if (cmp && COMPARED_TABS.includes(state.tab)) {
       try {
-        await fillCompared(m, cmp, sourceZone(state, this.d.serverZone), this.d.points);
+        await this.fillCompared(m, cmp);
       } catch (err) {
         m.problem = { kind: "error", message: messageOf(err) };
       }
@@ -143,6 +150,37 @@ export class PageModels {
       return m;
     }
     return await this.modelOne(m);
+  }
+
+  /** A tab over every trace compared (and shown). */
+  private async fillCompared(m: PageModel, cmp: Comparison) {
+    const s = m.state;
+    const zone = sourceZone(s, this.d.serverZone);
+    const loaded = await loadCompared(m, cmp, zone);
+    if (loaded.length === 0) return;
+    if (s.tab === "processes") {
+      const points = Math.min(this.d.points ?? CHART_POINTS, 5000);
+      await fillComparedProcesses(m, loaded, zone, points);
+      return;
+    }
+    await fillCompared(m, loaded, zone, this.d.points);
+    if (s.tab === "cpu") m.processesByTrace = await processesAtEach(loaded, s.at, m.window, zone);
+  }
+
+  /**
+   * Several traces compared: each one's processes at the time `q` asks for (the CPU & Memory
+   * tab's list), and whether times are elapsed from each start; null: one trace is served.
+   */
+  async comparedProcesses(q: URLSearchParams, tab: string) {
+    const cmp = this.compared();
+    if (!cmp) return null;
+    const m = this.blank(q, tab);
+    const zone = sourceZone(m.state, this.d.serverZone);
+    const loaded = await loadCompared(m, cmp, zone);
+    return {
+      each: await processesAtEach(loaded, m.state.at, m.window, zone),
+      elapsed: m.compare?.align === "start",
+    };
   }
 
   /** A view of the one trace (the first of several compared). */

@@ -18,9 +18,15 @@ export const LIST_LIMIT = 100;
  */
 export const MAX_PROCESS_SAMPLES = 21_600;
 
-/** The newest part of `range` that holds at most MAX_PROCESS_SAMPLES samples. */
-function scanned(m: PageModel, range: { start: number; end: number }) {
-  const step = (m.meta?.sampleInterval ?? 1) * 1000;
+/**
+ * The newest part of `range` that holds at most MAX_PROCESS_SAMPLES samples of a trace
+ * sampled every `interval` seconds (null: unknown, 1 s).
+ */
+export function scanned(
+  interval: number | null | undefined,
+  range: { start: number; end: number },
+) {
+  const step = (interval ?? 1) * 1000;
   const most = MAX_PROCESS_SAMPLES * Math.max(step, 100);
   return range.end - range.start > most ? { start: range.end - most, end: range.end } : range;
 }
@@ -34,7 +40,7 @@ export async function fillProcesses(
 ) {
   const s = m.state;
   const w = m.window!;
-  const range = scanned(m, { start: w.start, end: w.end });
+  const range = scanned(m.meta?.sampleInterval, { start: w.start, end: w.end });
   const plain = !s.find;
   // One query for the list and, without a search, for what the charts pick from.
   const listing = await src.processList({

@@ -21,7 +21,10 @@ export interface TracesModel {
   align: "wall" | "start";
   /** Whether the traces shown overlap in time (wall time is the default then). */
   overlap: boolean;
-  /** Whether this tab draws every trace shown (else only the first: said). */
+  /**
+   * Whether this tab draws every trace shown (else it says what it shows: the Process Tree,
+   * this machine's processes).
+   */
   drawn: boolean;
 }
 
@@ -81,7 +84,13 @@ export function CompareBar({ s, m }: { s: ViewState; m: TracesModel }) {
       {m.align === "start"
         ? <span class="hint">Times are elapsed since each trace's first sample (h:mm:ss).</span>
         : null}
-      {m.drawn ? null : <span class="hint">This tab shows the first trace only.</span>}
+      {m.drawn ? null : (
+        <span class="hint">
+          {s.tab === "proctree"
+            ? "This tab shows this machine's processes now, not a trace's."
+            : "This tab shows the first trace only."}
+        </span>
+      )}
     </nav>
   );
 }

@@ -100,7 +100,13 @@ function mergeBars(base: ChartModel, drawn: (ComparedTab & { c: ChartModel })[])
   return { ...base, hidden: undefined, bars: { labels, values, traces } };
 }
 
-/** The traces' tabs (built from one plan) as one: the first trace's layout, every trace's data. */
+/**
+ * The traces' tabs (built from one plan) as one: the first trace's layout (a chart only some
+ * traces have comes where the first of them has it), every trace's data. A heatmap's rows are
+ * one trace's (its cores): one heatmap per trace (`id-t<slot>`, titled `… · host`), each over
+ * that trace's own block (appended after the merged ones), so that it draws the trace's own
+ * samples only.
+ */
 export function mergeTabs(parts: ComparedTab[]): TabModel {
   const first = parts[0]!.tab;
   const nBlocks = Math.max(...parts.map((p) => p.tab.blocks.length));
@@ -108,35 +114,42 @@ export function mergeTabs(parts: ComparedTab[]): TabModel {
     { length: nBlocks },
     (_, j) => mergeBlocks(parts.map((p) => p.tab.blocks[j])),
   );
+  const blocks = merged.map((m) => m.block);
   const at = (p: number, block: number, i: number) => merged[block]!.offsets[p]! + i;
-  const charts = first.charts.map((c0): ChartModel => {
-    const own = parts.map((p) => p.tab.charts.find((c) => c.id === c0.id));
+  const ids = [...new Set(parts.flatMap((p) => p.tab.charts.map((c) => c.id)))];
+  const charts = ids.flatMap((id): ChartModel[] => {
+    const own = parts.map((p) => p.tab.charts.find((c) => c.id === id));
     const drawn = own.map((c, p) => ({ c, p })).filter((x) => x.c && !x.c.hidden);
-    if (drawn.length === 0) return c0;
+    if (drawn.length === 0) return [own.find((c) => c)!];
     const base = drawn[0]!.c!;
     if (base.kind === "bars") {
-      return mergeBars(base, drawn.map(({ c, p }) => ({ c: c!, ...parts[p]! })));
+      return [mergeBars(base, drawn.map(({ c, p }) => ({ c: c!, ...parts[p]! })))];
     }
-    // A heatmap's rows are one trace's (cores): the first trace that has it.
-    const shown = base.kind === "heatmap" ? drawn.slice(0, 1) : drawn;
-    const series: SeriesModel[] = shown.flatMap(({ c, p }) =>
+    if (base.kind === "heatmap") {
+      return drawn.map(({ c, p }) => ({
+        ...c!,
+        id: `${c!.id}-t${parts[p]!.slot}`,
+        // its own count of cores ("Per-core CPU (8 cores)"): the plan's is of all traces'
+        title: `${c!.title.replace(/\(\d+ cores\)/, `(${c!.series.length} cores)`)} · ${
+          parts[p]!.name
+        }`,
+        block: blocks.push(parts[p]!.tab.blocks[c!.block]!) - 1,
+      }));
+    }
+    const series: SeriesModel[] = drawn.flatMap(({ c, p }) =>
       c!.series.map((s) => ({
         ...s,
-        label: base.kind === "heatmap" ? s.label : `${s.label} · ${parts[p]!.name}`,
+        label: `${s.label} · ${parts[p]!.name}`,
         i: at(p, c!.block, s.i),
         trace: parts[p]!.slot,
       }))
     );
-    const title = base.kind === "heatmap" && parts.length > 1
-      ? `${base.title} · ${parts[shown[0]!.p]!.name}`
-      : base.title;
-    return {
+    return [{
       ...base,
-      title,
       series,
       hidden: undefined,
-      empty: shown.every(({ c }) => c!.empty) || undefined,
-    };
+      empty: drawn.every(({ c }) => c!.empty) || undefined,
+    }];
   });
   const cards = first.cards.map((c0): CardModel => {
     const own = parts.map((p) => p.tab.cards.find((c) => c.id === c0.id));
@@ -159,11 +172,13 @@ export function mergeTabs(parts: ComparedTab[]): TabModel {
       perTrace: parts.map((p, k) => ({ name: p.name, value: own[k]?.value ?? "—", trace: p.slot })),
     };
   });
+  // A merged block no chart draws (the cores' when only heatmaps use them) is left empty.
+  const used = new Set([0, ...charts.filter((c) => !c.hidden).map((c) => c.block)]);
   return {
     ...first,
     charts,
     cards,
-    blocks: merged.map((m) => m.block),
+    blocks: blocks.map((b, j) => (used.has(j) ? b : { ...b, dt: [], s: [] })),
     rows: parts.reduce((n, p) => n + p.tab.rows, 0),
   };
 }

@@ -30,6 +30,8 @@ export interface PageModel {
   tab: TabModel | null;
   /** Process list at a time (CPU & Memory tab). */
   processes: ProcessesModel | null;
+  /** Several traces compared: each shown trace's process list at that time (CPU & Memory). */
+  processesByTrace?: TraceProcessesModel[];
   /** Changes when what the panel shows would change (auto-refresh sends it back). */
   version: string;
   refreshMs: number;
@@ -55,8 +57,11 @@ export interface PageModel {
 export interface ProcessesTabModel {
   /** False: the trace has no per-process records (said instead of charts). */
   recorded: boolean;
-  /** The busiest by peak CPU (of those the search found), at most `limit`. */
-  list: ProcessSummary[];
+  /**
+   * The busiest by peak CPU (of those the search found), at most `limit` (per trace when
+   * several are compared: then each names its trace, and times are aligned).
+   */
+  list: (ProcessSummary & { trace?: number })[];
   limit: number;
   /** Processes the range saw (that the search found). */
   total: number;
@@ -64,11 +69,26 @@ export interface ProcessesTabModel {
   listRange: { start: number; end: number };
   /** The view's range was longer than the tab reads: `listRange` is its newest part. */
   clipped: boolean;
-  /** The process whose own history is shown, and what the range knows of it (null: nothing). */
-  selected: { key: ProcessKey; summary: ProcessSummary | null } | null;
+  /**
+   * The process whose own history is shown, and what the range knows of it (null: nothing);
+   * `trace`: its trace when several are compared.
+   */
+  selected: { key: ProcessKey; summary: ProcessSummary | null; trace?: number } | null;
   /** Processes each chart shows at most. */
   top: number;
   error: string | null;
+  /** Several traces compared: each shown trace's name and colour slot, by index. */
+  traces?: { index: number; name: string; slot: number }[];
+  /** Several traces compared: the names of those that have no per-process records. */
+  unrecorded?: string[];
+}
+
+/** One trace's process list at a time (several traces compared). */
+export interface TraceProcessesModel {
+  name: string;
+  /** Colour slot (static/js/colors.js traceColor). */
+  slot: number;
+  p: ProcessesModel;
 }
 
 export interface ProcessesModel {
@@ -79,6 +99,8 @@ export interface ProcessesModel {
   list: ProcessEntry[];
   total: number;
   error: string | null;
+  /** Said above the list (several traces compared: the nearest sample is far from the time). */
+  note?: string;
 }
 
 /** How the page asks for the samples newer than the ones it has. */

@@ -5,11 +5,11 @@
 import { traceSet } from "./compare.tsx";
 import { Chart, JsonData } from "./chart.tsx";
 import { type CardModel, formatValue, topProcesses } from "./charts.ts";
-import type { PageModel, ProcessesModel } from "./model.ts";
+import type { PageModel, ProcessesModel, TraceProcessesModel } from "./model.ts";
 import { ProcessesBody } from "./processes.tsx";
 import { ProcTreePanel } from "./proctree.tsx";
 import { panelUrl, processesUrl, viewUrl } from "./state.ts";
-import { fromStarts, PageTime, Time } from "./time.tsx";
+import { fromStarts, PageTime } from "./time.tsx";
 
 const withVersion = (url: string, v: string) =>
   `${url}${url.includes("?") ? "&" : "?"}v=${encodeURIComponent(v)}`;
@@ -229,9 +229,39 @@ function Processes({ m }: { m: PageModel }) {
   return (
     <section class="processes-box">
       <h2>Processes at the cursor</h2>
-      <p class="hint">Click a chart to list the processes of that moment.</p>
-      {m.processes ? <ProcessTable p={m.processes} /> : <div id="procs" />}
+      <p class="hint">
+        {m.processesByTrace
+          ? "Click a chart to list each trace's processes of that moment."
+          : "Click a chart to list the processes of that moment."}
+      </p>
+      {m.processesByTrace
+        ? <TracesProcessTables list={m.processesByTrace} elapsed={fromStarts(m)} />
+        : m.processes
+        ? <ProcessTable p={m.processes} />
+        : <div id="procs" />}
     </section>
+  );
+}
+
+/** Several traces compared: each one's processes at the time, headed by its name and colour. */
+export function TracesProcessTables(
+  { list, elapsed }: { list: TraceProcessesModel[]; elapsed: boolean },
+) {
+  return (
+    <div id="procs" class="procs procs-traces">
+      {list.map((t) => (
+        <section
+          class="procs-trace"
+          data-trace={String(t.slot)}
+          aria-label={`Processes of ${t.name}`}
+        >
+          <h3>
+            <i class="trace-swatch" data-trace={String(t.slot)} /> {t.name}
+          </h3>
+          <ProcessRows p={t.p} elapsed={elapsed} />
+        </section>
+      ))}
+    </div>
   );
 }
 
@@ -244,10 +274,20 @@ const fixed1 = (v: number | null) =>
 const mib = (v: number | null) => (v === null ? "—" : fixed1(v / 2 ** 20));
 
 export function ProcessTable({ p }: { p: ProcessesModel }) {
-  const top = topProcesses(p.list);
   return (
     <div id="procs" class="procs">
+      <ProcessRows p={p} elapsed={false} />
+    </div>
+  );
+}
+
+/** The processes of one sample: the busiest by CPU. */
+function ProcessRows({ p, elapsed }: { p: ProcessesModel; elapsed: boolean }) {
+  const top = topProcesses(p.list);
+  return (
+    <>
       {p.error ? <p class="problem error message">{p.error}</p> : null}
+      {p.note ? <p class="note">{p.note}</p> : null}
       {!p.error && p.at === null
         ? <p class="note">This trace has no per-process records.</p>
         : null}
@@ -255,7 +295,8 @@ export function ProcessTable({ p }: { p: ProcessesModel }) {
         ? (
           <>
             <p>
-              Sample at <Time ms={p.at} />: {p.total} processes, the {top.length} busiest by CPU.
+              Sample at <PageTime ms={p.at} elapsed={elapsed} />: {p.total} processes, the{" "}
+              {top.length} busiest by CPU.
             </p>
             <table>
               <thead>
@@ -292,6 +333,6 @@ export function ProcessTable({ p }: { p: ProcessesModel }) {
           </>
         )
         : null}
-    </div>
+    </>
   );
 }

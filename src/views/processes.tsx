@@ -10,7 +10,7 @@ import { formatValue } from "./charts.ts";
 import type { PageModel, ProcessesTabModel } from "./model.ts";
 import { pageUrl, stateQuery, type ViewState, viewUrl } from "./state.ts";
 import { historyState, processLabel } from "./tabs/processes.ts";
-import { Time } from "./time.tsx";
+import { fromStarts, PageTime } from "./time.tsx";
 import type { ProcessSummary } from "./types.ts";
 
 const cut = (text: string, max: number) => text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -49,10 +49,19 @@ export function ProcessesBody({ m }: { m: PageModel }) {
     );
   }
   const charts = m.tab?.charts ?? [];
+  const unrecorded = p.unrecorded ?? [];
   const own = charts.filter((c) => c.id.startsWith("proc-one-"));
   const top = charts.filter((c) => !c.id.startsWith("proc-one-"));
   return (
     <>
+      {unrecorded.length
+        ? (
+          <p class="note proc-unrecorded">
+            No per-process records in the trace of{" "}
+            {unrecorded.join(", ")}: its processes are not drawn.
+          </p>
+        )
+        : null}
       {p.selected ? <Selected m={m} p={p} /> : null}
       {own.length
         ? <div class="charts proc-history">{own.map((c) => <Chart chart={c} />)}</div>
@@ -74,17 +83,29 @@ function Selected({ m, p }: { m: PageModel; p: ProcessesTabModel }) {
   const s = m.state;
   const sel = p.selected!;
   const x = sel.summary;
-  const back = { ...s, proc: undefined, zoom: null };
+  const back = { ...s, proc: undefined, trace: undefined, zoom: null };
+  const elapsed = fromStarts(m);
+  const trace = p.traces?.find((t) => t.index === sel.trace);
   return (
     <section class="processes-box proc-selected" aria-label="Process history">
       <h2>
         History of <span class="proc-name">{processLabel(sel.key)}</span>
+        {p.traces
+          ? (
+            <span class="proc-trace">
+              {" in "}
+              <i class="trace-swatch" data-trace={String(trace?.slot ?? sel.trace ?? 0)} />{" "}
+              {trace?.name ?? `trace ${sel.trace ?? 0} (not shown)`}
+            </span>
+          )
+          : null}
       </h2>
       {x
         ? (
           <p class="proc-facts">
-            Seen from <Time ms={x.first} /> to <Time ms={x.last} /> in{" "}
-            {x.samples.toLocaleString("en-US")} samples{x.user ? `, user ${shown(x.user, 40)}` : ""}
+            Seen from <PageTime ms={x.first} elapsed={elapsed} /> to{" "}
+            <PageTime ms={x.last} elapsed={elapsed} /> in {x.samples.toLocaleString("en-US")}{" "}
+            samples{x.user ? `, user ${shown(x.user, 40)}` : ""}
             {x.container ? `, container ${shown(x.container, 60)}` : ""}; peak CPU{" "}
             {formatValue(x.peak.cpu, "%")}, peak memory {mib(x.peak.memory)} MiB.
             {x.cmdline ? <code class="proc-cmd">{shown(x.cmdline, 300)}</code> : null}
@@ -92,7 +113,8 @@ function Selected({ m, p }: { m: PageModel; p: ProcessesTabModel }) {
         )
         : (
           <p class="note">
-            {processLabel(sel.key)} is not listed in this range (choose a longer range).
+            {processLabel(sel.key)} is not listed in this range
+            {p.traces ? " of its trace" : ""} (choose a longer range).
           </p>
         )}
       <p>
@@ -110,6 +132,8 @@ function StateFields({ s }: { s: ViewState }) {
 
 function ProcessList({ m, p }: { m: PageModel; p: ProcessesTabModel }) {
   const s = m.state;
+  const elapsed = fromStarts(m);
+  const traces = p.traces;
   return (
     <section class="processes-box procs proc-list" id="proc-list" aria-label="Processes seen">
       <h2>Processes seen</h2>
@@ -136,11 +160,15 @@ function ProcessList({ m, p }: { m: PageModel; p: ProcessesTabModel }) {
         {s.find ? <ViewLink s={{ ...s, find: undefined }} class="button">Show all</ViewLink> : null}
       </form>
       <p class="proc-count">
-        <Time ms={p.listRange.start} /> to <Time ms={p.listRange.end} />:{" "}
-        {p.total.toLocaleString("en-US")} process{p.total === 1 ? "" : "es"}
+        <PageTime ms={p.listRange.start} elapsed={elapsed} /> to{" "}
+        <PageTime ms={p.listRange.end} elapsed={elapsed} />: {p.total.toLocaleString("en-US")}{" "}
+        process{p.total === 1 ? "" : "es"}
+        {traces ? ` in ${traces.length} trace${traces.length === 1 ? "" : "s"}` : ""}
         {s.find ? ` matching “${cut(terminalSafe(s.find), 60)}”` : ""}
         {p.total > p.list.length
-          ? `; the ${p.list.length} with the highest peak CPU listed (search to find the others)`
+          ? `; the ${p.list.length} with the highest peak CPU listed${
+            traces ? ` (at most ${p.limit} per trace)` : ""
+          } (search to find the others)`
           : ""}.
       </p>
       {p.clipped
@@ -157,6 +185,7 @@ function ProcessList({ m, p }: { m: PageModel; p: ProcessesTabModel }) {
           <table>
             <thead>
               <tr>
+                {traces ? <th>Trace</th> : null}
                 <th class="num">PID</th>
                 <th>Name</th>
                 <th>User</th>
@@ -170,7 +199,9 @@ function ProcessList({ m, p }: { m: PageModel; p: ProcessesTabModel }) {
                 <th>Command line</th>
               </tr>
             </thead>
-            <tbody>{p.list.map((x) => <Row s={s} x={x} />)}</tbody>
+            <tbody>
+              {p.list.map((x) => <Row s={s} x={x} p={p} elapsed={elapsed} />)}
+            </tbody>
           </table>
         )
         : null}
@@ -178,22 +209,38 @@ function ProcessList({ m, p }: { m: PageModel; p: ProcessesTabModel }) {
   );
 }
 
-function Row({ s, x }: { s: ViewState; x: ProcessSummary }) {
-  const picked = s.proc?.pid === x.pid && s.proc.name === x.name;
+function Row(
+  { s, x, p, elapsed }: {
+    s: ViewState;
+    x: ProcessSummary & { trace?: number };
+    p: ProcessesTabModel;
+    elapsed: boolean;
+  },
+) {
+  const picked = s.proc?.pid === x.pid && s.proc.name === x.name &&
+    (x.trace === undefined || x.trace === (p.selected?.trace ?? s.trace));
+  const trace = p.traces?.find((t) => t.index === x.trace);
   return (
-    <tr class={picked ? "picked" : undefined}>
+    <tr class={picked ? "picked" : undefined} data-trace={trace ? String(trace.slot) : undefined}>
+      {p.traces
+        ? (
+          <td class="proc-trace">
+            <i class="trace-swatch" data-trace={String(trace?.slot ?? 0)} /> {trace?.name ?? "?"}
+          </td>
+        )
+        : null}
       <td class="num">{String(x.pid)}</td>
       <td>
-        <ViewLink s={historyState(s, x)} class="proc-link" title="Show its own history">
+        <ViewLink s={historyState(s, x, x.trace)} class="proc-link" title="Show its own history">
           {shown(x.name, 60)}
         </ViewLink>
       </td>
       <td>{shown(x.user, 32) || "—"}</td>
       <td>
-        <Time ms={x.first} />
+        <PageTime ms={x.first} elapsed={elapsed} />
       </td>
       <td>
-        <Time ms={x.last} />
+        <PageTime ms={x.last} elapsed={elapsed} />
       </td>
       <td class="num">{x.samples.toLocaleString("en-US")}</td>
       <td class="num">{formatValue(x.peak.cpu, "")}</td>

@@ -78,6 +78,8 @@ export interface ViewState {
   align?: "wall" | "start";
   /** Several traces compared: the indices of those shown (absent: all). */
   traces?: number[];
+  /** Processes tab, several traces compared: the trace of the process picked (absent: the first). */
+  trace?: number;
 }
 
 export const DEFAULT_STATE: ViewState = {
@@ -208,6 +210,8 @@ export function parseState(q: URLSearchParams, tab?: string): ParsedState {
   if (traces !== null && /^\d{1,3}(,\d{1,3}){0,63}$/.test(traces)) {
     s.traces = [...new Set(traces.split(",").map(Number))].sort((a, b) => a - b);
   }
+  const trace = q.get("trace");
+  if (trace !== null && /^\d{1,3}$/.test(trace)) s.trace = Number(trace);
   return { state: s, errors, rejected };
 }
 
@@ -232,6 +236,7 @@ export function stateQuery(s: ViewState, opts: { tab?: boolean } = {}): URLSearc
   if (s.find) q.set("find", s.find);
   if (s.align) q.set("align", s.align);
   if (s.traces) q.set("traces", s.traces.join(","));
+  if (s.trace !== undefined) q.set("trace", String(s.trace));
   return q;
 }
 

@@ -4,7 +4,8 @@
 // palette (palette.js) the first time a chart shows it, the slot fewest names have and, where
 // the palette allows, one no other series of that chart has; slots last for the browser tab's
 // session (sessionStorage), so a tab switch or a refresh keeps them.
-import { palette } from "./theme.js";
+import { rgb } from "./palette.js";
+import { isDark, palette } from "./theme.js";
 
 const KEY = "sysmon.colors";
 /** Names remembered at most (containers come and go); the oldest are forgotten. */
@@ -79,6 +80,25 @@ export const traceColor = (k) => {
   const p = palette();
   return p[k % p.length];
 };
+
+/** How far a trace's shades go toward black (light theme) or white (dark theme). */
+const SHADES = [0, 0.35, 0.6];
+
+/**
+ * A shade of a trace's colour (its family): `step` 0 is the colour itself, the next ones
+ * darker on the light theme and lighter on the dark one (more contrast with the panel), so
+ * that many series of one trace (its processes) are told apart in its colour.
+ * @param {number} k @param {number} step
+ */
+export function traceShade(k, step) {
+  const base = traceColor(k);
+  const f = SHADES[step % SHADES.length] ?? 0;
+  if (f === 0) return base;
+  const to = isDark() ? 255 : 0;
+  return `#${
+    rgb(base).map((c) => Math.round(c + (to - c) * f).toString(16).padStart(2, "0")).join("")
+  }`;
+}
 
 /** Paints the swatches that name a trace (`data-trace`) under `el`. @param {Element} el */
 export function paintTraces(el) {

@@ -1,12 +1,13 @@
 // The dashboard's pages and fragments: the page, a tab's view and panel, its live updates and
-// the processes at a sample (src/views/ renders them from page_model.ts).
+// the processes at a sample (each trace's when several are compared; src/views/ renders them
+// from page_model.ts).
 import { Hono } from "hono";
 import { html } from "hono/html";
 import { basename } from "node:path";
 import { messageOf, Refusal } from "../../schema/refusal.ts";
 import { Page } from "../../views/layout.tsx";
 import type { ProcessesModel } from "../../views/model.ts";
-import { Panel, ProcessTable } from "../../views/panel.tsx";
+import { Panel, ProcessTable, TracesProcessTables } from "../../views/panel.tsx";
 import { pageUrl, parseState, type TabName, TABS } from "../../views/state.ts";
 import { View } from "../../views/view.tsx";
 import { traceSet } from "../../views/compare.tsx";
@@ -72,8 +73,14 @@ export function pageRoutes({ models, ctx, source, serverZone }: PagesContext): H
   });
 
   pages.get("/tab/:name/processes", async (c) => {
-    const { state } = parseState(new URL(c.req.url).searchParams, tabName(c.req.param("name")));
+    const q = new URL(c.req.url).searchParams;
+    const { state } = parseState(q, tabName(c.req.param("name")));
     if (!state.file) state.file = basename(session.file);
+    const each = await models.comparedProcesses(q, state.tab);
+    if (each) {
+      c.header("HX-Replace-Url", pageUrl(state));
+      return c.html(TracesProcessTables({ list: each.each, elapsed: each.elapsed }));
+    }
     let p: ProcessesModel;
     try {
       const src = await source().get();

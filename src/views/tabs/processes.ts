@@ -55,9 +55,12 @@ export function processLabel(k: ProcessKey): string {
   return `${name.length > 60 ? `${name.slice(0, 59)}…` : name} (${k.pid})`;
 }
 
-/** The view that shows `k`'s own history (over its lifetime: no zoom). */
-export function historyState(s: ViewState, k: ProcessKey): ViewState {
-  return { ...s, tab: "processes", proc: { pid: k.pid, name: k.name }, zoom: null };
+/**
+ * The view that shows `k`'s own history (over its lifetime: no zoom); `trace`: the trace it
+ * belongs to when several are compared (s.trace's by default).
+ */
+export function historyState(s: ViewState, k: ProcessKey, trace = s.trace): ViewState {
+  return { ...s, tab: "processes", proc: { pid: k.pid, name: k.name }, zoom: null, trace };
 }
 
 const round4 = (v: number) => (v === 0 || !Number.isFinite(v) ? v : Number(v.toPrecision(4)));

@@ -6,7 +6,7 @@
 // change. The series hidden from the legend are kept for the session (sessionStorage, per
 // chart).
 import uPlot from "/vendor/uplot.js";
-import { colorsOf, traceColor } from "../colors.js";
+import { colorsOf, traceShade } from "../colors.js";
 import { blocksFor, smooth, xWindow } from "../data.js";
 import { markersPlugin } from "../markers.js";
 import { windowStats } from "../stats.js";
@@ -53,6 +53,34 @@ export function yRange(fixed, min, max) {
   return [lo, hi > lo ? hi : lo + 1];
 }
 
+/**
+ * Each series' colour and dash. Several traces compared: the trace's colour, its series told
+ * apart by their dashes (the same order on every trace) and, past the dashes, by shades of its
+ * colour; else each series name's colour.
+ * @param {ChartConfig["series"]} series
+ */
+function looksOf(series) {
+  const byName = colorsOf(series.filter((s) => s.trace == null).map((s) => s.label));
+  let named = 0;
+  const nth = new Map();
+  /** @type {string[]} */
+  const colors = [];
+  /** @type {(number[] | undefined)[]} */
+  const dashes = [];
+  for (const s of series) {
+    if (s.trace == null) {
+      colors.push(byName[named++]);
+      dashes.push(undefined);
+      continue;
+    }
+    const k = nth.get(s.trace) ?? 0;
+    nth.set(s.trace, k + 1);
+    colors.push(traceShade(s.trace, Math.floor(k / DASHES.length)));
+    dashes.push(DASHES[k % DASHES.length]);
+  }
+  return { colors, dashes };
+}
+
 /** @param {HTMLElement} fig @param {ChartConfig} cfg @returns {Built | null} */
 export function lineChart(fig, cfg) {
   const plot = /** @type {HTMLElement} */ (fig.querySelector(".plot"));
@@ -65,18 +93,7 @@ export function lineChart(fig, cfg) {
   const win = xWindow(fig);
   const unit = cfg.unit;
   const base = timeChartOpts(tz, unit);
-  // Several traces compared: each trace's colour; else each series name's.
-  const byName = colorsOf(cfg.series.filter((s) => s.trace == null).map((s) => s.label));
-  let named = 0;
-  const colors = cfg.series.map((s) => (s.trace != null ? traceColor(s.trace) : byName[named++]));
-  // …and the series of one trace told apart by their dashes (the same order on every trace).
-  const nth = new Map();
-  const dashes = cfg.series.map((s) => {
-    if (s.trace == null) return undefined;
-    const k = nth.get(s.trace) ?? 0;
-    nth.set(s.trace, k + 1);
-    return DASHES[k % DASHES.length];
-  });
+  const { colors, dashes } = looksOf(cfg.series);
   /** Statistics of each series over the window shown, computed when first asked after a change. */
   let stats = /** @type {(import("../stats.js").Stats | null)[] | null} */ (null);
   const statsOf = (/** @type {any} */ u) => {
