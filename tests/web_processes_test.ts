@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { startLiveServe, startServe } from "./fault_kit.ts";
 import { tempDir } from "./helpers.ts";
+import { writeTrace } from "./compare_kit.ts";
+import { createApp } from "../src/server/app.ts";
 import { BURST, proc, processRow, T0, writeProcessTrace } from "./process_trace.ts";
 import { ParquetTrace } from "../src/store/parquet_trace.ts";
 import { columnDef, type Row } from "../src/schema/columns.ts";
@@ -245,5 +247,49 @@ Deno.test("sysmon serve: a range longer than the Processes tab reads is read fro
     assert.match(early.text, /early-xq/);
   } finally {
     await serve.stop();
+  }
+});
+
+Deno.test("the process API reads at most the newest 21,600 samples of a range, and says which part", async () => {
+  const dir = tempDir();
+  const file = `${dir}/slept.parquet`;
+  // Recorded at 1 s, a sample left an hour for 8 hours (the machine slept): longer than 6 h
+  // of 1 s samples, so a whole-range query reads its newest 6 hours only.
+  writeTrace(file, "h", T0, {
+    n: 9,
+    step: 3_600_000,
+    interval: 1,
+    processes: (i) => [proc(10, i === 0 ? "early" : "late", 5, 2 ** 20)],
+  });
+  const app = createApp({ file, eager: false });
+  try {
+    const json = async (url: string) => {
+      const r = await app.request(url);
+      return { status: r.status, body: await r.json() };
+    };
+    const all = await json("/api/processes/list");
+    assert.equal(all.status, 200);
+    assert.deepEqual(all.body.read, {
+      start: T0 + 8 * 3_600_000 - 21_600_000,
+      end: T0 + 8 * 3_600_000,
+      clipped: true,
+    });
+    assert.deepEqual(all.body.processes.map((p: { name: string }) => p.name), ["late"]);
+    const top = await json("/api/processes/top");
+    assert.equal(top.body.read.clipped, true);
+    const gone = await json("/api/processes/history?pid=10&name=early");
+    assert.equal(gone.status, 404);
+    assert.match(gone.body.error, /in the newest 21600 samples .*give start and end around it/);
+    // Asked around it: read whole, found.
+    const early = await json(`/api/processes/list?start=${T0}&end=${T0 + 3_600_000}`);
+    assert.equal(early.body.read.clipped, false);
+    assert.deepEqual(early.body.processes.map((p: { name: string }) => p.name), [
+      "early",
+      "late",
+    ]);
+    const found = await json(`/api/processes/history?pid=10&name=early&start=${T0}&end=${T0 + 1}`);
+    assert.equal(found.status, 200);
+  } finally {
+    await app.close();
   }
 });

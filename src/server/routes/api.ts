@@ -10,6 +10,8 @@
 //
 // Times (start, end, at) are epoch ms or ISO 8601 with a zone; points is clamped to 10..5000
 // (default 1000); source_tz is UTC, local or an IANA zone, for files whose times carry none.
+// The process routes read at most the newest 21,600 samples of their range (`read` says which
+// part, `clipped` when less than asked), as the Processes tab does.
 // A refusal is answered by the app's one handler (src/server/errors.ts) as JSON {error}: 400
 // for a bad parameter (named), 404 when the file is missing, 422 when it cannot be read;
 // never a stack trace.
@@ -18,6 +20,7 @@ import { Hono } from "hono";
 import { Temporal } from "temporal-polyfill";
 import { resolveZone } from "../../query/zone.ts";
 import { historyWindow, topProcessSeries } from "../../query/process_charts.ts";
+import { MAX_PROCESS_SAMPLES, scanned } from "../process_model.ts";
 import { compareBy, keyOf, PROCESS_METRICS } from "../../query/process_merge.ts";
 import type { ProcessOrder, TraceSource } from "../../views/types.ts";
 
@@ -106,29 +109,30 @@ export function apiRoutes(getSource: (trace?: string | null) => Promise<TraceSou
 /** The routes of the Processes tab's queries (the `processes` column over a range). */
 function processRoutes(app: Hono, getSource: (trace?: string | null) => Promise<TraceSource>) {
   app.get("/api/processes/list", async (c) => {
-    const r = rangeParams(c.req.query());
     const by = orderParam(c.req.query("order"));
     const limit = intParam(c.req.query("limit"), "limit", 100, 1, 5000);
     const source = await getSource(c.req.query("trace"));
+    const { read, ...r } = await processRange(source, rangeParams(c.req.query()));
     const list = await source.processList({
       ...r,
       search: c.req.query("search"),
       orders: [{ by, limit }],
     });
-    return c.json({ ...list, processes: [...list.processes].sort(compareBy(by)) });
+    return c.json({ ...list, read, processes: [...list.processes].sort(compareBy(by)) });
   });
 
   app.get("/api/processes/top", async (c) => {
-    const r = rangeParams(c.req.query());
     const top = intParam(c.req.query("top"), "top", 10, 1, 50);
     const points = pointsParam(c.req.query("points"));
     const source = await getSource(c.req.query("trace"));
+    const { read, ...r } = await processRange(source, rangeParams(c.req.query()));
     const a = await topProcessSeries(source, { ...r, top, points });
     const values = new Map(a.series.series.map((s) => [keyOf(s), s.values]));
     return c.json({
       start: a.series.start,
       end: a.series.end,
       recorded: a.recorded,
+      read,
       total: a.list.total,
       rows: a.series.rows,
       t: a.series.t,
@@ -140,13 +144,13 @@ function processRoutes(app: Hono, getSource: (trace?: string | null) => Promise<
   });
 
   app.get("/api/processes/history", async (c) => {
-    const r = rangeParams(c.req.query());
     const pid = intParam(c.req.query("pid"), "pid", NaN, 0, 4_294_967_295);
     if (Number.isNaN(pid)) throw badParam("pid", "give the process's PID");
     const name = c.req.query("name");
     if (name === undefined) throw badParam("name", "give the process's name (as listed)");
     const points = pointsParam(c.req.query("points"));
     const source = await getSource(c.req.query("trace"));
+    const { read, ...r } = await processRange(source, rangeParams(c.req.query()));
     const key = { pid, name };
     const list = await source.processList({
       ...r,
@@ -157,15 +161,38 @@ function processRoutes(app: Hono, getSource: (trace?: string | null) => Promise<
     if (!p) {
       throw new Refusal(
         "not_found",
-        list.recorded
-          ? `No process '${name.slice(0, 100)}' with PID ${pid} in this range.`
-          : "This trace has no per-process records.",
+        !list.recorded
+          ? "This trace has no per-process records."
+          : read.clipped
+          ? `No process '${name.slice(0, 100)}' with PID ${pid} in the newest ` +
+            `${MAX_PROCESS_SAMPLES} samples of this range (read from ${
+              new Date(read.start).toISOString()
+            }): give start and end around it.`
+          : `No process '${name.slice(0, 100)}' with PID ${pid} in this range.`,
       );
     }
     const w = historyWindow(p, { start: list.start, end: list.end });
     const s = await source.processSeries({ ...r, keys: [key], ...w, points });
     return c.json({ process: p, ...w, rows: s.rows, t: s.t, values: s.series[0]!.values });
   });
+}
+
+/**
+ * The part of a range that a process query reads: at most its newest MAX_PROCESS_SAMPLES
+ * samples, as the Processes tab (every process entry is decoded, and DuckDB holds the server
+ * meanwhile); `read` says which part, and whether that is less than asked (`clipped`).
+ */
+async function processRange(
+  source: TraceSource,
+  r: { start?: number; end?: number; sourceZone?: string },
+) {
+  const meta = await source.meta(r.sourceZone);
+  const asked = {
+    start: Math.max(r.start ?? -Infinity, meta.first ?? 0),
+    end: Math.min(r.end ?? Infinity, meta.last ?? 0),
+  };
+  const part = scanned(meta.sampleInterval, asked);
+  return { ...r, ...part, read: { ...part, clipped: part.start > asked.start } };
 }
 
 /** start, end and source_tz of a query (checked). */
