@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { ParquetSink, recoverJournal } from "../src/store/parquet_sink.ts";
-import { listSegments, segmentGlob } from "../src/store/segments.ts";
+import { listSegments, rowRange, segmentGlob, uncovered } from "../src/store/segments.ts";
 import type { Row } from "../src/schema/columns.ts";
 import { snapshotSink } from "../src/tracer/control.ts";
 import { readParquetFile, tempDir } from "./helpers.ts";
@@ -281,4 +281,22 @@ Deno.test("the documented DuckDB one-liner reads segments whose columns differ (
   } finally {
     con.closeSync();
   }
+});
+
+Deno.test("uncovered(): the one rule the writer and the readers leave files out by", () => {
+  const r = (trace: string, first: number | null, rows: number) => ({ trace, first, rows });
+  const files = [
+    r("t", 0, 20), // a segment merged whole
+    r("t", 10, 5), // its piece, still there: inside it
+    r("t", 20, 5), // the next piece
+    r("t", 20, 5), // the same rows again (a copy): the later one is left out
+    r("u", 10, 5), // another trace's rows: never inside this one's
+    r("t", null, 3), // says nothing: follows the rows before it
+  ];
+  assert.deepEqual(
+    uncovered(files, (f) => f).map(({ item, first, end }) => [files.indexOf(item), first, end]),
+    [[0, 0, 20], [2, 20, 25], [4, 10, 15], [5, 25, 28]],
+  );
+  assert.deepEqual(rowRange({ "sysmon.trace_id": "t", "sysmon.first_row": "7" }, 2), r("t", 7, 2));
+  assert.deepEqual(rowRange({ "sysmon.first_row": "x" }, 2), r("", null, 2));
 });

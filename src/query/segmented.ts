@@ -1,55 +1,12 @@
-// The files of one sysmon trace read as one (src/store/segments.ts names them): which files a
-// trace or a directory view reads together, and which to leave out because another file
-// holds their rows already (a piece merged into its segment and not deleted yet).
+// The files of one sysmon trace read as one (src/store/segments.ts names them, and says which
+// to leave out because another file holds their rows already: a piece merged into its segment
+// and not deleted yet): which files a trace or a directory view reads together.
 import fs from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Refusal } from "../schema/refusal.ts";
 import { listSegments, segmentGlob, segmentNumber } from "../store/segments.ts";
 
-/** Where a file's rows are in its trace: global index of its first row (null: not said). */
-export interface RowRange {
-  /** The trace it belongs to (sysmon.trace_id; "" when it names none). */
-  trace: string;
-  first: number | null;
-  rows: number;
-}
-
-/** A file's row range from its key-value metadata and its row count. */
-export function rowRange(kv: Record<string, string>, rows: number): RowRange {
-  const first = kv["sysmon.first_row"];
-  return {
-    trace: kv["sysmon.trace_id"] ?? "",
-    first: first !== undefined && /^\d+$/.test(first) ? Number(first) : null,
-    rows,
-  };
-}
-
-/**
- * `items` (a trace's files, in number order) less each one whose rows lie inside another's
- * of the same trace, each with its global rows [first, end). A file that does not say where
- * its rows start follows the one before it.
- */
-export function uncovered<T>(
-  items: T[],
-  range: (item: T) => RowRange,
-): { item: T; first: number; end: number }[] {
-  let next = 0;
-  const all = items.map((item) => {
-    const r = range(item);
-    const first = r.first ?? next;
-    next = first + r.rows;
-    return { item, trace: r.trace, first, end: next };
-  });
-  const inside = (a: { first: number; end: number }, b: { first: number; end: number }) =>
-    b.first <= a.first && a.end <= b.end;
-  return all
-    .filter((a, i) =>
-      !all.some((b, j) =>
-        j !== i && b.trace === a.trace && inside(a, b) && (!inside(b, a) || j < i)
-      )
-    )
-    .map(({ item, first, end }) => ({ item, first, end }));
-}
+export { rowRange, uncovered } from "../store/segments.ts";
 
 /**
  * The trace at `path` and its segments, in number order: `path` first (a missing or bad file

@@ -11,14 +11,8 @@ import {
 } from "./journal.ts";
 import { newTraceId, traceMetadata } from "./metadata.ts";
 import { removeQuietly, removeStaleTemps } from "./atomic.ts";
-import { listSegments, segmentPath, traceBytes } from "./segments.ts";
-import {
-  FIRST_ROW_KEY,
-  nextSegment,
-  OutputError,
-  type TraceFiles,
-  traceFiles,
-} from "./trace_files.ts";
+import { FIRST_ROW_KEY, listSegments, segmentPath, traceBytes } from "./segments.ts";
+import { nextSegment, OutputError, type TraceFiles, traceFiles } from "./trace_files.ts";
 import { summaryWidthFor } from "./summary_block.ts";
 import { dropExecutablePages, releaseMemory } from "./release.ts";
 import { ParquetTrace, type ParquetTraceOptions } from "./parquet_trace.ts";

@@ -5,6 +5,9 @@
 import fs from "node:fs";
 import { basename, dirname, join } from "node:path";
 
+/** Key-value metadata: the global index of a file's first row in its trace. */
+export const FIRST_ROW_KEY = "sysmon.first_row";
+
 export interface Segment {
   /** 0 for the trace's own path, then 1, 2, … */
   n: number;
@@ -71,4 +74,50 @@ export function traceBytes(base: string): number | null {
 /** Whether the trace at `base` has files beside it (segments). */
 export function hasSegments(base: string): boolean {
   return listSegments(base).some((s) => s.n > 0);
+}
+
+/** Where a file's rows are in its trace: global index of its first row (null: not said). */
+export interface RowRange {
+  /** The trace it belongs to (sysmon.trace_id; "" when it names none). */
+  trace: string;
+  first: number | null;
+  rows: number;
+}
+
+/** A file's row range from its key-value metadata and its row count. */
+export function rowRange(kv: Record<string, string>, rows: number): RowRange {
+  const first = kv[FIRST_ROW_KEY];
+  return {
+    trace: kv["sysmon.trace_id"] ?? "",
+    first: first !== undefined && /^\d+$/.test(first) ? Number(first) : null,
+    rows,
+  };
+}
+
+/**
+ * `items` (a trace's files, in number order) less each one whose rows lie inside another's
+ * of the same trace (of two alike, the later), each with its global rows [first, end). A file
+ * that does not say where its rows start follows the rows before it. The writer (store/
+ * trace_files.ts) and the readers leave out the same files.
+ */
+export function uncovered<T>(
+  items: T[],
+  range: (item: T) => RowRange,
+): { item: T; first: number; end: number }[] {
+  let next = 0;
+  const all = items.map((item) => {
+    const r = range(item);
+    const first = r.first ?? next;
+    next = Math.max(next, first + r.rows);
+    return { item, trace: r.trace, first, end: first + r.rows };
+  });
+  const inside = (a: { first: number; end: number }, b: { first: number; end: number }) =>
+    b.first <= a.first && a.end <= b.end;
+  return all
+    .filter((a, i) =>
+      !all.some((b, j) =>
+        j !== i && b.trace === a.trace && inside(a, b) && (!inside(b, a) || j < i)
+      )
+    )
+    .map(({ item, first, end }) => ({ item, first, end }));
 }

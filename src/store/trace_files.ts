@@ -3,7 +3,7 @@
 // group (an hour at 1 Hz): a file that holds one already, or one another tool wrote (DuckDB
 // copies), is never rewritten; new rows start the next segment.
 import { readFooter } from "./parquet_trace.ts";
-import { listSegments, segmentPath } from "./segments.ts";
+import { listSegments, type RowRange, rowRange, segmentPath, uncovered } from "./segments.ts";
 import { removeQuietly } from "./atomic.ts";
 
 /** A problem with the output file that stops `run` before sampling starts. */
@@ -27,9 +27,6 @@ export interface TraceFiles {
   notices: string[];
 }
 
-/** The key `run` writes the index of a file's first row under. */
-export const FIRST_ROW_KEY = "sysmon.first_row";
-
 /**
  * The trace at `base` as it is on disk (null: no file yet). Refuses files sysmon did not
  * write or that belong to another trace. A piece whose rows a merged segment holds as well
@@ -39,8 +36,7 @@ export function traceFiles(base: string): TraceFiles | null {
   const found = listSegments(base);
   if (found.length === 0) return null;
   let kv: Map<string, string> | null = null;
-  let next = 0;
-  const files: TraceFile[] = [];
+  const read: { n: number; path: string; range: RowRange }[] = [];
   for (const s of found) {
     const { meta } = footerOf(s.path);
     const mine = new Map((meta.key_value_metadata ?? []).map((e) => [e.key, e.value ?? ""]));
@@ -57,23 +53,26 @@ export function traceFiles(base: string): TraceFiles | null {
       );
     }
     kv ??= mine;
-    const first = Number(mine.get(FIRST_ROW_KEY) ?? next);
-    const rows = Number(meta.num_rows);
-    files.push({ n: s.n, path: s.path, rows, first: Number.isFinite(first) ? first : next });
-    next = Math.max(next, first + rows);
+    read.push({ n: s.n, path: s.path, range: rowRange(Object.fromEntries(mine), num(meta)) });
   }
+  // The files whose rows another holds (a piece merged, not yet deleted): as readers skip them.
+  const files: TraceFile[] = uncovered(read, (f) => f.range)
+    .map(({ item, first, end }) => ({ n: item.n, path: item.path, first, rows: end - first }));
   const notices: string[] = [];
-  const kept = files.filter((f) => {
-    const holder = files.find((g) =>
-      g !== f && g.first <= f.first && f.first + f.rows <= g.first + g.rows && g.rows > f.rows
-    );
-    if (!holder) return true;
+  for (const f of read) {
+    if (files.some((k) => k.path === f.path)) continue;
+    const at = f.range.first ?? 0;
+    const holder = files.find((k) => k.first <= at && at + f.range.rows <= k.first + k.rows);
     removeQuietly(f.path);
-    notices.push(`${f.path}: its rows are in ${holder.path} already; removed it`);
-    return false;
-  });
-  return { kv: kv!, files: kept, rows: next, notices };
+    notices.push(
+      `${f.path}: its rows are in ${holder?.path ?? "another file"} already; removed it`,
+    );
+  }
+  const rows = Math.max(0, ...files.map((f) => f.first + f.rows));
+  return { kv: kv!, files, rows, notices };
 }
+
+const num = (meta: { num_rows: bigint | number }) => Number(meta.num_rows);
 
 /** The footer of `path`, or an OutputError saying what is wrong with it. */
 function footerOf(path: string) {

@@ -32,7 +32,7 @@ import { isRefusal } from "../schema/refusal.ts";
 import { OutputError, ParquetSink } from "../store/parquet_sink.ts";
 import { ParquetTrace, readFooter } from "../store/parquet_trace.ts";
 import { hasSegments, listSegments, segmentPath } from "../store/segments.ts";
-import { FIRST_ROW_KEY } from "../store/trace_files.ts";
+import { FIRST_ROW_KEY } from "../store/segments.ts";
 import { fileSize, type TraceSink } from "../store/sink.ts";
 import type { ExpositionFormat } from "../collect/exposition.ts";
 import { TracerMetrics, withMetrics } from "./metrics.ts";
