@@ -43,24 +43,18 @@ export function apiRoutes(getSource: (trace?: string | null) => Promise<TraceSou
     if (columns.length === 0) {
       throw badParam("columns", "name at least one column (comma-separated)");
     }
-    const start = timeParam(c.req.query("start"), "start");
-    const end = timeParam(c.req.query("end"), "end");
-    checkOrder(start, end);
+    const range = rangeParams(c.req.query());
     const points = pointsParam(c.req.query("points"));
-    const sourceZone = zoneParam(c.req.query("source_tz"));
     const source = await getSource(c.req.query("trace"));
-    return c.json(await source.series({ columns, start, end, points, sourceZone }));
+    return c.json(await source.series({ columns, ...range, points }));
   });
 
   app.get("/api/export.csv", async (c) => {
     const columns = listParam(c.req.query("columns"));
-    const start = timeParam(c.req.query("start"), "start");
-    const end = timeParam(c.req.query("end"), "end");
-    checkOrder(start, end);
-    const sourceZone = zoneParam(c.req.query("source_tz"));
+    const range = rangeParams(c.req.query());
     const source = await getSource(c.req.query("trace"));
-    const file = (await source.meta(sourceZone)).file;
-    const chunks = source.exportCsv({ columns, start, end, sourceZone })[Symbol.asyncIterator]();
+    const file = (await source.meta(range.sourceZone)).file;
+    const chunks = source.exportCsv({ columns, ...range })[Symbol.asyncIterator]();
     // The first chunk (the header) is taken before answering: a bad column or an unreadable
     // file is still a JSON error, not a broken download.
     const first = await chunks.next();
@@ -86,7 +80,7 @@ export function apiRoutes(getSource: (trace?: string | null) => Promise<TraceSou
     return new Response(body, {
       headers: {
         "content-type": "text/csv; charset=utf-8",
-        "content-disposition": `attachment; filename="${exportName(file, start, end)}"`,
+        "content-disposition": `attachment; filename="${exportName(file, range.start, range.end)}"`,
         "cache-control": "no-store",
       },
     });
