@@ -550,7 +550,7 @@ Deno.test("sysmon run records processes that hyparquet and DuckDB read back alik
       "--sample-interval",
       "0.25",
       "--duration",
-      "1.5",
+      "3",
       // Several folds: the column's chunks are several pages (one per fold).
       "--write-interval",
       "0.5",
@@ -568,8 +568,9 @@ Deno.test("sysmon run records processes that hyparquet and DuckDB read back alik
     await busy.status;
   }
   const { rows } = await readParquet(out);
-  // 6 on time; one due while the suite loads both cores may be skipped.
-  assert.ok(rows.length >= 4 && rows.length <= 6, `${rows.length} rows`);
+  // 12 on time; samples due while the suite loads both cores may be skipped (a fresh-clone
+  // run kept 2 of 6 in 1.5 s once).
+  assert.ok(rows.length >= 4 && rows.length <= 12, `${rows.length} rows`);
   for (const row of rows) {
     const list = row.processes as Record<string, unknown>[];
     assert.ok(list.length >= 5 && list.length <= 10, `${list.length} processes`);
