@@ -40,6 +40,7 @@ export async function loadVersion(
     const opened = await openVersion(t.path, afterRead);
     if (opened === null) continue;
     const key = `${opened.key}|${sidecar}`;
+    t.footerBytes = opened.kind === "text" ? Infinity : opened.bytes.length;
     if (opened.kind === "text") return parseCsv(t, key, opened.bytes, readSidecar(t.path));
     return parseParquet(t, key, opened);
   }

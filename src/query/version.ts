@@ -25,6 +25,8 @@ export interface Trace {
   readonly defaultZone: string;
   /** Traces with fewer rows are always scanned (summaries.ts). */
   readonly summaryMinRows: number;
+  /** Bytes of the footer of the version being read (a CSV's: Infinity); see source.ts run(). */
+  footerBytes: number;
   /** Runs one query; DuckDB's failure is a Refusal naming the file. */
   run(sql: string): Table;
 }
