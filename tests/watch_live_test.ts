@@ -18,7 +18,9 @@ function busyCpu(seconds: number): Deno.ChildProcess {
 
 async function endBusy(p: Deno.ChildProcess) {
   try {
-    p.kill("SIGKILL");
+    // SIGTERM, which `timeout` passes on to its loop: SIGKILL would end `timeout` alone and
+    // leave the loop spinning, a core lost for the rest of the suite (it did in CI).
+    p.kill("SIGTERM");
   } catch (err) {
     if (!(err instanceof TypeError)) throw err; // already exited
   }
