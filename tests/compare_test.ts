@@ -75,6 +75,9 @@ Deno.test("sysmon serve A B names both hosts and draws one series per trace", as
     noStackTrace(page.text);
     assert.match(page.text, /host-alpha · 2026-05-12/);
     assert.match(page.text, /host-beta · 2026-05-12/);
+    // The source line names every trace's file, not the first one's alone.
+    assert.match(page.text, /Traces <code>[^<]*a\.parquet<\/code>, <code>[^<]*b\.parquet<\/code>/);
+    assert.match(page.text, /hosts host-alpha, host-beta/);
     // The API answers the trace asked for: by index, or by id; the first by default.
     const meta1 = JSON.parse((await get(`${s.url}api/meta?trace=1`)).text);
     assert.equal(meta1.host, "host-beta");

@@ -53,6 +53,7 @@ async function compareModels(cmp: Comparison, s: PageModel["state"], zone: strin
   for (const t of traces) {
     const tm: ComparedTraceModel = {
       index: t.index,
+      path: t.spec.path,
       label: t.spec.path,
       name: t.spec.path,
       slot: t.index,

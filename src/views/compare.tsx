@@ -5,6 +5,8 @@ import { pageUrl, type ViewState, viewUrl } from "./state.ts";
 
 export interface ComparedTraceModel {
   index: number;
+  /** Its file (a trace's own file, or the directory or glob given). */
+  path: string;
   /** "host · start" (the start in the display zone, or the server's for Local). */
   label: string;
   /** What legends call it (the host, or host and start where hosts repeat). */

@@ -111,10 +111,25 @@ function SourceLine({ m }: { m: PageModel }) {
   return (
     <div class="source-line">
       <span>
-        File <code>{m.file}</code>
+        {m.compare
+          ? (
+            <>
+              Traces {m.compare.traces.filter((t) => t.shown).map((t, k) => (
+                <>
+                  {k > 0 ? ", " : ""}
+                  <code>{t.path}</code>
+                </>
+              ))}
+            </>
+          )
+          : (
+            <>
+              File <code>{m.file}</code>
+            </>
+          )}
         {meta
           ? ` (${meta.format}, ${meta.rows.toLocaleString("en-US")} samples${
-            meta.host ? `, host ${meta.host}` : ""
+            meta.host ? `, ${m.compare ? "hosts" : "host"} ${meta.host}` : ""
           })`
           : ""}
       </span>
