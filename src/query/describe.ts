@@ -14,8 +14,16 @@ import { ident, literal } from "./engine.ts";
 import { noTimestamp, wrongType } from "./trace_file.ts";
 import type { Column, Trace, Version } from "./version.ts";
 import { resolveZone } from "./zone.ts";
+import type { FooterFacts } from "./footer_facts.ts";
 
-/** The version of a registered Parquet `name`: columns, time zone, counts. */
+/** DuckDB's column types by schema (footer_facts.ts): the files of a trace share one. */
+const typesBySchema = new Map<string, [string, string][]>();
+const MAX_SCHEMAS = 64;
+
+/**
+ * The version of a registered Parquet `name`: columns, time zone, counts. `facts`: what its
+ * footer says (a small one), which spares DuckDB queries.
+ */
 export function describe(
   t: Trace,
   key: string,
@@ -23,8 +31,9 @@ export function describe(
   format: "parquet" | "csv",
   kv: Record<string, string>,
   zonedText: boolean,
+  facts: FooterFacts | null = null,
 ): Version {
-  const types = describeSql(t, `SELECT * FROM ${literal(name)}`);
+  const types = facts ? typesOf(t, name, facts.schemaKey) : describeSql(t, selectAll(name));
   const metadata = Object.fromEntries(
     Object.entries(kv).filter(([k]) => k.startsWith("sysmon.")),
   );
@@ -48,7 +57,7 @@ export function describe(
   }
   const columns = fileColumns(t, name, types, producer, units, notices);
   const dataTimezone = zoneOfData(tsType, zonedText, metadata, notices);
-  const { rows, lo, hi, sampleInterval } = counts(t, name, metadata);
+  const { rows, lo, hi, sampleInterval } = counts(t, name, metadata, facts?.counts ?? null);
   const byName = new Map(columns.map((c) => [c.name, c]));
   return {
     key,
@@ -148,17 +157,41 @@ function zoneOfData(
   return dataTimezone;
 }
 
-/** Rows, smallest and largest stored timestamp, and the sample interval (s) of `name`. */
-function counts(t: Trace, name: string, metadata: Record<string, string>) {
+/** `describeSql` of a file, once per schema. */
+function typesOf(t: Trace, name: string, schemaKey: string): [string, string][] {
+  const known = typesBySchema.get(schemaKey);
+  if (known) return known;
+  const types = describeSql(t, selectAll(name));
+  if (typesBySchema.size >= MAX_SCHEMAS) typesBySchema.clear();
+  typesBySchema.set(schemaKey, types);
+  return types;
+}
+
+const selectAll = (name: string) => `SELECT * FROM ${literal(name)}`;
+
+/**
+ * Rows, smallest and largest stored timestamp, and the sample interval (s) of `name`;
+ * `known`: the first three from the footer's statistics.
+ */
+function counts(
+  t: Trace,
+  name: string,
+  metadata: Record<string, string>,
+  known: FooterFacts["counts"],
+) {
   const ts = ident("timestamp");
-  const stats = t.run(
-    `SELECT count(*)::DOUBLE AS n, epoch_ms(min(${ts}))::DOUBLE AS lo,
-              epoch_ms(max(${ts}))::DOUBLE AS hi
-       FROM ${literal(name)} WHERE ${ts} IS NOT NULL`,
-  );
-  const rows = Number(stats.getChild("n")!.get(0));
-  const lo = stats.getChild("lo")!.get(0) as number | null;
-  const hi = stats.getChild("hi")!.get(0) as number | null;
+  const { rows, lo, hi } = known ?? (() => {
+    const stats = t.run(
+      `SELECT count(*)::DOUBLE AS n, epoch_ms(min(${ts}))::DOUBLE AS lo,
+                epoch_ms(max(${ts}))::DOUBLE AS hi
+         FROM ${literal(name)} WHERE ${ts} IS NOT NULL`,
+    );
+    return {
+      rows: Number(stats.getChild("n")!.get(0)),
+      lo: stats.getChild("lo")!.get(0) as number | null,
+      hi: stats.getChild("hi")!.get(0) as number | null,
+    };
+  })();
 
   let sampleInterval: number | null = Number(metadata["sysmon.sample_interval_s"]);
   if (!(sampleInterval > 0)) {

@@ -24,6 +24,7 @@ import {
   wrongType,
 } from "./trace_file.ts";
 import type { Trace, Version } from "./version.ts";
+import { footerFacts } from "./footer_facts.ts";
 
 const BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
 
@@ -88,7 +89,7 @@ function parseParquet(t: Trace, key: string, opened: OpenedFile): Version {
       fileRead = (offset) => kept.get(offset) ?? new Uint8Array(0);
     }
     try {
-      const v = describe(t, key, name, "parquet", kv, false);
+      const v = describe(t, key, name, "parquet", kv, false, footerFacts(opened.bytes));
       v.fd = fd;
       v.fileIndex = fileIndex;
       v.fileRead = fileRead;

@@ -19,6 +19,7 @@
 // (what every query of a version shares: its zone, first and last sample, rows of a range),
 // wall_clock.ts (naive wall times as instants), summaries.ts (long ranges without a scan),
 // export_csv.ts, processes_at.ts and process_series.ts (the Processes tab).
+import { SMALL_FOOTER_BYTES } from "./footer_facts.ts";
 import { isMany, listTraces, manyTraces } from "./multi.ts";
 import { groupTraces, segmentFiles, type ViewGroup } from "./segmented.ts";
 import { basename } from "node:path";
@@ -148,12 +149,12 @@ async function openFile(path: string, opts: OpenOptions): Promise<TraceSource> {
 const STABLE_VERSION_MS = 10 * 60_000;
 
 /**
- * Footers smaller than this are parsed again per query rather than kept in DuckDB's object
- * cache: an hour's segment (17 KB, under 1 ms to parse) kept 0.6 MiB of heap that is never
- * given back, 160 MiB for 278 hourly files; a long file's footer (3 MB for 1,000,000 rows) is
- * worth keeping.
+ * Small footers (footer_facts.ts) are parsed again per query rather than kept in DuckDB's
+ * object cache: an hour's segment (17 KB, under 1 ms to parse) kept 0.6 MiB of heap that is
+ * never given back, 160 MiB for 278 hourly files; a long file's footer (3 MB for 1,000,000
+ * rows) is worth keeping.
  */
-const CACHED_FOOTER_BYTES = 256 * 1024;
+const CACHED_FOOTER_BYTES = SMALL_FOOTER_BYTES;
 
 class FileTrace implements TraceSource, Trace {
   readonly path: string;
