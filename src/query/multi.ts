@@ -157,8 +157,9 @@ class ManyTraces implements TraceSource {
   private async current(): Promise<TraceSource[]> {
     const files = this.list();
     if (files.length === 0) throw new Refusal("not_found", `${this.label}: no file left to read`);
+    const listed = new Set(files);
     for (const [file, part] of this.parts) {
-      if (!files.includes(file)) {
+      if (!listed.has(file)) {
         this.parts.delete(file);
         await part.close();
       }

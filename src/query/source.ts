@@ -1,14 +1,15 @@
 // A trace file as the dashboard reads it: sysmon's Parquet or CSV, or the original Python
 // tool's (pandas) Parquet or CSV, behind one interface (TraceSource, src/views/types.ts).
 //
-// Versions. Every call first stats the file. A file that changed (inode, size or mtime: the
-// tracer renames a new file over it, or appends to a CSV) is opened again and registered in
-// DuckDB under a fresh name; the previous version is dropped once no call uses it. A Parquet
-// version is read in place through the descriptor opened for it, which pins its inode: a
-// file renamed over ours leaves every query of the version on the complete old one, and the
-// next call moves to the new one. A CSV version is read whole (through one descriptor) and
-// converted once into an in-memory Parquet. A file that changes in place while its footer or
-// text is read is read again (three tries), so a half-written version is never used.
+// Versions. Every call first stats the file (a CSV's `.meta.json` sidecar too). A file that
+// changed (inode, size or mtime: the tracer renames a new file over it, or appends to a CSV) is
+// opened again and registered in DuckDB under a fresh name; the previous version is dropped once
+// no call uses it. A Parquet version is read in place through the descriptor opened for it,
+// which pins its inode: a file renamed over ours leaves every query of the version on the
+// complete old one, and the next call moves to the new one. A CSV version is read whole (through
+// one descriptor) and converted once into an in-memory Parquet. A file that changes in place
+// while its footer or text is read is read again (three tries), so a half-written version is
+// never used. The last meta built is kept for its version and zone.
 //
 // Segments. A trace `sysmon run` writes is `trace.parquet` and, beside it, the files that hold
 // its later rows (`trace.0001.parquet`, …): listed again on every call and read as one
@@ -46,7 +47,7 @@ import { processesAt } from "./processes_at.ts";
 import { versionProcessList, versionProcessSeries } from "./process_series.ts";
 import { compact, reduceSeries, requestWidth } from "./reduce.ts";
 import { carryOver, SUMMARY_MIN_ROWS, summaryFor, Warmer } from "./summaries.ts";
-import { statKey } from "./trace_file.ts";
+import { ownKey, sidecarKey } from "./trace_file.ts";
 import {
   boundsFor,
   checkRange,
@@ -170,6 +171,8 @@ class FileTrace implements TraceSource, Trace {
   /** Refreshes run one after another. */
   private chain: Promise<unknown> = Promise.resolve();
   private readonly warmer: Warmer;
+  /** The last meta built, for its version, zone asked and number of the version's notices. */
+  private lastMeta: { v: Version; zone?: string; notices: number; meta: TraceMeta } | null = null;
 
   constructor(path: string, engine: Engine, defaultZone: string, opts: OpenOptions) {
     this.path = path;
@@ -183,31 +186,48 @@ class FileTrace implements TraceSource, Trace {
   async meta(sourceZone?: string): Promise<TraceMeta> {
     const v = await this.acquire();
     try {
-      const { zone, notices } = zoneFor(this, v, sourceZone);
-      const { first, last } = boundsFor(this, v, zone);
-      const columns: ColumnInfo[] = v.columns.map((c) => ({
-        name: c.name,
-        type: c.type,
-        unit: c.unit,
-      }));
-      return {
-        file: this.path,
-        format: v.format,
-        producer: v.producer,
-        rows: v.rows,
-        first,
-        last,
-        columns,
-        dataTimezone: v.dataTimezone,
-        sourceZone: zone,
-        host: v.metadata["sysmon.host"] ?? null,
-        sampleInterval: v.sampleInterval,
-        metadata: { ...v.metadata },
-        notices: [...v.notices, ...notices],
-      };
+      const m = this.builtMeta(v, sourceZone); // a copy: the caller's to change
+      const columns = m.columns.map((c) => ({ ...c }));
+      return { ...m, columns, metadata: { ...m.metadata }, notices: [...m.notices] };
     } finally {
       this.release(v);
     }
+  }
+
+  /** The version's meta, built again only for another version, zone or notice. */
+  private builtMeta(v: Version, sourceZone?: string): TraceMeta {
+    const last = this.lastMeta;
+    if (last?.v === v && last.zone === sourceZone && last.notices === v.notices.length) {
+      return last.meta;
+    }
+    const meta = this.buildMeta(v, sourceZone);
+    this.lastMeta = { v, zone: sourceZone, notices: v.notices.length, meta };
+    return meta;
+  }
+
+  private buildMeta(v: Version, sourceZone?: string): TraceMeta {
+    const { zone, notices } = zoneFor(this, v, sourceZone);
+    const { first, last } = boundsFor(this, v, zone);
+    const columns: ColumnInfo[] = v.columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      unit: c.unit,
+    }));
+    return {
+      file: this.path,
+      format: v.format,
+      producer: v.producer,
+      rows: v.rows,
+      first,
+      last,
+      columns,
+      dataTimezone: v.dataTimezone,
+      sourceZone: zone,
+      host: v.metadata["sysmon.host"] ?? null,
+      sampleInterval: v.sampleInterval,
+      metadata: { ...v.metadata },
+      notices: [...v.notices, ...notices],
+    };
   }
 
   async series(q: SeriesQuery): Promise<SeriesResult> {
@@ -356,7 +376,11 @@ class FileTrace implements TraceSource, Trace {
   private async refresh(): Promise<Version> {
     let key: string;
     try {
-      key = await statKey(this.path);
+      const own = await ownKey(this.path);
+      // Only a CSV version reads the sidecar: a Parquet one is current while its file is.
+      const v = this.version;
+      if (v?.format === "parquet" && v.key.startsWith(`${own}|`)) return v;
+      key = `${own}|${await sidecarKey(this.path)}`;
     } catch (err) {
       this.dropVersion(); // a removed file is not served from memory
       throw err;
@@ -376,6 +400,7 @@ class FileTrace implements TraceSource, Trace {
   private dropVersion() {
     const old = this.version;
     this.version = null;
+    this.lastMeta = null;
     if (old) this.retire(old);
   }
 }

@@ -23,11 +23,14 @@ export interface OpenedFile {
   bytes: Uint8Array;
 }
 
-/** The identity of the file and its sidecar now; throws a Refusal when the file is missing. */
-export async function statKey(path: string): Promise<string> {
+/**
+ * The identity of the file now (a version's key is it, "|" and its sidecar's key); throws a
+ * Refusal when the file is missing.
+ */
+export async function ownKey(path: string): Promise<string> {
   const st = await statOrNull(path);
   if (!st) throw missing(path);
-  return `${fileKey(st)}|${await sidecarKey(path)}`;
+  return fileKey(st);
 }
 
 /** The identity of the CSV sidecar `<path>.meta.json`, "-" when there is none. */

@@ -1,6 +1,6 @@
 // deno task bench [--quick] [name…]: the numbers the issues name, each against a baseline
 // run in the same process. Names: write, store, overhead, soak, processes, docker, serve,
-// proctab, browser, live, liveload, metrics; and hour (62 minutes: only when named).
+// proctab, browser, live, liveload, metrics, many; and hour (62 minutes: only when named).
 import { hourBench, overheadBench } from "./overhead.ts";
 import { writeCostBench } from "./write_cost.ts";
 
@@ -14,6 +14,7 @@ if (want("overhead")) await overheadBench(quick ? 60 : 300, 30);
 if (want("processes")) await (await import("./processes.ts")).processesBench(quick ? 20 : 60);
 if (want("docker")) await (await import("./docker_pool.ts")).dockerPoolBench(quick ? 10 : 30);
 if (want("serve")) await (await import("./serve_query.ts")).serveQueryBench();
+if (want("many")) await (await import("./many_files.ts")).manyFilesBench();
 if (want("proctab")) await (await import("./process_tab.ts")).processTabBench();
 if (want("browser")) await (await import("./browser_render.ts")).browserRenderBench();
 if (want("live")) await (await import("./live_jitter.ts")).liveJitterBench(quick ? 15 : 30);
