@@ -8,6 +8,7 @@ import { join } from "node:path";
 import fs from "node:fs";
 import { isRefusal, Refusal } from "../schema/refusal.ts";
 import { rowRange, uncovered } from "./segmented.ts";
+import { csvCell } from "./export_csv.ts";
 import type {
   ColumnInfo,
   ProcessList,
@@ -248,7 +249,7 @@ class ManyTraces implements TraceSource {
       const one = this.single(metas);
       if (one) return await one.part.processList(q);
       const split = splitRange(metas, q);
-      if (!split) return await metas[0]!.part.processList(q); // no rows in range: its answer
+      if (!split?.parts.length) return await metas[0]!.part.processList(q); // none: its answer
       const lists = await Promise.all(
         split.parts.map(({ part, a, b }) =>
           part.processList({ ...wholeList(q), start: a, end: b })
@@ -264,7 +265,7 @@ class ManyTraces implements TraceSource {
       const one = this.single(metas);
       if (one) return await one.part.processSeries(q);
       const split = splitRange(metas, q);
-      if (!split) return await metas[0]!.part.processSeries(q); // no rows in range: its answer
+      if (!split?.parts.length) return await metas[0]!.part.processSeries(q); // none: its answer
       // One bucket width for every file: a full segment's answer is the same while the trace
       // grows (and is found again, process_series.ts).
       const width = q.width ?? bucketWidth(split.end - split.start + 1, Math.max(4, q.points));
@@ -317,19 +318,16 @@ function merged(label: string, metas: TraceMeta[], notice: string | null): Trace
 
 /** A series of parts (in time order): each answers for its part of the range. */
 async function seriesOf(metas: Part[], q: SeriesQuery): Promise<SeriesResult> {
-  const withRows = metas.filter((m) => m.meta.first !== null && m.meta.last !== null);
-  if (withRows.length === 0) return await metas[0]!.part.series(q); // no rows: its answer
-  const start = q.start ?? Math.min(...withRows.map((m) => m.meta.first!));
-  const end = q.end ?? Math.max(...withRows.map((m) => m.meta.last!));
+  const split = splitRange(metas, q);
+  if (!split) return await metas[0]!.part.series(q); // no rows: its answer
+  const { start, end } = split;
   const span = Math.max(1, end - start);
   const out = emptyResult(start, end);
   const names = [...new Set(q.columns)];
   for (const n of names) out.series[n] = [];
   const missing = new Set(names);
   let joined = out, interval = 0;
-  for (const { part, meta } of withRows) {
-    const a = Math.max(start, meta.first!), b = Math.min(end, meta.last!);
-    if (a > b) continue;
+  for (const { part, meta, a, b } of split.parts) {
     // Each file gets the share of the points its part of the range is.
     const points = Math.max(4, Math.round(q.points * (b - a) / span));
     const r = await part.series({ ...q, start: a, end: b, points });
@@ -352,8 +350,8 @@ async function seriesOf(metas: Part[], q: SeriesQuery): Promise<SeriesResult> {
 }
 
 /**
- * The range of a query over parts (in time order), and each part's share of it; null when no
- * part has rows.
+ * The range of a query over parts (in time order), and each part's share of it (those with
+ * rows in it); null when no part has rows.
  */
 function splitRange(metas: Part[], q: { start?: number; end?: number }) {
   const withRows = metas.filter((m) => m.meta.first !== null && m.meta.last !== null);
@@ -362,10 +360,11 @@ function splitRange(metas: Part[], q: { start?: number; end?: number }) {
   const end = q.end ?? Math.max(...withRows.map((m) => m.meta.last!));
   const parts = withRows.map(({ part, meta }) => ({
     part,
+    meta,
     a: Math.max(start, meta.first!),
     b: Math.min(end, meta.last!),
   })).filter((p) => p.a <= p.b);
-  return parts.length ? { start, end, parts } : null;
+  return { start, end, parts };
 }
 
 /** The CSV export of parts (in time order), in the columns of the whole. */
@@ -383,14 +382,9 @@ async function* exportOf(
   if (unknown.length > 0) {
     throw new Refusal("bad_input", `columns: no file of ${label} has ${unknown.join(", ")}`);
   }
-  yield ["timestamp", ...cols].map(cell).join(",") + "\n";
-  const withRows = metas.filter((m) => m.meta.first !== null && m.meta.last !== null);
-  const start = q.start ?? Math.min(...withRows.map((m) => m.meta.first!));
-  const end = q.end ?? Math.max(...withRows.map((m) => m.meta.last!));
-  for (const { part, meta } of withRows) {
-    // Each file for its part of the range only: a range outside a file is not its to refuse.
-    const a = Math.max(start, meta.first!), b = Math.min(end, meta.last!);
-    if (a > b) continue;
+  yield ["timestamp", ...cols].map(csvCell).join(",") + "\n";
+  // Each file for its part of the range only: a range outside a file is not its to refuse.
+  for (const { part, meta, a, b } of splitRange(metas, q)?.parts ?? []) {
     const have = new Set(meta.columns.map((c) => c.name));
     const mine = cols.filter((c) => have.has(c));
     let first = true;
@@ -414,10 +408,6 @@ function inTimeOrder(r: SeriesResult): SeriesResult {
   const series: Record<string, (number | null)[]> = {};
   for (const [n, v] of Object.entries(r.series)) series[n] = order.map((i) => v[i] ?? null);
   return { ...r, t: order.map((i) => r.t[i]!), series };
-}
-
-function cell(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 /** CSV lines in the columns `from` (after the timestamp) laid out in `to`, blanks elsewhere. */

@@ -142,7 +142,7 @@ const maxOf = (a: number | null, b: number | null) =>
 const sumOf = (a: number | null, b: number | null) => a === null ? b : b === null ? a : a + b;
 
 /** The summaries of parts of a trace as one per process. */
-export function mergeSummaries(lists: ProcessSummary[][]): ProcessSummary[] {
+function mergeSummaries(lists: ProcessSummary[][]): ProcessSummary[] {
   const map = new Map<string, ProcessSummary>();
   for (const list of lists) {
     for (const p of list) {

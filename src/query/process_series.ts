@@ -47,7 +47,7 @@ import {
 } from "./version.ts";
 
 /** Processes named in one query at most (a chart's legend, a history). */
-export const MAX_PROCESS_KEYS = 200;
+const MAX_PROCESS_KEYS = 200;
 
 /** The range of a query, and the rows of it that hold process lists (the SQL of `p`). */
 function scope(

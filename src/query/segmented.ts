@@ -56,7 +56,7 @@ export function groupTraces(files: string[]): ViewGroup[] {
 }
 
 /** The trace a file belongs to: `trace.0001.parquet` → `trace.parquet`; any other, itself. */
-export function baseOf(file: string): string {
+function baseOf(file: string): string {
   const m = /^(.+)\.\d{4,}\.parquet$/.exec(basename(file));
   if (!m) return file;
   const base = join(dirname(file), `${m[1]}.parquet`);

@@ -15,7 +15,7 @@ export interface ComparedTab {
 }
 
 /** A block's x values, epoch ms. */
-export function blockTimes(b: DataBlock): number[] {
+function blockTimes(b: DataBlock): number[] {
   if (b.s.length === 0 && b.dt.length === 0) return [];
   const t = [b.t0];
   for (const d of b.dt) t.push(t[t.length - 1]! + d);
