@@ -38,9 +38,17 @@ Deno.test("a directory that gains a trace while serve runs shows it beside the f
     assert.doesNotMatch(one.text, /aria-label="Traces compared"/);
     const before = await get(`${s.url}api/traces`);
     assert.equal(JSON.parse(before.text).length, 1);
+    // The panel's poll, which names the traces it shows (set=).
+    const poll = /id="panel"[^>]*hx-get="([^"]+)"/.exec(one.text)?.[1]?.replaceAll("&amp;", "&");
+    assert.ok(poll?.includes("set="), one.text.slice(0, 2000));
 
     writeTrace(`${dir}/b.parquet`, "host-beta", T0 + 500, { n: 30 });
     const two = await tracesWhen(s.url, (t) => t.length === 2);
+    // Polled now, it asks the page for the whole view: the bar of traces is new.
+    const polled = await fetch(`${s.url}${poll!.replace(/^\//, "")}`);
+    await polled.body?.cancel();
+    assert.equal(polled.status, 204);
+    assert.equal(polled.headers.get("HX-Trigger"), "sysmon-refresh");
     assert.deepEqual(two.map((t) => t.host), ["host-alpha", "host-beta"]);
     const page = await get(`${s.url}tab/overview?range=all`);
     assert.equal(page.status, 200);

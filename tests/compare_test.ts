@@ -8,6 +8,7 @@ import { Comparison } from "../src/server/comparison.ts";
 import { get, noStackTrace, startServe } from "./fault_kit.ts";
 import { tempDir } from "./helpers.ts";
 import { writeTrace } from "./compare_kit.ts";
+import { originalParquetBytes, originalRows } from "./fixtures/original_files.ts";
 
 const T0 = Date.UTC(2026, 4, 12, 9, 0, 0);
 
@@ -61,6 +62,43 @@ Deno.test("traceSpecs() keeps one trace's files one trace and splits a directory
   assert.equal(specs.length, 2);
   assert.deepEqual(specs.map((s) => s.groups?.length), [2, 1]);
   assert.equal(traceSpecs([`${dir}/a.parquet`, `${dir}/c.parquet`]).length, 2);
+});
+
+Deno.test("a directory of one trace and the original tool's file holds two traces", () => {
+  const dir = tempDir();
+  writeTrace(`${dir}/a.parquet`, "hostA", T0);
+  assert.equal(traceSpecs([dir]).length, 1);
+  Deno.writeFileSync(
+    `${dir}/system_monitor.parquet`,
+    originalParquetBytes(originalRows({ start: T0 / 1000, n: 3 }), { tz: "utc" }),
+  );
+  const specs = traceSpecs([dir]);
+  assert.deepEqual(specs.map((s) => s.path), [`${dir}/a.parquet`, `${dir}/system_monitor.parquet`]);
+  assert.ok(specs.every((s) => s.groups?.length === 1), "never read as one");
+});
+
+Deno.test("a comparison's version sees every file of a trace, and its traced file once", async () => {
+  const dir = tempDir();
+  const id = writeTrace(`${dir}/a.parquet`, "hostA", T0);
+  writeTrace(`${dir}/a_later.parquet`, "hostA", T0 + 60_000, { id });
+  writeTrace(`${dir}/b.parquet`, "hostB", T0);
+  const c = new Comparison([dir], { defaultZone: "UTC", warm: false });
+  try {
+    const before = await c.version();
+    writeTrace(`${dir}/a_later.parquet`, "hostA", T0 + 60_000, { id, n: 90 }); // A's 2nd file
+    assert.notEqual(await c.version(), before);
+  } finally {
+    await c.close();
+  }
+  // A directory of one trace, that serve traces into: the trace once, not twice.
+  const one = tempDir();
+  writeTrace(`${one}/t.parquet`, "hostA", T0);
+  const traced = new Comparison([one], {}, () => `${one}/t.parquet`);
+  try {
+    assert.equal(traced.traces().length, 1);
+  } finally {
+    await traced.close();
+  }
 });
 
 Deno.test("sysmon serve A B names both hosts and draws one series per trace", async () => {

@@ -82,12 +82,44 @@ Deno.test("a CSV trace reads its changed sidecar; a Parquet one does not read it
 
   const pq = `${dir}/t.parquet`;
   writeFile(pq, 0, 3);
-  const p = await openTrace(pq, { defaultZone: "UTC", warm: false });
+  let reads = 0;
+  const p = await openTrace(pq, { defaultZone: "UTC", warm: false, afterRead: () => void reads++ });
   try {
     const before = await p.meta();
+    const readsBefore = reads;
     Deno.writeTextFileSync(`${pq}.meta.json`, JSON.stringify({ "sysmon.host": "ignored" }));
     assert.deepEqual(await p.meta(), before);
+    assert.equal(reads, readsBefore, "the Parquet file is not read again for its sidecar");
+    writeFile(pq, 0, 4); // while its own change is
+    assert.equal((await p.meta()).rows, 4);
+    assert.equal(reads, readsBefore + 1);
   } finally {
     await p.close();
+  }
+});
+
+Deno.test("a trace closed while an answer is still asked of it answers, then frees its file", async () => {
+  const dir = tempDir();
+  const base = `${dir}/trace.parquet`;
+  writeFile(base, 0, 10);
+  writeFile(segmentPath(base, 1), 10, 20);
+  // The descriptors open on the trace's files (other tests run in this process too).
+  const open = () =>
+    Deno.readDirSync("/proc/self/fd").filter((e) => {
+      try {
+        return Deno.readLinkSync(`/proc/self/fd/${e.name}`).startsWith(`${dir}/`);
+      } catch {
+        return false; // closed meanwhile
+      }
+    }).toArray().length;
+  for (const path of [base, dir]) {
+    const src = await openTrace(path, { defaultZone: "UTC", warm: false });
+    assert.equal((await src.meta()).rows, 20);
+    assert.ok(open() > 0, "a version holds its files open");
+    await src.close(); // replaced by another reading (src/server/comparison.ts) meanwhile
+    assert.equal(open(), 0);
+    assert.deepEqual(await values(src), range(1000, 1020));
+    assert.equal((await src.meta()).rows, 20);
+    assert.equal(open(), 0, "nothing left open once answered");
   }
 });

@@ -118,4 +118,8 @@ Deno.test("startOutput(): the served file when sysmon appends to it, else a free
   assert.deepEqual(startOutput(original, dir, absent).output, absent);
   // a directory view: a trace file in it
   assert.equal(startOutput(`${dir}/`, dir).output, `${dir}/trace.parquet`);
+  // traces compared: never one already there, the last Start's neither (run 1, then run 2)
+  const fresh = startOutput(original, dir, mine, true).output;
+  assert.equal(fresh, `${dir}/system_monitor_sysmon_2.parquet`);
+  assert.equal(startOutput(original, dir, absent, true).output, absent, "not there yet");
 });

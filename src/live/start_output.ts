@@ -61,7 +61,8 @@ function appendable(path: string): { ok: boolean; utc: boolean | null } {
 /**
  * The output Start is pre-filled with, for the trace `file` shown and the data directory: the
  * output of the last Start (`last`) while it still works, else the file, else a name beside it.
- * `fresh` (traces compared): never another trace, so that Start adds one beside them.
+ * `fresh` (traces compared): never a trace already there (the last Start's neither), so that
+ * Start adds one beside them: run 1, then run 2.
  */
 export function startOutput(
   file: string,
@@ -83,7 +84,7 @@ export function startOutput(
     ...Array.from({ length: 98 }, (_, i) => `${base}_sysmon_${i + 2}${ext}`),
   ];
   for (const output of candidates) {
-    if (fresh && output !== last && taken(output)) continue;
+    if (fresh && taken(output)) continue; // the last Start's too: Start again is run 2
     const a = appendable(output);
     if (a.ok) return { output, utc: a.utc };
   }

@@ -167,17 +167,21 @@ export class LiveTracer {
   async stop(): Promise<LiveStatus> {
     const child = this.child;
     if (child === null) return this.status();
-    if (this.st.state !== "stopping") {
-      this.st.state = "stopping";
-      await this.send({ cmd: "stop" });
-      await this.closeStdin(); // end of input means stop as well
-    }
+    // Counted from here: a tracer that stopped reading its input never takes the command.
     const timer = setTimeout(() => {
       try {
         child.kill("SIGKILL");
       } catch { /* exited meanwhile */ }
     }, this.stopTimeoutMs);
     try {
+      if (this.st.state !== "stopping") {
+        this.st.state = "stopping";
+        const told = (async () => {
+          await this.send({ cmd: "stop" });
+          await this.closeStdin(); // end of input means stop as well
+        })();
+        await Promise.race([told, this.exited]);
+      }
       await this.exited;
     } finally {
       clearTimeout(timer);
@@ -291,8 +295,11 @@ export class LiveTracer {
         reject(new Refusal("failed", `the tracer did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
     });
-    await this.send({ ...cmd, id });
-    return await reply.finally(() => clearTimeout(timer));
+    const settled = reply.finally(() => clearTimeout(timer));
+    settled.catch(() => {}); // a timeout while the command is still being written: awaited below
+    // A write that hangs (the tracer stopped reading) ends with the timeout too.
+    await Promise.race([this.send({ ...cmd, id }), settled]);
+    return await settled;
   }
 
   private async send(cmd: Record<string, unknown>) {

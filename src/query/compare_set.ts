@@ -56,8 +56,10 @@ export function traceSpecs(paths: string[]): TraceSpec[] {
       byId.set(id, [...(byId.get(id) ?? []), g]);
     }
     const named = [...byId.keys()].filter((id) => id !== "");
-    if (named.length <= 1) {
-      add({ id: named[0] ?? path, path, groups: null }); // one trace: the view as it is
+    // One trace (or only files that name none): the view as it is. A named trace beside files
+    // that name none is split, so that the two are never read as one.
+    if (named.length === 0 || (named.length === 1 && !byId.has(""))) {
+      add({ id: named[0] ?? path, path, groups: null });
       continue;
     }
     for (const [id, gs] of byId) {

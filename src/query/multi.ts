@@ -147,6 +147,8 @@ interface Part {
 
 class ManyTraces implements TraceSource {
   private parts = new Map<string, TraceSource>();
+  /** Closed: a part opened for an answer still asked of it is closed at once (source.ts). */
+  private closed = false;
   constructor(
     private readonly label: string,
     private readonly list: () => string[],
@@ -165,10 +167,17 @@ class ManyTraces implements TraceSource {
         await part.close();
       }
     }
+    const out: TraceSource[] = [];
     for (const file of files) {
-      if (!this.parts.has(file)) this.parts.set(file, await this.open(file));
+      let part = this.parts.get(file);
+      if (!part) {
+        part = await this.open(file);
+        if (this.closed) await part.close();
+        else this.parts.set(file, part);
+      }
+      out.push(part);
     }
-    return files.map((f) => this.parts.get(f)!);
+    return out;
   }
 
   /** Each part's meta, in time order (parts without rows last); covered parts left out. */
@@ -278,6 +287,7 @@ class ManyTraces implements TraceSource {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const parts = [...this.parts.values()];
     this.parts.clear();
     await Promise.all(parts.map((p) => p.close()));

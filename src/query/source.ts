@@ -173,6 +173,8 @@ class FileTrace implements TraceSource, Trace {
   private readonly warmer: Warmer;
   /** The last meta built, for its version, zone asked and number of the version's notices. */
   private lastMeta: { v: Version; zone?: string; notices: number; meta: TraceMeta } | null = null;
+  /** Closed: an answer still asked of it reads a version that is freed once it is given. */
+  private closed = false;
 
   constructor(path: string, engine: Engine, defaultZone: string, opts: OpenOptions) {
     this.path = path;
@@ -316,6 +318,7 @@ class FileTrace implements TraceSource, Trace {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     this.warmer.stop();
     const v = this.version;
     this.version = null;
@@ -349,6 +352,7 @@ class FileTrace implements TraceSource, Trace {
     const next = this.chain.then(async () => {
       const v = await this.refresh();
       v.users++;
+      if (this.closed) this.dropVersion(); // freed on release
       return v;
     });
     this.chain = next.catch(() => {});
@@ -393,7 +397,7 @@ class FileTrace implements TraceSource, Trace {
     const v = await loadVersion(this, this.opts.afterRead);
     if (old) carryOver(old, v);
     this.version = v;
-    this.warmer.start(v);
+    if (!this.closed) this.warmer.start(v);
     return v;
   }
 

@@ -19,11 +19,15 @@ export interface ComparedTrace {
 
 /** How long a listing of the files is trusted (one page asks for it several times). */
 const LISTING_MS = 500;
+/** How long a replaced trace source stays open for the answers still using it. */
+const RETIRE_MS = 30_000;
 
 export class Comparison {
   private readonly byIndex: ComparedTrace[] = [];
   private shown: ComparedTrace[] = [];
   private listing: { key: string; at: number } | null = null;
+  /** Holders replaced (a trace now read another way), closed after RETIRE_MS. */
+  private readonly retiring = new Map<SourceHolder, ReturnType<typeof setTimeout>>();
 
   /**
    * `paths` as given to serve; `traced()`: the file the page traces into (or last traced
@@ -58,21 +62,32 @@ export class Comparison {
     const was = this.byIndex.find((t) => t.spec.id === spec.id) ??
       this.byIndex.find((t) => resolve(t.spec.path) === resolve(spec.path));
     if (!was) {
-      const t = { index: this.byIndex.length, spec, holder: this.holder(spec) };
+      const own = { ...spec }; // its holder's: changed only while that holder reads it
+      const t = { index: this.byIndex.length, spec: own, holder: this.holder(own) };
       this.byIndex.push(t);
       return t;
     }
     // Read the same way: its files (a group's listing is asked on every read) change under it.
     const same = (was.spec.groups === null) === (spec.groups === null) &&
       was.spec.path === spec.path;
-    was.spec.id = spec.id;
-    was.spec.groups = spec.groups;
-    if (!same) {
-      was.spec.path = spec.path;
-      void was.holder.close();
-      was.holder = this.holder(was.spec);
+    if (same) {
+      was.spec.id = spec.id;
+      was.spec.groups = spec.groups;
+      return was;
     }
+    this.retire(was.holder);
+    was.spec = { ...spec };
+    was.holder = this.holder(was.spec);
     return was;
+  }
+
+  /** Closes a holder once the answers that hold its source are given. */
+  private retire(holder: SourceHolder) {
+    const timer = setTimeout(() => {
+      this.retiring.delete(holder);
+      void holder.close();
+    }, RETIRE_MS);
+    this.retiring.set(holder, timer);
   }
 
   private holder(spec: TraceSpec): SourceHolder {
@@ -100,11 +115,8 @@ export class Comparison {
   /** Changes when the traces or any trace's files do. */
   async version(): Promise<string> {
     const traces = this.traces();
-    const states = await Promise.all(traces.map((t) => fileState(t.spec.path)));
-    return crc32hex(
-      states.map((s, k) => `${traces[k]!.index}:${s.kind === "present" ? s.version : "-"}`)
-        .join("|"),
-    );
+    const states = await Promise.all(traces.map((t) => traceState(t.spec)));
+    return crc32hex(states.map((s, k) => `${traces[k]!.index}:${s}`).join("|"));
   }
 
   /** What each trace is: index, id, host, first and last sample, name. */
@@ -122,8 +134,19 @@ export class Comparison {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.byIndex.map((t) => t.holder.close()));
+    const retiring = [...this.retiring];
+    this.retiring.clear();
+    for (const [, timer] of retiring) clearTimeout(timer);
+    await Promise.all([...this.byIndex.map((t) => t.holder), ...retiring.map(([h]) => h)]
+      .map((h) => h.close()));
   }
+}
+
+/** The state of every file of a trace (each of its groups, when it has several). */
+async function traceState(spec: TraceSpec): Promise<string> {
+  const paths = spec.groups === null ? [spec.path] : spec.groups.map((g) => g.base);
+  const states = await Promise.all(paths.map((p) => fileState(p)));
+  return states.map((s) => (s.kind === "present" ? s.version : "-")).join(",");
 }
 
 /** The files a directory or glob lists now (none: empty). */
@@ -138,7 +161,14 @@ function listed(path: string): string {
 /** Whether the trace of `spec` is the one `file` holds. */
 function covers(spec: TraceSpec, file: string): boolean {
   const f = resolve(file);
-  return resolve(spec.path) === f || (spec.groups ?? []).some((g) => resolve(g.base) === f);
+  if (resolve(spec.path) === f) return true;
+  if (spec.groups !== null) return spec.groups.some((g) => resolve(g.base) === f);
+  if (!isMany(spec.path)) return false;
+  try {
+    return listTraces(spec.path).some((p) => resolve(p) === f);
+  } catch {
+    return false;
+  }
 }
 
 /** "YYYY-MM-DD HH:MM" in `tz` (an IANA zone; the server's for Local). */

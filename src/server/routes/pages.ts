@@ -57,11 +57,11 @@ export function pageRoutes({ models, ctx, source, serverZone }: PagesContext): H
     const m = await models.model(q, tab);
     const set = q.get("set");
     if (set !== null && set !== traceSet(m.compare)) {
-      // A trace joined (or got its first samples): the bar and controls change too.
-      c.header("HX-Retarget", "#view");
-      c.header("HX-Reswap", "outerHTML");
-      c.header("HX-Push-Url", pageUrl(m.state));
-      return c.html(View({ m }));
+      // A trace joined (or got its first samples): the bar and controls change too, so the
+      // page asks for the whole view (static/js/live.js refreshView). Not HX-Retarget: a poll
+      // answered after its view was replaced would look `#view` up in the detached panel.
+      c.header("HX-Trigger", "sysmon-refresh");
+      return c.body(null, 204);
     }
     return c.html(Panel({ m }));
   });
