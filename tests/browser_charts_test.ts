@@ -5,25 +5,15 @@
 // last of the window and follows a zoom; event labels neither overlap nor leave the plot; the
 // series colours hold 3:1 against both themes' panels. Screenshots go to test-artifacts/.
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { type ColumnDef, columnDef, type Row } from "../src/schema/columns.ts";
 import { newTraceId, traceMetadata } from "../src/store/metadata.ts";
 import { ParquetTrace } from "../src/store/parquet_trace.ts";
 import { createApp } from "../src/server/app.ts";
 import { tempDir } from "./helpers.ts";
+import { ARTIFACTS, chromiumFor, launchChromium } from "./browser_kit.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
-const haveChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!haveChromium) {
-  console.warn(`browser_charts_test: skipped: ${CHROMIUM} is absent (apt-get install -y chromium)`);
-}
+const haveChromium = chromiumFor("browser_charts_test");
 
 const T0 = Date.UTC(2026, 4, 12, 4, 0, 0); // a Tuesday
 const ROWS = 600;
@@ -149,10 +139,7 @@ Deno.test({
     const app = createApp({ file, refreshMs: 600_000 });
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
     const url = `http://127.0.0.1:${server.addr.port}/`;
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser: Browser = await launchChromium();
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } }))
       .newPage();
     const problems: string[] = [];

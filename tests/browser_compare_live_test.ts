@@ -4,20 +4,13 @@
 // page's API. Without a reload, the page's bar names each trace as it joins and the CPU chart
 // draws a line for it.
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { startServe } from "./fault_kit.ts";
 import { tempDir } from "./helpers.ts";
 import { writeTrace } from "./compare_kit.ts";
+import { chromiumFor, launchChromium } from "./browser_kit.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!haveChromium) console.warn(`browser_compare_live_test: skipped: ${CHROMIUM} is absent`);
+const haveChromium = chromiumFor("browser_compare_live_test");
 
 /** The hosts the bar names, once they are `hosts` (at most 30 s; the page is not reloaded). */
 async function hostsNamed(page: Page, hosts: string[]): Promise<string[]> {
@@ -58,10 +51,7 @@ Deno.test({
     const t0 = Date.now() - 120_000;
     writeTrace(`${dir}/a.parquet`, "hostA", t0, { n: 60 });
     const s = await startServe([dir, "--port", "0", "-i", "1"], { cwd: dir });
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser: Browser = await launchChromium();
     const problems: string[] = [];
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });

@@ -5,28 +5,18 @@
 // tab draws one per-core heatmap per trace and lists each trace's processes where a chart is
 // clicked.
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { ProcessRecord } from "../src/schema/columns.ts";
 import { startServe } from "./fault_kit.ts";
 import { tempDir } from "./helpers.ts";
 import { writeTrace } from "./compare_kit.ts";
 import { proc } from "./process_trace.ts";
+import { ARTIFACTS, chromiumFor, launchChromium } from "./browser_kit.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
 const MiB = 2 ** 20;
 const HOSTILE = "<script>globalThis.pwned=1</script>";
 
-const haveChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!haveChromium) {
-  console.warn(`browser_compare_processes_test: skipped: ${CHROMIUM} is absent`);
-}
+const haveChromium = chromiumFor("browser_compare_processes_test");
 
 /** Waits until every chart of the panel of `tab` is built; returns their ids. */
 async function chartsReady(page: Page, tab: string): Promise<string[]> {
@@ -101,10 +91,7 @@ Deno.test({
       ],
     });
     const s = await startServe([`${dir}/a.parquet`, `${dir}/b.parquet`, "--port", "0"]);
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser: Browser = await launchChromium();
     const problems: string[] = [];
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });

@@ -3,24 +3,13 @@
 // The page names both hosts, the Overview's CPU chart draws two lines in two colours, and
 // "From each start" aligns them.
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { startServe } from "./fault_kit.ts";
 import { MAIN, tempDir } from "./helpers.ts";
 import { writeTrace } from "./compare_kit.ts";
+import { ARTIFACTS, chromiumFor, launchChromium } from "./browser_kit.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
-
-const haveChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!haveChromium) {
-  console.warn(`browser_compare_test: skipped: ${CHROMIUM} is absent`);
-}
+const haveChromium = chromiumFor("browser_compare_test");
 
 /** The Overview's CPU and memory chart: each line's label, colour and values drawn. */
 interface Line {
@@ -114,10 +103,7 @@ Deno.test({
     ]);
     assert.ok(a.ok && b.ok, a.stderr + b.stderr);
     const s = await startServe([`${dir}/a.parquet`, `${dir}/b.parquet`, "--port", "0"]);
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser: Browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       await page.goto(s.url);
@@ -149,10 +135,7 @@ Deno.test({
     writeTrace(`${dir}/a.parquet`, "hostA", t0, { n: 90, gpu: true });
     writeTrace(`${dir}/b.parquet`, "hostB", t0 + 20_000, { n: 90, cpu: 60 });
     const s = await startServe([`${dir}/a.parquet`, `${dir}/b.parquet`, "--port", "0"]);
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser: Browser = await launchChromium();
     const problems: string[] = [];
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });

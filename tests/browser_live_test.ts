@@ -5,25 +5,15 @@
 // Screenshots go to test-artifacts/.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { createApp, type DashboardApp } from "../src/server/app.ts";
 import { LiveSession } from "../src/live/session.ts";
 import { readParquet, tempDir } from "./helpers.ts";
+import { ARTIFACTS, chromiumFor, launchChromium } from "./browser_kit.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
 const HOSTILE_EVENT = "<img src=x onerror=window.__pwned=1>";
 
-const haveChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!haveChromium) {
-  console.warn(`browser_live_test: skipped: ${CHROMIUM} is absent (apt-get install -y chromium)`);
-}
+const haveChromium = chromiumFor("browser_live_test");
 
 interface Served {
   url: string;
@@ -51,10 +41,7 @@ async function stop(s: Served, page?: Page) {
 }
 
 async function launch(): Promise<{ browser: Browser; page: Page; problems: string[] }> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   // Name the element behind any CSP violation (the console says only that one happened).
   await context.addInitScript(() =>

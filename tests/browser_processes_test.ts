@@ -4,24 +4,14 @@
 // the served trace's Processes tab names it in a chart legend, and a click on that name shows
 // its own history. Screenshots go to test-artifacts/.
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { createApp } from "../src/server/app.ts";
 import { spawnSysmon, tempDir } from "./helpers.ts";
+import { ARTIFACTS, chromiumFor, launchChromium } from "./browser_kit.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
 const SHELL = "/bin/sh";
 
-const haveChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!haveChromium) {
-  console.warn(`browser_processes_test: skipped: ${CHROMIUM} is absent`);
-}
+const haveChromium = chromiumFor("browser_processes_test");
 
 /**
  * A copy of /bin/sh under a name no other process has (15 characters at most: the kernel's
@@ -125,10 +115,7 @@ Deno.test({
     const app = createApp({ file, refreshMs: 60_000 });
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
     const url = `http://127.0.0.1:${server.addr.port}/`;
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser: Browser = await launchChromium();
     const problems: string[] = [];
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });

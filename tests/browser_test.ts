@@ -2,30 +2,20 @@
 // The dashboard in a real browser (Debian's Chromium, driven by playwright-core), served by the
 // real app over traces `sysmon run` wrote. Screenshots go to test-artifacts/.
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { type ColumnDef, columnDef, type Row } from "../src/schema/columns.ts";
 import { newTraceId, traceMetadata } from "../src/store/metadata.ts";
 import { ParquetTrace } from "../src/store/parquet_trace.ts";
 import { createApp, type DashboardApp } from "../src/server/app.ts";
 import { installFakeNvidiaSmi, readParquet, sysmon, tempDir } from "./helpers.ts";
+import { ARTIFACTS, chromiumFor, launchChromium } from "./browser_kit.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
 const H100 = new URL(
   "./fixtures/captures/nvidia-smi/linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt",
   import.meta.url,
 ).pathname;
 
-const haveChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!haveChromium) {
-  console.warn(`browser_test: skipped: ${CHROMIUM} is absent (apt-get install -y chromium)`);
-}
+const haveChromium = chromiumFor("browser_test");
 
 /** A 3 s trace by `sysmon run`, with two GPUs from the fake nvidia-smi when its captures exist. */
 async function recordTrace(): Promise<string> {
@@ -181,10 +171,7 @@ Deno.test({
   fn: async (t) => {
     const file = await recordTrace();
     const main = serve(file);
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser: Browser = await launchChromium();
     const problems: string[] = [];
     const external: string[] = [];
     const context = await browser.newContext({

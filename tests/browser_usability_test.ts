@@ -4,7 +4,7 @@
 // files, Start on one of them, folding the sidebar, small inconsistencies, and moving in time
 // (wheel, keys, Shift + drag, zoom out, from–to). Screenshots go to test-artifacts/.
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { columnDef, type Row } from "../src/schema/columns.ts";
 import { newTraceId, traceMetadata } from "../src/store/metadata.ts";
 import { ParquetTrace } from "../src/store/parquet_trace.ts";
@@ -13,20 +13,9 @@ import { LiveSession } from "../src/live/session.ts";
 import { TABS } from "../src/views/state.ts";
 import { originalParquetBytes, originalRows } from "./fixtures/original_files.ts";
 import { sysmon, tempDir } from "./helpers.ts";
+import { ARTIFACTS, chromiumFor, launchChromium } from "./browser_kit.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
-
-const haveChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!haveChromium) {
-  console.warn(`browser_usability_test: skipped: ${CHROMIUM} is absent`);
-}
+const haveChromium = chromiumFor("browser_usability_test");
 
 const HOUR = 3_600_000;
 /** The synthetic trace's last sample: a whole minute, two hours of 10 s samples before it. */
@@ -133,10 +122,7 @@ Deno.test({
     const long = `${dir}/long.parquet`;
     writeLongTrace(long);
     const main = serve(long);
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser: Browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     const page = await context.newPage();
     const problems: string[] = [];

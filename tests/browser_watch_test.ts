@@ -4,24 +4,12 @@
 // a CPU made busy, and a real HTTP receiver on 127.0.0.1 that gets the firing as JSON; a
 // webhook that is not http(s) is refused in the form with the reason.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { createApp } from "../src/server/app.ts";
 import { LiveSession } from "../src/live/session.ts";
 import { tempDir, waitFor } from "./helpers.ts";
+import { ARTIFACTS, chromiumFor, launchChromium } from "./browser_kit.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
-
-const haveChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!haveChromium) {
-  console.warn(`browser_watch_test: skipped: ${CHROMIUM} is absent (apt-get install -y chromium)`);
-}
+const haveChromium = chromiumFor("browser_watch_test");
 
 /** Ends the busy loop (it may have exited already, its `timeout` run out). */
 function endBusy(p: Deno.ChildProcess) {
@@ -60,10 +48,7 @@ Deno.test({
       stdout: "null",
       stderr: "null",
     }).spawn();
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const problems: string[] = [];
     page.on("console", (m) => {
