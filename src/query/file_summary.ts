@@ -30,13 +30,20 @@ export function readFileSummary(
   if (!merged) return null;
   const { summary, at, t0, t1 } = merged;
   const m = summary.buckets.b.length;
-  const out: SummaryColumn[] = cols.map(() => ({
-    lo: new Float64Array(m).fill(NaN),
-    hi: new Float64Array(m).fill(NaN),
-    tlo: new Float64Array(m).fill(NaN),
-    thi: new Float64Array(m).fill(NaN),
+  // Only the columns the blocks hold, all in one buffer: a short file's arrays are a few
+  // hundred bytes each, and an ArrayBuffer apiece costs more than its values (278 hourly
+  // files: 120,000 of them).
+  const present = new Set(blocks.flatMap((b) => b.names));
+  const held = cols.filter((c) => present.has(c.source));
+  const store = new Float64Array(4 * m * held.length).fill(NaN);
+  const part = (i: number) => store.subarray(i * m, (i + 1) * m);
+  const out: SummaryColumn[] = held.map((_, i) => ({
+    lo: part(4 * i),
+    hi: part(4 * i + 1),
+    tlo: part(4 * i + 2),
+    thi: part(4 * i + 3),
   }));
-  const wanted = new Map(cols.map((c, i) => [c.source, i]));
+  const wanted = new Map(held.map((c, i) => [c.source, i]));
   let k = 0;
   for (const block of blocks) {
     const nb = block.b.length, values = block.values, order = block.order;
@@ -55,8 +62,7 @@ export function readFileSummary(
     }
     k += block.b.length;
   }
-  const present = new Set(blocks.flatMap((b) => b.names));
-  cols.forEach((c, i) => present.has(c.source) && summary.columns.set(c.name, out[i]!));
+  held.forEach((c, i) => summary.columns.set(c.name, out[i]!));
   const rows = summary.buckets.n.reduce((a, n) => a + n, 0);
   return { summary, rows };
 }
