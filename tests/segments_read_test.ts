@@ -108,6 +108,27 @@ Deno.test("openTrace() reads a trace, its segments and its journal as one", asyn
   }
 });
 
+Deno.test("processesAt() over files answers the nearest sample of any, the earlier on a tie", async () => {
+  const base = `${tempDir()}/trace.parquet`;
+  writeFile(base, 0, 10);
+  writeFile(segmentPath(base, 1), 20, 30); // 10 s without samples between the files
+  writeFile(segmentPath(base, 2), 30, 40);
+  const src = await openTrace(base, { defaultZone: "UTC" });
+  try {
+    const pid = async (t: number) => (await src.processesAt(t)).processes.map((x) => x.pid);
+    assert.deepEqual(await pid(at(13)), [109], "4 s after the first file, 7 s before the next");
+    assert.deepEqual(await pid(at(16)), [120]);
+    assert.deepEqual(await pid(at(14) + 500), [109], "as near to both: the earlier");
+    assert.deepEqual(await pid(at(35)), [135]);
+    assert.deepEqual(await pid(at(-50)), [100]);
+    const late = await src.processesAt(at(500));
+    assert.equal(late.at, at(39));
+    assert.deepEqual(late.processes.map((x) => x.pid), [139]);
+  } finally {
+    await src.close();
+  }
+});
+
 Deno.test("a piece whose rows its segment holds as well is read once", async () => {
   const dir = tempDir();
   const base = `${dir}/trace.parquet`;

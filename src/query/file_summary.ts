@@ -30,13 +30,14 @@ export function readFileSummary(
   if (!merged) return null;
   const { summary, at, t0, t1 } = merged;
   const m = summary.buckets.b.length;
-  const out: SummaryColumn[] = cols.map(() => ({
-    lo: new Float64Array(m).fill(NaN),
-    hi: new Float64Array(m).fill(NaN),
-    tlo: new Float64Array(m).fill(NaN),
-    thi: new Float64Array(m).fill(NaN),
-  }));
-  const wanted = new Map(cols.map((c, i) => [c.source, i]));
+  // Only the columns the blocks hold, all in one buffer, viewed on use: a short file's
+  // arrays are a few hundred bytes each, and an ArrayBuffer or a view apiece costs more than
+  // its values (278 hourly files: 120,000 of them).
+  const present = new Set(blocks.flatMap((b) => b.names));
+  const held = cols.filter((c) => present.has(c.source));
+  const store = new Float64Array(4 * m * held.length).fill(NaN);
+  const out: SummaryColumn[] = held.map((_, i) => new StoredColumn(store, 4 * i * m, m));
+  const wanted = new Map(held.map((c, i) => [c.source, i]));
   let k = 0;
   for (const block of blocks) {
     const nb = block.b.length, values = block.values, order = block.order;
@@ -55,10 +56,33 @@ export function readFileSummary(
     }
     k += block.b.length;
   }
-  const present = new Set(blocks.flatMap((b) => b.names));
-  cols.forEach((c, i) => present.has(c.source) && summary.columns.set(c.name, out[i]!));
+  held.forEach((c, i) => summary.columns.set(c.name, out[i]!));
   const rows = summary.buckets.n.reduce((a, n) => a + n, 0);
   return { summary, rows };
+}
+
+/** A column's lo, hi, tlo and thi, one after another in a shared buffer. */
+class StoredColumn implements SummaryColumn {
+  constructor(
+    private readonly store: Float64Array,
+    private readonly at: number,
+    private readonly m: number,
+  ) {}
+  private part(k: number) {
+    return this.store.subarray(this.at + k * this.m, this.at + (k + 1) * this.m);
+  }
+  get lo() {
+    return this.part(0);
+  }
+  get hi() {
+    return this.part(1);
+  }
+  get tlo() {
+    return this.part(2);
+  }
+  get thi() {
+    return this.part(3);
+  }
 }
 
 /**

@@ -37,7 +37,7 @@ export async function loadVersion(
   afterRead?: () => void | Promise<void>,
 ): Promise<Version> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const sidecar = await sidecarKey(t.path);
+    const sidecar = sidecarKey(t.path);
     const opened = await openVersion(t.path, afterRead);
     if (opened === null) continue;
     const key = `${opened.key}|${sidecar}`;

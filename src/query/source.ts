@@ -21,7 +21,7 @@
 // wall_clock.ts (naive wall times as instants), summaries.ts (long ranges without a scan),
 // export_csv.ts, processes_at.ts and process_series.ts (the Processes tab).
 import { SMALL_FOOTER_BYTES } from "./footer_facts.ts";
-import { isMany, listTraces, manyTraces } from "./multi.ts";
+import { copyMeta, isMany, listTraces, manyTraces } from "./multi.ts";
 import { groupTraces, segmentFiles, type ViewGroup } from "./segmented.ts";
 import { basename } from "node:path";
 import { withJournal } from "./journaled.ts";
@@ -186,11 +186,14 @@ class FileTrace implements TraceSource, Trace {
   }
 
   async meta(sourceZone?: string): Promise<TraceMeta> {
+    return copyMeta(await this.lentMeta(sourceZone)); // a copy: the caller's to change
+  }
+
+  /** The meta itself, not to be changed (multi.ts reads each file's on every answer). */
+  async lentMeta(sourceZone?: string): Promise<TraceMeta> {
     const v = await this.acquire();
     try {
-      const m = this.builtMeta(v, sourceZone); // a copy: the caller's to change
-      const columns = m.columns.map((c) => ({ ...c }));
-      return { ...m, columns, metadata: { ...m.metadata }, notices: [...m.notices] };
+      return this.builtMeta(v, sourceZone);
     } finally {
       this.release(v);
     }
@@ -380,11 +383,11 @@ class FileTrace implements TraceSource, Trace {
   private async refresh(): Promise<Version> {
     let key: string;
     try {
-      const own = await ownKey(this.path);
+      const own = ownKey(this.path);
       // Only a CSV version reads the sidecar: a Parquet one is current while its file is.
       const v = this.version;
       if (v?.format === "parquet" && v.key.startsWith(`${own}|`)) return v;
-      key = `${own}|${await sidecarKey(this.path)}`;
+      key = `${own}|${sidecarKey(this.path)}`;
     } catch (err) {
       this.dropVersion(); // a removed file is not served from memory
       throw err;

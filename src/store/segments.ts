@@ -56,8 +56,8 @@ export function listSegments(base: string): Segment[] {
     if (n === null) continue;
     const path = n === 0 ? base : join(dirname(base), name);
     try {
-      const st = fs.statSync(path);
-      if (st.isFile()) out.push({ n, path, size: st.size });
+      const st = Deno.statSync(path); // node:fs's Stats cost 6 KB of garbage each
+      if (st.isFile) out.push({ n, path, size: st.size });
     } catch {
       // gone since the listing, or a dangling link: not part of the trace
     }
