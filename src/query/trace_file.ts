@@ -143,7 +143,8 @@ function readVersion(path: string, fd: number, size: number) {
 
 /** A file's version: device, inode, size and mtime. */
 export function fileKey(st: { dev: number; ino: number | null; size: number; mtimeMs: number }) {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  // Whole ms: node:fs's Stats and Deno's FileInfo (statOrNull) give the same key.
+  return `${st.dev}:${st.ino}:${st.size}:${Math.trunc(st.mtimeMs)}`;
 }
 
 /**
