@@ -141,8 +141,16 @@ function readVersion(path: string, fd: number, size: number) {
   return { kind: "parquet" as const, bytes: readAt(fd, len + 8, size - len - 8) };
 }
 
+/** What a file's key is made of (node:fs's Stats has it too). */
+interface StatFacts {
+  dev: number;
+  ino: number | null;
+  size: number;
+  mtimeMs: number;
+}
+
 /** A file's version: device, inode, size and mtime. */
-export function fileKey(st: { dev: number; ino: number | null; size: number; mtimeMs: number }) {
+export function fileKey(st: StatFacts): string {
   // Whole ms: node:fs's Stats and Deno's FileInfo (statOrNull) give the same key.
   return `${st.dev}:${st.ino}:${st.size}:${Math.trunc(st.mtimeMs)}`;
 }
@@ -151,7 +159,7 @@ export function fileKey(st: { dev: number; ino: number | null; size: number; mti
  * Deno's stat, and synchronous: node:fs's Stats and the promise of an async stat cost 8 KB of
  * garbage a call, and every answer stats each file of a trace (278 hourly files: 2.4 MB).
  */
-function statOrNull(path: string): Parameters<typeof fileKey>[0] | null {
+function statOrNull(path: string): StatFacts | null {
   try {
     const st = Deno.statSync(path);
     return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtime?.getTime() ?? NaN };

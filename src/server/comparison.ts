@@ -25,7 +25,8 @@ const RETIRE_MS = 30_000;
 export class Comparison {
   private readonly byIndex: ComparedTrace[] = [];
   private shown: ComparedTrace[] = [];
-  private listing: { key: string; at: number } | null = null;
+  /** The last listing: when, and the files each directory or glob given held. */
+  private listing: { key: string; at: number; files: Map<string, string[]> } | null = null;
   /** Holders replaced (a trace now read another way), closed after RETIRE_MS. */
   private readonly retiring = new Map<SourceHolder, ReturnType<typeof setTimeout>>();
 
@@ -48,12 +49,16 @@ export class Comparison {
   traces(): ComparedTrace[] {
     const now = Date.now();
     if (!this.listing || now - this.listing.at > LISTING_MS) {
-      const key = this.paths.map((p) => (isMany(p) ? `${p}\n${listed(p)}` : p)).join("\0");
+      const files = new Map(this.paths.filter(isMany).map((p) => [p, listed(p)]));
+      const key = this.paths.map((p) => `${p}\n${files.get(p)?.join("\n") ?? ""}`).join("\0");
       if (key !== this.listing?.key) this.shown = traceSpecs(this.paths).map((s) => this.entry(s));
-      this.listing = { key, at: now };
+      this.listing = { key, at: now, files };
     }
     const file = this.traced();
-    if (file === null || this.shown.some((t) => covers(t.spec, file))) return this.shown;
+    const listing = this.listing;
+    if (file === null || this.shown.some((t) => covers(t.spec, file, listing.files))) {
+      return this.shown;
+    }
     return [...this.shown, this.entry({ id: file, path: file, groups: null })];
   }
 
@@ -150,25 +155,20 @@ async function traceState(spec: TraceSpec): Promise<string> {
 }
 
 /** The files a directory or glob lists now (none: empty). */
-function listed(path: string): string {
+function listed(path: string): string[] {
   try {
-    return listTraces(path).join("\n");
+    return listTraces(path);
   } catch {
-    return "";
+    return [];
   }
 }
 
-/** Whether the trace of `spec` is the one `file` holds. */
-function covers(spec: TraceSpec, file: string): boolean {
+/** Whether the trace of `spec` is the one `file` holds (`listed`: the last listing's files). */
+function covers(spec: TraceSpec, file: string, listed: Map<string, string[]>): boolean {
   const f = resolve(file);
   if (resolve(spec.path) === f) return true;
   if (spec.groups !== null) return spec.groups.some((g) => resolve(g.base) === f);
-  if (!isMany(spec.path)) return false;
-  try {
-    return listTraces(spec.path).some((p) => resolve(p) === f);
-  } catch {
-    return false;
-  }
+  return (listed.get(spec.path) ?? []).some((p) => resolve(p) === f);
 }
 
 /** "YYYY-MM-DD HH:MM" in `tz` (an IANA zone; the server's for Local). */

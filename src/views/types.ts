@@ -68,7 +68,10 @@ export interface SeriesResult {
 export type { ProcessRecord as ProcessEntry } from "../schema/column_types.ts";
 
 export interface TraceSource {
+  /** The trace's meta: a copy, the caller's to change. */
   meta(sourceZone?: string): Promise<TraceMeta>;
+  /** The meta itself, to read only, where a source keeps one (a file's: no copy per answer). */
+  lentMeta?(sourceZone?: string): Promise<TraceMeta>;
   series(q: SeriesQuery): Promise<SeriesResult>;
   /** Raw rows of a range as CSV text chunks (header first). */
   exportCsv(
